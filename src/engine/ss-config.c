@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int ss_placeholder_ss_config;

@@ -1,0 +1,30 @@
+#define G_LOG_DOMAIN "ss-error"
+
+#include "config.h"
+
+#include <gio/gio.h>
+
+#include "ss-error.h"
+
+G_DEFINE_QUARK (ss-imap-error-quark, ss_imap_error)
+G_DEFINE_QUARK (ss-spamd-error-quark, ss_spamd_error)
+G_DEFINE_QUARK (ss-engine-error-quark, ss_engine_error)
+
+gboolean
+ss_error_is_transient (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, FALSE);
+
+  if (error->domain == SS_IMAP_ERROR)
+    return error->code == SS_IMAP_ERROR_CONNECT ||
+           error->code == SS_IMAP_ERROR_PROTOCOL ||
+           error->code == SS_IMAP_ERROR_TIMEOUT ||
+           error->code == SS_IMAP_ERROR_BYE ||
+           error->code == SS_IMAP_ERROR_NO ||
+           error->code == SS_IMAP_ERROR_BAD;
+  if (error->domain == SS_SPAMD_ERROR)
+    return error->code != SS_SPAMD_ERROR_START;
+  if (error->domain == G_IO_ERROR)
+    return !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  return FALSE;
+}

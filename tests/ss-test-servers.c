@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int ss_test_placeholder;

@@ -1,0 +1,86 @@
+/* ss-test-servers.h: real dovecot and spamd on loopback, in temporary directories */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _SsTestDovecot SsTestDovecot;
+typedef struct _SsTestSpamd   SsTestSpamd;
+
+typedef struct
+{
+  gboolean    no_move;          /* hide MOVE from CAPABILITY (imap_capability) */
+  gboolean    no_idle;          /* hide IDLE */
+  char        delimiter;        /* hierarchy delimiter: '/' (default when 0) or '.' */
+  gboolean    no_unfiltered;    /* do not create the Unfiltered folder */
+  gboolean    special_use_junk; /* announce a folder "Junk" with \Junk SPECIAL-USE */
+  gboolean    plaintext_ok;     /* allow LOGIN without TLS (tests of tls=none) */
+} SsTestDovecotOptions;
+
+/* Starts dovecot with: plain IMAP on 127.0.0.1 (STARTTLS offered, plaintext auth allowed only
+ * after STARTTLS unless plaintext_ok), IMAPS on another port, a self-signed CA + server cert
+ * for "localhost"/127.0.0.1, one user "tester" / password "secret" (maildir), and folders
+ * INBOX and Unfiltered (unless no_unfiltered). Returns NULL + error if dovecot fails. */
+SsTestDovecot *ss_test_dovecot_start        (const SsTestDovecotOptions *options,
+                                             GError                    **error);
+void           ss_test_dovecot_stop         (SsTestDovecot  *self);   /* also frees */
+guint16        ss_test_dovecot_get_imap_port   (SsTestDovecot *self);
+guint16        ss_test_dovecot_get_imaps_port  (SsTestDovecot *self);
+const char    *ss_test_dovecot_get_ca_file     (SsTestDovecot *self);  /* PEM of the test CA */
+const char    *ss_test_dovecot_get_dir         (SsTestDovecot *self);  /* temp dir (for scratch files) */
+char           ss_test_dovecot_get_delimiter   (SsTestDovecot *self);
+
+/* Mail store access that does NOT go through IMAP (independent of the code under test).
+ * folder uses '/' as separator whatever the server delimiter is; "INBOX" is the inbox.
+ * flags: a string of maildir flag letters ("S" = \Seen, "F" = \Flagged, "" = unread).
+ * internal_date: seconds since the epoch (0 = now); it becomes the IMAP INTERNALDATE. */
+gboolean       ss_test_dovecot_add_message  (SsTestDovecot  *self,
+                                             const char     *folder,
+                                             GBytes         *message,
+                                             const char     *flags,
+                                             gint64          internal_date,
+                                             GError        **error);
+gboolean       ss_test_dovecot_create_folder (SsTestDovecot *self,
+                                              const char    *folder,
+                                              GError       **error);
+gboolean       ss_test_dovecot_folder_exists (SsTestDovecot *self,
+                                              const char    *folder);
+
+typedef struct
+{
+  GBytes *content;    /* the exact bytes stored */
+  char   *flags;      /* maildir flag letters, sorted, e.g. "S" */
+  char  **keywords;   /* IMAP keywords set on it, e.g. { "$Junk", NULL } */
+} SsTestStoredMessage;
+
+/* All messages currently in folder (new/ and cur/), in no particular order: a GPtrArray of
+ * SsTestStoredMessage* (free func set). Returns an empty array if the folder is missing. */
+GPtrArray     *ss_test_dovecot_list_messages (SsTestDovecot *self,
+                                              const char    *folder);
+void           ss_test_stored_message_free   (SsTestStoredMessage *message);
+
+/* spamd on 127.0.0.1:random port, -L (no network tests), with its own Bayes/home dir in a
+ * temp dir, run as an unprivileged user when root. allow_tell adds --allow-tell. */
+SsTestSpamd   *ss_test_spamd_start          (gboolean        allow_tell,
+                                             GError        **error);
+void           ss_test_spamd_stop           (SsTestSpamd    *self);   /* also frees */
+guint16        ss_test_spamd_get_port       (SsTestSpamd    *self);
+char          *ss_test_spamd_dup_address    (SsTestSpamd    *self);   /* "127.0.0.1:PORT" */
+/* Kill spamd (SIGTERM, wait) and start it again on the same port (restart tests). */
+gboolean       ss_test_spamd_restart        (SsTestSpamd    *self,
+                                             GError        **error);
+/* Kill without restart (spamd-down tests); ss_test_spamd_restart brings it back. */
+void           ss_test_spamd_kill           (SsTestSpamd    *self);
+
+/* Test corpus (tests/data): a GPtrArray of GBytes for the committed sample.
+ * kind: "spam", "ham", or NULL for both. Sorted by file name. */
+GPtrArray     *ss_test_corpus_load          (const char     *kind);
+/* A file of tests/data as GBytes (aborts the test if missing). */
+GBytes        *ss_test_data_load            (const char     *name);
+
+/* Temporary directory removed by ss_test_rmrf(). */
+char          *ss_test_mkdtemp              (void);
+void           ss_test_rmrf                 (const char     *path);
+
+G_END_DECLS
