@@ -1,2 +1,880 @@
-/* placeholder: being written */
-int main (void) { return 77; }
+/* test-headless.c: spamsieve --headless --once against real dovecot and spamd.
+ *
+ * Every check of where mail ended up reads dovecot's maildir directly, not through the
+ * code under test. The invariant checked after every run: each message that was in
+ * Unfiltered is in exactly one folder, byte-identical, with its flags. */
+#define G_LOG_DOMAIN "test-headless"
+
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ss-test-servers.h"
+
+typedef struct
+{
+  SsTestDovecot *dovecot;
+  char          *dir;          /* scratch: settings, password, XDG dirs */
+  char          *config_path;
+  /* result of the last run */
+  int            exit_status;
+  char          *out;
+  char          *err;
+  GPtrArray     *records;      /* JsonObject* */
+} Fixture;
+
+static SsTestSpamd *shared_spamd;
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void
+fixture_start (Fixture                    *f,
+               const SsTestDovecotOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *secret = NULL;
+
+  f->dovecot = ss_test_dovecot_start (options, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->dovecot);
+  f->dir = ss_test_mkdtemp ();
+  secret = g_build_filename (f->dir, "secret", NULL);
+  g_assert_true (g_file_set_contents (secret, "secret\n", -1, NULL));
+  g_assert_cmpint (g_chmod (secret, 0600), ==, 0);
+  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  fixture_start (f, data);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  ss_test_dovecot_stop (f->dovecot);
+  ss_test_rmrf (f->dir);
+  g_free (f->dir);
+  g_free (f->config_path);
+  g_free (f->out);
+  g_free (f->err);
+  g_ptr_array_unref (f->records);
+}
+
+/* Writes the settings file: STARTTLS with the test CA, the shared spamd, plus extra lines
+ * (whole groups, e.g. "[filter]\nchunk=4\n"); account_override replaces the [account] group. */
+static void
+write_config (Fixture    *f,
+              const char *account_override,
+              const char *spamd_address,
+              const char *extra)
+{
+  g_autofree char *spamd = spamd_address != NULL ? g_strdup (spamd_address)
+                                                 : ss_test_spamd_dup_address (shared_spamd);
+  g_autofree char *account = NULL;
+  g_autofree char *text = NULL;
+
+  if (account_override != NULL)
+    account = g_strdup (account_override);
+  else
+    account = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\ntls=starttls\nuser=tester\n"
+                               "password-file=%s/secret\nca-file=%s\n",
+                               ss_test_dovecot_get_imap_port (f->dovecot), f->dir,
+                               ss_test_dovecot_get_ca_file (f->dovecot));
+  text = g_strdup_printf ("%s[spamd]\naddress=%s\nparallel=4\ntimeout=30\n%s", account,
+                          spamd, extra != NULL ? extra : "");
+  g_free (f->config_path);
+  f->config_path = g_build_filename (f->dir, "spamsieve.conf", NULL);
+  g_assert_true (g_file_set_contents (f->config_path, text, -1, NULL));
+}
+
+static void
+parse_records (Fixture *f)
+{
+  g_auto(GStrv) lines = g_strsplit (f->out, "\n", -1);
+
+  g_ptr_array_set_size (f->records, 0);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+      JsonNode *root;
+
+      if (*lines[i] == '\0')
+        continue;
+      json_parser_load_from_data (parser, lines[i], -1, &error);
+      g_assert_no_error (error);
+      root = json_parser_get_root (parser);
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+      g_ptr_array_add (f->records, json_object_ref (json_node_get_object (root)));
+    }
+}
+
+/* Runs spamsieve --headless --config F --once --json [extra_arg]. */
+static void
+run_spamsieve (Fixture    *f,
+               const char *extra_arg)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data_home = g_build_filename (f->dir, "data", NULL);
+  g_autofree char *runtime = g_build_filename (f->dir, "run", NULL);
+  const char *program = g_getenv ("SS_SPAMSIEVE");
+  const char *argv[] = { program, "--headless", "--config", f->config_path, "--once", "--json",
+                         extra_arg, NULL };
+
+  g_assert_nonnull (program);
+  g_mkdir_with_parents (runtime, 0700);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime, TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOME", f->dir, TRUE);
+  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&f->out, g_free);
+  g_clear_pointer (&f->err, g_free);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &f->out, &f->err, &error);
+  g_assert_no_error (error);
+  f->exit_status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+  g_test_message ("exit %d; stderr: %s", f->exit_status, f->err);
+  parse_records (f);
+}
+
+static void
+add (Fixture    *f,
+     const char *folder,
+     GBytes     *message,
+     const char *flags)
+{
+  g_autoptr(GError) error = NULL;
+
+  ss_test_dovecot_add_message (f->dovecot, folder, message, flags, 0, &error);
+  g_assert_no_error (error);
+}
+
+static guint
+count (Fixture    *f,
+       const char *folder)
+{
+  g_autoptr(GPtrArray) messages = ss_test_dovecot_list_messages (f->dovecot, folder);
+  return messages->len;
+}
+
+static gboolean
+has_keyword (SsTestStoredMessage *m,
+             const char          *keyword)
+{
+  return m->keywords != NULL && g_strv_contains ((const char * const *) m->keywords, keyword);
+}
+
+/* Where is this exact message now? Asserts it is in exactly one of the folders. */
+static const char *
+locate (Fixture              *f,
+        GBytes               *message,
+        const char * const   *folders,
+        SsTestStoredMessage **found_out)
+{
+  const char *where = NULL;
+
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (f->dovecot, folders[i]);
+
+      for (guint j = 0; j < stored->len; j++)
+        {
+          SsTestStoredMessage *m = g_ptr_array_index (stored, j);
+
+          if (!g_bytes_equal (m->content, message))
+            continue;
+          if (where != NULL)
+            g_error ("message found twice: in %s and %s", where, folders[i]);
+          where = folders[i];
+          if (found_out != NULL)
+            {
+              *found_out = g_new0 (SsTestStoredMessage, 1);
+              (*found_out)->content = g_bytes_ref (m->content);
+              (*found_out)->flags = g_strdup (m->flags);
+              (*found_out)->keywords = g_strdupv (m->keywords);
+            }
+        }
+    }
+  return where;
+}
+
+static const char * const all_folders[] = { "Unfiltered", "INBOX", "Spam",
+                                            "Spam/False Positives", "Spam/False Negatives",
+                                            NULL };
+
+static JsonObject *
+record_for_subject (Fixture    *f,
+                    const char *needle)
+{
+  for (guint i = 0; i < f->records->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (f->records, i);
+      if (strstr (json_object_get_string_member (o, "subject"), needle) != NULL)
+        return o;
+    }
+  return NULL;
+}
+
+static guint
+count_verdict (Fixture    *f,
+               const char *verdict)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < f->records->len; i++)
+    if (g_strcmp0 (json_object_get_string_member (g_ptr_array_index (f->records, i), "verdict"),
+                   verdict) == 0)
+      n++;
+  return n;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+/* The corpus sample and GTUBE, half of them already read: each lands in exactly one place,
+ * byte-exact, read state kept, verdict keyword set, and --json agrees with the store. */
+static void
+test_corpus (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GPtrArray) corpus = ss_test_corpus_load (NULL);
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  guint n_spam = 0, n_ham = 0;
+
+  for (guint i = 0; i < corpus->len; i++)
+    add (f, "Unfiltered", g_ptr_array_index (corpus, i), i % 2 ? "S" : "");
+  add (f, "Unfiltered", gtube, "");
+  write_config (f, NULL, NULL, "[filter]\nchunk=5\n");
+
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpuint (count (f, "Unfiltered"), ==, 0);
+  g_assert_cmpuint (count (f, "INBOX") + count (f, "Spam"), ==, corpus->len + 1);
+  g_assert_cmpuint (f->records->len, ==, corpus->len + 1);
+
+  for (guint i = 0; i < corpus->len; i++)
+    {
+      g_autoptr(SsTestStoredMessage) m = NULL;
+      const char *where = locate (f, g_ptr_array_index (corpus, i), all_folders, &m);
+
+      g_assert_nonnull (where);
+      g_assert_cmpstr (m->flags, ==, i % 2 ? "S" : "");
+      if (g_str_equal (where, "Spam"))
+        {
+          g_assert_true (has_keyword (m, "$Junk"));
+          g_assert_false (has_keyword (m, "$NotJunk"));
+          n_spam++;
+        }
+      else
+        {
+          g_assert_cmpstr (where, ==, "INBOX");
+          g_assert_true (has_keyword (m, "$NotJunk"));
+          n_ham++;
+        }
+    }
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+  g_assert_cmpuint (count_verdict (f, "spam"), ==, n_spam + 1);
+  g_assert_cmpuint (count_verdict (f, "ham"), ==, n_ham);
+  g_assert_cmpuint (count (f, "Spam"), ==, n_spam + 1);
+  g_test_message ("corpus: %u spam, %u ham", n_spam + 1, n_ham);
+  /* The sample is clearly mixed; SpamAssassin without network tests still catches most. */
+  g_assert_cmpuint (n_spam, >, 0);
+  g_assert_cmpuint (n_ham, >, 0);
+
+  {
+    JsonObject *o = record_for_subject (f, "GTUBE");
+    g_assert_nonnull (o);
+    g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "spam");
+    g_assert_cmpstr (json_object_get_string_member (o, "destination"), ==, "Spam");
+    g_assert_cmpfloat (json_object_get_double_member (o, "score"), >=, 100.0);
+    g_assert_cmpfloat (json_object_get_double_member (o, "threshold"), >, 0.0);
+    g_assert_cmpint (json_object_get_int_member (o, "uid"), >, 0);
+  }
+}
+
+static void
+test_adversarial (Fixture       *f,
+                  gconstpointer  data)
+{
+  const char *names[] = { "adversarial-imap-lines.eml", "adversarial-8bit.eml",
+                          "adversarial-long-header.eml", "adversarial-encoded-words.eml",
+                          "adversarial-no-headers.eml", "adversarial-binary.eml" };
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      GBytes *m = ss_test_data_load (names[i]);
+      g_ptr_array_add (messages, m);
+      add (f, "Unfiltered", m, "");
+    }
+  write_config (f, NULL, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpuint (count (f, "Unfiltered"), ==, 0);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      const char *where = locate (f, g_ptr_array_index (messages, i), all_folders, NULL);
+      g_test_message ("%s → %s", names[i], where);
+      g_assert_true (g_strcmp0 (where, "INBOX") == 0 || g_strcmp0 (where, "Spam") == 0);
+    }
+  g_assert_cmpuint (f->records->len, ==, messages->len);
+  /* Subjects come out decoded and valid UTF-8, whatever came in. */
+  for (guint i = 0; i < f->records->len; i++)
+    {
+      const char *subject = json_object_get_string_member (g_ptr_array_index (f->records, i),
+                                                           "subject");
+      g_assert_true (g_utf8_validate (subject, -1, NULL));
+    }
+}
+
+static GBytes *
+make_large_message (gsize size)
+{
+  GString *s = g_string_new ("From: Big Sender <big@example.org>\r\n"
+                             "To: tester@example.org\r\nSubject: A large attachment\r\n"
+                             "Message-Id: <large-1@example.org>\r\n\r\n");
+
+  while (s->len < size)
+    g_string_append (s, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/\r\n");
+  return g_string_free_to_bytes (s);
+}
+
+static void
+test_max_size (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GBytes) large = make_large_message (20000);
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  JsonObject *o;
+
+  add (f, "Unfiltered", large, "");
+  add (f, "Unfiltered", gtube, "");
+  write_config (f, NULL, NULL, "max-size=10000\n");
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, large, all_folders, NULL), ==, "INBOX");
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+  o = record_for_subject (f, "A large attachment");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "skipped");
+  g_assert_cmpstr (json_object_get_string_member (o, "destination"), ==, "INBOX");
+  g_assert_true (json_object_get_null_member (o, "score"));
+}
+
+static const SsTestDovecotOptions no_move_options = { .no_move = TRUE };
+static const SsTestDovecotOptions dot_options = { .delimiter = '.' };
+static const SsTestDovecotOptions no_unfiltered_options = { .no_unfiltered = TRUE };
+static const SsTestDovecotOptions plaintext_options = { .plaintext_ok = TRUE };
+static const SsTestDovecotOptions junk_options = { .special_use_junk = TRUE };
+
+/* Without MOVE: COPY + \Deleted + UID EXPUNGE, and another client's \Deleted mail in
+ * Unfiltered is not expunged with ours. */
+static void
+test_no_move (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autoptr(GBytes) other = ss_test_data_load ("adversarial-imap-lines.eml");
+  g_autoptr(SsTestStoredMessage) left = NULL;
+
+  add (f, "Unfiltered", gtube, "");
+  for (guint i = 0; i < 5; i++)
+    add (f, "Unfiltered", g_ptr_array_index (ham, i), "S");
+  add (f, "Unfiltered", other, "ST");   /* marked \Deleted by someone else */
+  write_config (f, NULL, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpstr (locate (f, g_ptr_array_index (ham, i), all_folders, NULL), ==, "INBOX");
+  g_assert_cmpstr (locate (f, other, all_folders, &left), ==, "Unfiltered");
+  g_assert_cmpstr (left->flags, ==, "ST");
+  g_assert_cmpuint (f->records->len, ==, 6);
+}
+
+/* A server whose hierarchy delimiter is '.': folders from the settings still work. */
+static void
+test_dot_delimiter (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autoptr(GBytes) fp = g_bytes_ref (g_ptr_array_index (ham, 0));
+  g_autoptr(SsTestStoredMessage) m = NULL;
+
+  g_assert_cmpint (ss_test_dovecot_get_delimiter (f->dovecot), ==, '.');
+  add (f, "Unfiltered", gtube, "");
+  add (f, "Spam/False Positives", fp, "S");
+  write_config (f, NULL, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+  g_assert_cmpstr (locate (f, fp, all_folders, &m), ==, "INBOX");
+  g_assert_cmpstr (m->flags, ==, "S");
+  g_assert_true (has_keyword (m, "$NotJunk"));
+  g_assert_true (ss_test_dovecot_folder_exists (f->dovecot, "Spam/False Negatives"));
+  g_assert_cmpuint (count_verdict (f, "learned-ham"), ==, 1);
+}
+
+static void
+test_learning (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+  g_autoptr(GPtrArray) spam = ss_test_corpus_load ("spam");
+  g_autoptr(SsTestStoredMessage) a = NULL;
+  g_autoptr(SsTestStoredMessage) b = NULL;
+  GBytes *fp = g_ptr_array_index (ham, 1);
+  GBytes *fn = g_ptr_array_index (spam, 1);
+
+  add (f, "Spam/False Positives", fp, "S");
+  add (f, "Spam/False Negatives", fn, "");
+  write_config (f, NULL, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, fp, all_folders, &a), ==, "INBOX");
+  g_assert_cmpstr (locate (f, fn, all_folders, &b), ==, "Spam");
+  g_assert_cmpstr (a->flags, ==, "S");
+  g_assert_cmpstr (b->flags, ==, "");
+  g_assert_true (has_keyword (a, "$NotJunk"));
+  g_assert_true (has_keyword (b, "$Junk"));
+  g_assert_cmpuint (count_verdict (f, "learned-ham"), ==, 1);
+  g_assert_cmpuint (count_verdict (f, "learned-spam"), ==, 1);
+}
+
+/* spamd without --allow-tell: a clear error, and the messages stay to be learned later. */
+static void
+test_learning_refused (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autofree char *address = NULL;
+  SsTestSpamd *no_tell = ss_test_spamd_start (FALSE, &error);
+  GBytes *fp = g_ptr_array_index (ham, 2);
+
+  g_assert_no_error (error);
+  address = ss_test_spamd_dup_address (no_tell);
+  add (f, "Unfiltered", gtube, "");
+  add (f, "Spam/False Positives", fp, "");
+  write_config (f, NULL, address, NULL);
+  run_spamsieve (f, NULL);
+  ss_test_spamd_stop (no_tell);
+  g_assert_cmpint (f->exit_status, ==, 5);
+  g_assert_nonnull (strstr (f->err, "allow-tell"));
+  g_assert_cmpstr (locate (f, fp, all_folders, NULL), ==, "Spam/False Positives");
+  /* Filtering itself went on. */
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+}
+
+static void
+test_expire (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GPtrArray) spam = ss_test_corpus_load ("spam");
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GBytes *old = g_ptr_array_index (spam, 0);
+  GBytes *recent = g_ptr_array_index (spam, 1);
+  GBytes *old_read = g_ptr_array_index (spam, 2);
+
+  ss_test_dovecot_add_message (f->dovecot, "Spam", old, "", now - 90 * 86400, &error);
+  g_assert_no_error (error);
+  ss_test_dovecot_add_message (f->dovecot, "Spam", recent, "", now - 10 * 86400, &error);
+  g_assert_no_error (error);
+  ss_test_dovecot_add_message (f->dovecot, "Spam", old_read, "S", now - 61 * 86400, &error);
+  g_assert_no_error (error);
+  write_config (f, NULL, NULL, "[expire]\nspam-days=60\n");
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_null (locate (f, old, all_folders, NULL));
+  g_assert_null (locate (f, old_read, all_folders, NULL));
+  g_assert_cmpstr (locate (f, recent, all_folders, NULL), ==, "Spam");
+  g_assert_cmpuint (count_verdict (f, "expired"), ==, 2);
+
+  /* 0 disables expiry. */
+  ss_test_dovecot_add_message (f->dovecot, "Spam", old, "", now - 900 * 86400, &error);
+  g_assert_no_error (error);
+  write_config (f, NULL, NULL, "[expire]\nspam-days=0\n");
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, old, all_folders, NULL), ==, "Spam");
+}
+
+static void
+test_dry_run (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+  g_autoptr(GError) error = NULL;
+  GBytes *fp = g_ptr_array_index (ham, 0);
+  GBytes *old = g_ptr_array_index (ham, 1);
+
+  add (f, "Unfiltered", gtube, "");
+  add (f, "Spam/False Positives", fp, "");
+  ss_test_dovecot_add_message (f->dovecot, "Spam", old, "", 86400 * 365, &error);
+  g_assert_no_error (error);
+  write_config (f, NULL, NULL, NULL);
+  run_spamsieve (f, "--dry-run");
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
+  g_assert_cmpstr (locate (f, fp, all_folders, NULL), ==, "Spam/False Positives");
+  g_assert_cmpstr (locate (f, old, all_folders, NULL), ==, "Spam");
+  g_assert_cmpuint (count_verdict (f, "spam"), ==, 1);
+  g_assert_cmpuint (count_verdict (f, "expired"), ==, 1);
+  g_assert_true (json_object_get_boolean_member (record_for_subject (f, "GTUBE"), "dry_run"));
+  g_assert_false (ss_test_dovecot_folder_exists (f->dovecot, "Spam/False Negatives"));
+}
+
+static void
+test_spamd_down (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  guint16 port;
+
+  /* A port that was just free: connection refused. */
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  address = g_strdup_printf ("127.0.0.1:%u", port);
+
+  add (f, "Unfiltered", gtube, "");
+  write_config (f, NULL, address, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 5);
+  g_assert_nonnull (strstr (f->err, "spamd"));
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
+  g_assert_cmpuint (f->records->len, ==, 0);
+}
+
+/* A spamd that answers without a verdict: the message stays; after 3 tries spread over an
+ * hour it goes to INBOX marked unscanned. */
+static gboolean
+on_bad_spamd (GSocketService    *service,
+              GSocketConnection *connection,
+              GObject           *source,
+              gpointer           user_data)
+{
+  const char reply[] = "SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\n\r\n";
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  char buf[4096];
+
+  /* Read the request until the client half-closes, then answer. */
+  while (g_input_stream_read (in, buf, sizeof buf, NULL, NULL) > 0)
+    ;
+  g_output_stream_write_all (out, reply, sizeof reply - 1, NULL, NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  return TRUE;
+}
+
+static void
+age_failures (Fixture *f)
+{
+  g_autofree char *path = g_build_filename (f->dir, "data", "spamsieve", "state.sqlite", NULL);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE scan_failures SET first_failure = first_failure "
+                                     "- 7200", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_close (db);
+}
+
+static void
+test_unscanned (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autoptr(GSocketService) service = g_threaded_socket_service_new (4);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  guint16 port;
+
+  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (service, "run", G_CALLBACK (on_bad_spamd), NULL);
+  g_socket_service_start (service);
+  address = g_strdup_printf ("127.0.0.1:%u", port);
+  add (f, "Unfiltered", gtube, "");
+  write_config (f, NULL, address, NULL);
+
+  /* No verdict: never moved on a guess. */
+  for (guint i = 0; i < 3; i++)
+    {
+      run_spamsieve (f, NULL);
+      g_assert_cmpint (f->exit_status, ==, 5);
+      g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
+    }
+  /* Three tries, but within seconds: still waiting. Pretend the first was 2 hours ago. */
+  age_failures (f);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "INBOX");
+  g_assert_cmpuint (count_verdict (f, "unscanned"), ==, 1);
+  g_socket_service_stop (service);
+}
+
+static void
+test_wrong_password (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autofree char *secret = g_build_filename (f->dir, "secret", NULL);
+
+  g_assert_true (g_file_set_contents (secret, "wrong\n", -1, NULL));
+  add (f, "Unfiltered", gtube, "");
+  write_config (f, NULL, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 3);
+  g_assert_nonnull (strstr (f->err, "Login refused"));
+  g_assert_null (strstr (f->err, "wrong"));
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
+}
+
+static void
+test_server_unreachable (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  account = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\nuser=tester\n"
+                             "password-file=%s/secret\n", port, f->dir);
+  write_config (f, account, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 4);
+}
+
+static void
+test_implicit_tls (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autofree char *account = NULL;
+
+  add (f, "Unfiltered", gtube, "");
+  account = g_strdup_printf ("[account]\nurl=imaps://localhost:%u\nuser=tester\n"
+                             "password-file=%s/secret\nca-file=%s\n",
+                             ss_test_dovecot_get_imaps_port (f->dovecot), f->dir,
+                             ss_test_dovecot_get_ca_file (f->dovecot));
+  write_config (f, account, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+}
+
+/* Without the CA file the self-signed certificate is refused, clearly, for both modes. */
+static void
+test_unknown_certificate (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autofree char *imaps = NULL;
+  g_autofree char *starttls = NULL;
+
+  add (f, "Unfiltered", gtube, "");
+  imaps = g_strdup_printf ("[account]\nurl=imaps://localhost:%u\nuser=tester\n"
+                           "password-file=%s/secret\n",
+                           ss_test_dovecot_get_imaps_port (f->dovecot), f->dir);
+  write_config (f, imaps, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 4);
+  g_assert_nonnull (strstr (f->err, "certificate"));
+  g_assert_nonnull (strstr (f->err, "ca-file"));
+
+  starttls = g_strdup_printf ("[account]\nurl=imap://localhost:%u\nuser=tester\n"
+                              "password-file=%s/secret\n",
+                              ss_test_dovecot_get_imap_port (f->dovecot), f->dir);
+  write_config (f, starttls, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 4);
+  g_assert_nonnull (strstr (f->err, "certificate"));
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
+}
+
+/* tls=none is possible when written explicitly (and the server allows it). */
+static void
+test_plaintext (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autofree char *account = NULL;
+
+  add (f, "Unfiltered", gtube, "");
+  account = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\ntls=none\nuser=tester\n"
+                             "password-file=%s/secret\n",
+                             ss_test_dovecot_get_imap_port (f->dovecot), f->dir);
+  write_config (f, account, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+}
+
+static void
+test_missing_unfiltered (Fixture       *f,
+                         gconstpointer  data)
+{
+  write_config (f, NULL, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 1);
+  g_assert_nonnull (strstr (f->err, "Unfiltered"));
+  g_assert_nonnull (strstr (f->err, "does not exist"));
+}
+
+/* [folders] spam empty: the server's \Junk folder is used. */
+static void
+test_special_use_junk (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  const char * const folders[] = { "Unfiltered", "INBOX", "Junk", "Spam", NULL };
+
+  add (f, "Unfiltered", gtube, "");
+  write_config (f, NULL, NULL, "[folders]\nspam=\n");
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, gtube, folders, NULL), ==, "Junk");
+}
+
+static void
+expect_bad_settings (Fixture    *f,
+                     const char *text,
+                     const char *needle)
+{
+  g_autofree char *path = g_build_filename (f->dir, "bad.conf", NULL);
+  g_free (f->config_path);
+  f->config_path = g_steal_pointer (&path);
+  g_assert_true (g_file_set_contents (f->config_path, text, -1, NULL));
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 2);
+  g_assert_nonnull (strstr (f->err, needle));
+  /* One line. */
+  g_assert_cmpuint (strlen (f->err), >, 0);
+  g_assert_true (strchr (f->err, '\n') == f->err + strlen (f->err) - 1);
+}
+
+static void
+test_bad_settings (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autofree char *open_secret = g_build_filename (f->dir, "open-secret", NULL);
+  g_autofree char *text = NULL;
+
+  add (f, "Unfiltered", gtube, "");
+  expect_bad_settings (f, "[account]\nurl=imap://x\nuser=u\nfrobnicate=1\n", "frobnicate");
+  expect_bad_settings (f, "[account]\nurl=imap://x\nuser=u\n[spamd]\nparallel=0\n",
+                       "parallel");
+  expect_bad_settings (f, "[account]\nurl=imap://x\nuser=u\n[filter]\nchunk=ten\n", "chunk");
+  expect_bad_settings (f, "[account]\nurl=ftp://x\nuser=u\n", "url");
+  expect_bad_settings (f, "[account]\nurl=imap://x\nuser=u\npassword=hunter2\n", "password");
+  expect_bad_settings (f, "this is not a settings file", "settings");
+
+  g_assert_true (g_file_set_contents (open_secret, "secret\n", -1, NULL));
+  g_assert_cmpint (g_chmod (open_secret, 0644), ==, 0);
+  text = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\nuser=tester\n"
+                          "password-file=%s\n", ss_test_dovecot_get_imap_port (f->dovecot),
+                          open_secret);
+  expect_bad_settings (f, text, "chmod 600");
+
+  g_free (f->config_path);
+  f->config_path = g_build_filename (f->dir, "missing.conf", NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 2);
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
+}
+
+/* No [spamd] address: a private spamd on a Unix socket, started and stopped by spamsieve. */
+static void
+test_private_spamd (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+  g_autofree char *text = NULL;
+  g_autofree char *socket_path = NULL;
+  GBytes *fp = g_ptr_array_index (ham, 3);
+
+  add (f, "Unfiltered", gtube, "");
+  add (f, "Spam/False Positives", fp, "");
+  text = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\nuser=tester\n"
+                          "password-file=%s/secret\nca-file=%s\n[spamd]\nparallel=2\n",
+                          ss_test_dovecot_get_imap_port (f->dovecot), f->dir,
+                          ss_test_dovecot_get_ca_file (f->dovecot));
+  g_free (f->config_path);
+  f->config_path = g_build_filename (f->dir, "private.conf", NULL);
+  g_assert_true (g_file_set_contents (f->config_path, text, -1, NULL));
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+  g_assert_cmpstr (locate (f, fp, all_folders, NULL), ==, "INBOX");
+  g_assert_cmpuint (count_verdict (f, "learned-ham"), ==, 1);
+  /* Stopped on exit: the socket is gone. */
+  socket_path = g_build_filename (f->dir, "run", "spamsieve", "spamd.sock", NULL);
+  g_assert_false (g_file_test (socket_path, G_FILE_TEST_EXISTS));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  shared_spamd = ss_test_spamd_start (TRUE, &error);
+  g_assert_no_error (error);
+
+#define ADD(path, options, func) \
+  g_test_add ("/spamsieve/headless/" path, Fixture, options, fixture_setup, func, \
+              fixture_teardown)
+  ADD ("corpus", NULL, test_corpus);
+  ADD ("adversarial-bodies", NULL, test_adversarial);
+  ADD ("max-size", NULL, test_max_size);
+  ADD ("no-move", &no_move_options, test_no_move);
+  ADD ("dot-delimiter", &dot_options, test_dot_delimiter);
+  ADD ("special-use-junk", &junk_options, test_special_use_junk);
+  ADD ("learning", NULL, test_learning);
+  ADD ("learning-refused", NULL, test_learning_refused);
+  ADD ("expire", NULL, test_expire);
+  ADD ("dry-run", NULL, test_dry_run);
+  ADD ("spamd-down", NULL, test_spamd_down);
+  ADD ("unscanned-after-retries", NULL, test_unscanned);
+  ADD ("wrong-password", NULL, test_wrong_password);
+  ADD ("server-unreachable", NULL, test_server_unreachable);
+  ADD ("implicit-tls", NULL, test_implicit_tls);
+  ADD ("unknown-certificate", NULL, test_unknown_certificate);
+  ADD ("plaintext-explicit", &plaintext_options, test_plaintext);
+  ADD ("missing-unfiltered", &no_unfiltered_options, test_missing_unfiltered);
+  ADD ("bad-settings", NULL, test_bad_settings);
+  ADD ("private-spamd", NULL, test_private_spamd);
+#undef ADD
+
+  ret = g_test_run ();
+  ss_test_spamd_stop (shared_spamd);
+  return ret;
+}

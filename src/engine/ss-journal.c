@@ -1,2 +1,340 @@
-/* placeholder: being written */
-typedef int ss_placeholder_ss_journal;
+#define G_LOG_DOMAIN "ss-journal"
+
+#include "config.h"
+
+#include "ss-journal.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "ss-error.h"
+
+#define HISTORY_MAX_ROWS 50000
+#define HISTORY_MAX_AGE  (90 * 24 * 3600)
+
+struct _SsJournal
+{
+  GObject  parent_instance;
+  sqlite3 *db;
+  guint    inserts;
+};
+
+G_DEFINE_FINAL_TYPE (SsJournal, ss_journal, G_TYPE_OBJECT)
+
+static const char schema_sql[] =
+  "PRAGMA journal_mode=WAL;"
+  "PRAGMA synchronous=NORMAL;"
+  "CREATE TABLE IF NOT EXISTS scan_failures ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
+  "  uid INTEGER NOT NULL, tries INTEGER NOT NULL, first_failure INTEGER NOT NULL,"
+  "  last_failure INTEGER NOT NULL, reason TEXT,"
+  "  PRIMARY KEY (account, folder, uidvalidity, uid));"
+  "CREATE TABLE IF NOT EXISTS history ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, time INTEGER NOT NULL,"
+  "  folder TEXT, uidvalidity INTEGER, uid INTEGER, message_id TEXT, sender TEXT,"
+  "  subject TEXT, scanned INTEGER, score REAL, threshold REAL, rules TEXT,"
+  "  verdict TEXT NOT NULL, destination TEXT, dest_uidvalidity INTEGER, dest_uid INTEGER);"
+  "CREATE INDEX IF NOT EXISTS history_time ON history (account, time);";
+
+static void
+ss_journal_finalize (GObject *object)
+{
+  SsJournal *self = (SsJournal *) object;
+
+  g_clear_pointer (&self->db, sqlite3_close);
+  G_OBJECT_CLASS (ss_journal_parent_class)->finalize (object);
+}
+
+static void
+ss_journal_class_init (SsJournalClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ss_journal_finalize;
+}
+
+static void
+ss_journal_init (SsJournal *self)
+{
+}
+
+static gboolean
+set_db_error (sqlite3    *db,
+              const char *what,
+              GError    **error)
+{
+  g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_JOURNAL, "State database: %s: %s",
+               what, db != NULL ? sqlite3_errmsg (db) : "out of memory");
+  return FALSE;
+}
+
+static gboolean
+open_db (const char *path,
+         sqlite3   **out,
+         GError    **error)
+{
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open_v2 (path != NULL ? path : ":memory:", &db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_FULLMUTEX, NULL);
+
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (db, 5000);
+      rc = sqlite3_exec (db, schema_sql, NULL, NULL, NULL);
+    }
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (db, path != NULL ? path : "memory", error);
+      sqlite3_close (db);
+      return FALSE;
+    }
+  *out = db;
+  return TRUE;
+}
+
+SsJournal *
+ss_journal_open (const char  *path,
+                 GError     **error)
+{
+  g_autoptr(SsJournal) self = g_object_new (SS_TYPE_JOURNAL, NULL);
+  g_autoptr(GError) local_error = NULL;
+
+  if (path != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_mkdir_with_parents (dir, 0700);
+    }
+  if (!open_db (path, &self->db, &local_error))
+    {
+      g_autofree char *aside = NULL;
+
+      if (path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      /* Unreadable or corrupt: keep it for inspection, start afresh. */
+      aside = g_strdup_printf ("%s.corrupt-%" G_GINT64_FORMAT, path,
+                               g_get_real_time () / G_USEC_PER_SEC);
+      g_message ("%s; moved to %s and started a new one", local_error->message, aside);
+      if (g_rename (path, aside) != 0 || !open_db (path, &self->db, error))
+        return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+char *
+ss_journal_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "spamsieve", "state.sqlite", NULL);
+}
+
+static sqlite3_stmt *
+prepare (SsJournal   *self,
+         const char  *sql,
+         GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    set_db_error (self->db, "prepare", error);
+  return stmt;
+}
+
+static void
+bind_key (sqlite3_stmt *stmt,
+          const char   *account,
+          const char   *folder,
+          guint32       uidvalidity,
+          guint32       uid)
+{
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 3, uidvalidity);
+  sqlite3_bind_int64 (stmt, 4, uid);
+}
+
+gboolean
+ss_journal_note_scan_failure (SsJournal     *self,
+                              const char    *account,
+                              const char    *folder,
+                              guint32        uidvalidity,
+                              guint32        uid,
+                              const char    *reason,
+                              SsScanFailure *out,
+                              GError       **error)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self,
+                  "INSERT INTO scan_failures VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6) "
+                  "ON CONFLICT DO UPDATE SET tries = tries + 1, last_failure = ?5, "
+                  "reason = ?6 RETURNING tries, first_failure, last_failure", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, uid);
+  sqlite3_bind_int64 (stmt, 5, now);
+  sqlite3_bind_text (stmt, 6, reason, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW && out != NULL)
+    {
+      out->tries = sqlite3_column_int (stmt, 0);
+      out->first_failure = sqlite3_column_int64 (stmt, 1);
+      out->last_failure = sqlite3_column_int64 (stmt, 2);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW)
+    return set_db_error (self->db, "scan failure", error);
+  return TRUE;
+}
+
+gboolean
+ss_journal_clear_scan_failure (SsJournal  *self,
+                               const char *account,
+                               const char *folder,
+                               guint32     uidvalidity,
+                               guint32     uid,
+                               GError    **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = prepare (self, "DELETE FROM scan_failures WHERE account = ?1 AND folder = ?2 "
+                        "AND uidvalidity = ?3 AND uid = ?4", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, uid);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE || set_db_error (self->db, "clear", error);
+}
+
+static void
+trim_history (SsJournal  *self,
+              const char *account,
+              gint64      now)
+{
+  sqlite3_stmt *stmt = prepare (self,
+                                "DELETE FROM history WHERE account = ?1 AND (time < ?2 OR id <= "
+                                "(SELECT id FROM history WHERE account = ?1 ORDER BY id DESC "
+                                "LIMIT 1 OFFSET ?3))", NULL);
+
+  if (stmt == NULL)
+    return;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, now - HISTORY_MAX_AGE);
+  sqlite3_bind_int (stmt, 3, HISTORY_MAX_ROWS);
+  sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+}
+
+gboolean
+ss_journal_add_record (SsJournal      *self,
+                       const char     *account,
+                       const SsRecord *r,
+                       GError        **error)
+{
+  g_autofree char *rules = r->rules != NULL ? g_strjoinv (",", r->rules) : NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self, "INSERT INTO history (account, time, folder, uidvalidity, uid, "
+                        "message_id, sender, subject, scanned, score, threshold, rules, "
+                        "verdict, destination, dest_uidvalidity, dest_uid) "
+                        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, r->time);
+  sqlite3_bind_text (stmt, 3, r->folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 4, r->uidvalidity);
+  sqlite3_bind_int64 (stmt, 5, r->uid);
+  sqlite3_bind_text (stmt, 6, r->message_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 7, r->from, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 8, r->subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 9, r->scanned);
+  sqlite3_bind_double (stmt, 10, r->score);
+  sqlite3_bind_double (stmt, 11, r->threshold);
+  sqlite3_bind_text (stmt, 12, rules, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 13, ss_verdict_to_string (r->verdict), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 14, r->destination, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 15, r->dest_uidvalidity);
+  sqlite3_bind_int64 (stmt, 16, r->dest_uid);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self->db, "history", error);
+  if (++self->inserts % 256 == 1)
+    trim_history (self, account, r->time);
+  return TRUE;
+}
+
+static char *
+column_dup (sqlite3_stmt *stmt,
+            int           column)
+{
+  const char *text = (const char *) sqlite3_column_text (stmt, column);
+  return g_strdup (text != NULL ? text : "");
+}
+
+static SsRecord *
+record_from_row (sqlite3_stmt *stmt)
+{
+  SsRecord *r = ss_record_new ();
+  const char *rules = (const char *) sqlite3_column_text (stmt, 10);
+
+  r->time = sqlite3_column_int64 (stmt, 0);
+  r->folder = column_dup (stmt, 1);
+  r->uidvalidity = sqlite3_column_int64 (stmt, 2);
+  r->uid = sqlite3_column_int64 (stmt, 3);
+  r->message_id = column_dup (stmt, 4);
+  r->from = column_dup (stmt, 5);
+  r->subject = column_dup (stmt, 6);
+  r->scanned = sqlite3_column_int (stmt, 7);
+  r->score = sqlite3_column_double (stmt, 8);
+  r->threshold = sqlite3_column_double (stmt, 9);
+  r->rules = rules != NULL && *rules ? g_strsplit (rules, ",", -1) : g_new0 (char *, 1);
+  if (!ss_verdict_from_string ((const char *) sqlite3_column_text (stmt, 11), &r->verdict))
+    r->verdict = SS_VERDICT_UNSCANNED;
+  r->destination = column_dup (stmt, 12);
+  r->dest_uidvalidity = sqlite3_column_int64 (stmt, 13);
+  r->dest_uid = sqlite3_column_int64 (stmt, 14);
+  return r;
+}
+
+GPtrArray *
+ss_journal_list_records (SsJournal  *self,
+                         const char *account,
+                         guint       limit,
+                         GError    **error)
+{
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), NULL);
+
+  stmt = prepare (self, "SELECT time, folder, uidvalidity, uid, message_id, sender, subject, "
+                        "scanned, score, threshold, rules, verdict, destination, "
+                        "dest_uidvalidity, dest_uid FROM history WHERE account = ?1 "
+                        "ORDER BY id DESC LIMIT ?2", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 2, limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (records, record_from_row (stmt));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self->db, "history", error);
+      return NULL;
+    }
+  return g_steal_pointer (&records);
+}

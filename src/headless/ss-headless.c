@@ -1,7 +1,306 @@
-/* placeholder */
+/* ss-headless.c: spamsieve --headless: the engine without a GUI, for servers and cron */
+#define G_LOG_DOMAIN "ss-headless"
+
+#include "config.h"
+
 #include "ss-headless.h"
-int
-ss_headless_run (int argc, char **argv)
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <stdio.h>
+
+#include "ss-credentials.h"
+#include "ss-error.h"
+#include "ss-filter.h"
+#include "ss-spamd-daemon.h"
+
+#define KEYRING_TIMEOUT_S 20
+
+typedef struct
 {
+  char     *config_path;
+  gboolean  once;
+  gboolean  json;
+  gboolean  dry_run;
+  gboolean  headless;
+} Options;
+
+static void
+options_clear (Options *options)
+{
+  g_free (options->config_path);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
+enum {
+  EXIT_FAILED = 1,
+  EXIT_SETTINGS = 2,
+  EXIT_LOGIN = 3,
+  EXIT_SERVER = 4,
+  EXIT_SPAMD = 5,
+};
+
+static int
+exit_code_for (const GError *error)
+{
+  if (error->domain == SS_ENGINE_ERROR)
+    return error->code == SS_ENGINE_ERROR_CONFIG ? EXIT_SETTINGS :
+           error->code == SS_ENGINE_ERROR_CREDENTIALS ? EXIT_LOGIN : EXIT_FAILED;
+  if (error->domain == SS_IMAP_ERROR)
+    switch (error->code)
+      {
+      case SS_IMAP_ERROR_LOGIN:
+        return EXIT_LOGIN;
+      case SS_IMAP_ERROR_CONNECT:
+      case SS_IMAP_ERROR_TLS:
+      case SS_IMAP_ERROR_TIMEOUT:
+        return EXIT_SERVER;
+      default:
+        return EXIT_FAILED;
+      }
+  if (error->domain == SS_SPAMD_ERROR)
+    return EXIT_SPAMD;
+  return EXIT_FAILED;
+}
+
+static int
+fail (const GError *error)
+{
+  g_autofree char *line = g_strdup (error->message);
+
+  /* One line, whatever the server said. */
+  g_strdelimit (line, "\r\n", ' ');
+  fprintf (stderr, "spamsieve: %s\n", line);
+  return exit_code_for (error);
+}
+
+static gboolean
+parse_options (int       *argc,
+               char    ***argv,
+               Options   *options,
+               GError   **error)
+{
+  const GOptionEntry entries[] = {
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &options->headless,
+      N_("Run without a window (for servers)"), NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path,
+      N_("Settings file (see README)"), N_("FILE") },
+    { "once", 0, 0, G_OPTION_ARG_NONE, &options->once,
+      N_("Filter, learn and expire once, then exit"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &options->json,
+      N_("Print one JSON object per message handled"), NULL },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &options->dry_run,
+      N_("Scan and report; move and delete nothing"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+
+  g_option_context_set_summary (context, _("Filter an IMAP folder through SpamAssassin."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, argc, argv, error))
+    return FALSE;
+  if (options->config_path == NULL)
+    {
+      g_set_error_literal (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG,
+                           _("--headless needs --config FILE"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  char     *password;
+  GError   *error;
+  gboolean  done;
+} Lookup;
+
+static void
+lookup_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Lookup *lookup = user_data;
+
+  lookup->password = ss_credentials_lookup_finish (result, &lookup->error);
+  lookup->done = TRUE;
+}
+
+static gboolean
+cancel_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static char *
+get_password (const SsConfig  *config,
+              GError         **error)
+{
+  g_autofree char *server = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  Lookup lookup = { 0 };
+  guint timeout_id;
+
+  if (config->password_file != NULL)
+    {
+      g_autoptr(GError) local_error = NULL;
+      char *password = ss_credentials_read_file (config->password_file, &local_error);
+
+      /* A password file that is unsafe or missing is a settings problem. */
+      if (password == NULL)
+        g_set_error_literal (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG,
+                             local_error->message);
+      return password;
+    }
+
+  /* The keyring may sit behind an unlock prompt nobody answers: bound the wait. */
+  server = ss_config_dup_server (config);
+  cancellable = g_cancellable_new ();
+  timeout_id = g_timeout_add_seconds (KEYRING_TIMEOUT_S, cancel_cb, cancellable);
+  ss_credentials_lookup_async (server, config->user, cancellable, lookup_cb, &lookup);
+  while (!lookup.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (!g_cancellable_is_cancelled (cancellable))
+    g_source_remove (timeout_id);
+  if (lookup.password != NULL)
+    return lookup.password;
+  g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS,
+               "No password for %s on %s: set password-file in the settings or store it "
+               "in the keyring%s%s", config->user, server,
+               lookup.error != NULL ? ": " : "",
+               lookup.error != NULL ? lookup.error->message : "");
+  g_clear_error (&lookup.error);
+  return NULL;
+}
+
+static SsSpamdClient *
+get_spamd (const SsConfig  *config,
+           SsSpamdDaemon  **daemon_out,
+           GError         **error)
+{
+  const char *address = config->spamd_address;
+  guint timeout_ms = config->spamd_timeout * 1000;
+
+  if (address == NULL || *address == '\0')
+    {
+      g_autofree char *run_dir = g_build_filename (g_get_user_runtime_dir (), "spamsieve", NULL);
+      g_autofree char *data_dir = g_build_filename (g_get_user_data_dir (), "spamsieve", NULL);
+
+      *daemon_out = ss_spamd_daemon_start (SPAMD_PROGRAM, run_dir, data_dir,
+                                           config->spamd_parallel, FALSE, NULL, error);
+      if (*daemon_out == NULL)
+        return NULL;
+      address = ss_spamd_daemon_get_address (*daemon_out);
+    }
+  return ss_spamd_client_new (address, NULL, timeout_ms, error);
+}
+
+static void
+print_record (const SsRecord *record,
+              gpointer        user_data)
+{
+  const Options *options = user_data;
+
+  if (options->json)
+    {
+      g_autofree char *json = ss_record_to_json (record);
+      printf ("%s\n", json);
+    }
+  else if (record->scanned)
+    printf ("%-12s %6.1f/%-5.1f %-10s %s — %s\n", ss_verdict_to_string (record->verdict),
+            record->score, record->threshold, *record->destination ? record->destination : "-",
+            record->from, record->subject);
+  else
+    printf ("%-12s %12s %-10s %s — %s\n", ss_verdict_to_string (record->verdict), "",
+            *record->destination ? record->destination : "-", record->from, record->subject);
+  fflush (stdout);
+}
+
+static void
+print_summary (const SsFilterStats *s,
+               const Options       *options)
+{
+  if (options->json)
+    return;
+  fprintf (stderr, "spamsieve: %u scanned (%u spam, %u ham), %u skipped, %u unscanned, "
+           "%u left to retry, %u learned as ham, %u learned as spam, %u expired%s\n",
+           s->scanned, s->spam, s->ham, s->skipped, s->unscanned, s->deferred,
+           s->learned_ham, s->learned_spam, s->expired,
+           options->dry_run ? " (dry run: nothing moved)" : "");
+}
+
+static gboolean
+run_once (const SsConfig  *config,
+          const Options   *options,
+          GError         **error)
+{
+  g_autoptr(SsSpamdDaemon) daemon = NULL;
+  g_autoptr(SsSpamdClient) spamd = NULL;
+  g_autoptr(SsImapClient) imap = NULL;
+  g_autoptr(SsJournal) journal = NULL;
+  g_autoptr(SsFilter) filter = NULL;
+  g_autofree char *journal_path = ss_journal_default_path ();
+  g_autofree char *password = NULL;
+  gboolean ok;
+
+  password = get_password (config, error);
+  if (password == NULL)
+    return FALSE;
+  journal = ss_journal_open (journal_path, error);
+  if (journal == NULL)
+    return FALSE;
+  spamd = get_spamd (config, &daemon, error);
+  if (spamd == NULL)
+    return FALSE;
+  imap = ss_imap_client_new (config);
+  ok = ss_imap_client_connect (imap, password, NULL, error);
+  g_clear_pointer (&password, g_free);
+  if (!ok)
+    return FALSE;
+
+  filter = ss_filter_new (config, imap, spamd, journal);
+  ss_filter_set_dry_run (filter, options->dry_run);
+  ss_filter_set_record_func (filter, print_record, (gpointer) options);
+  ok = ss_filter_run_once (filter, NULL, error);
+  print_summary (ss_filter_get_stats (filter), options);
+  if (ok && ss_filter_get_stats (filter)->deferred > 0)
+    {
+      g_set_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL,
+                   "spamd gave no verdict for %u message(s); they stay in %s and will be "
+                   "retried", ss_filter_get_stats (filter)->deferred,
+                   config->folder_unfiltered);
+      ok = FALSE;
+    }
+  ss_imap_client_disconnect (imap);
+  if (daemon != NULL)
+    ss_spamd_daemon_stop (daemon);
+  return ok;
+}
+
+int
+ss_headless_run (int    argc,
+                 char **argv)
+{
+  g_auto(Options) options = { 0 };
+  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!parse_options (&argc, &argv, &options, &error))
+    {
+      fprintf (stderr, "spamsieve: %s\n", error->message);
+      return EXIT_SETTINGS;
+    }
+  config = ss_config_load_file (options.config_path, &error);
+  if (config == NULL)
+    return fail (error);
+  if (!options.once)
+    {
+      fprintf (stderr, "spamsieve: live mode is not available yet; use --once\n");
+      return EXIT_FAILED;
+    }
+  if (!run_once (config, &options, &error))
+    return fail (error);
   return 0;
 }

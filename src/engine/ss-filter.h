@@ -1,0 +1,75 @@
+/* ss-filter.h: one filtering pass over a connected account (blocking; one thread) */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ss-config.h"
+#include "ss-imap-client.h"
+#include "ss-journal.h"
+#include "ss-record.h"
+#include "ss-spamd-client.h"
+
+G_BEGIN_DECLS
+
+#define SS_TYPE_FILTER (ss_filter_get_type ())
+G_DECLARE_FINAL_TYPE (SsFilter, ss_filter, SS, FILTER, GObject)
+
+/* Called for each message handled, on the thread running the pass. */
+typedef void (*SsRecordFunc) (const SsRecord *record,
+                              gpointer        user_data);
+
+/* Progress: n of total messages of the current step ("Unfiltered", "learning", "expire"). */
+typedef void (*SsProgressFunc) (const char *step,
+                                guint       n,
+                                guint       total,
+                                gpointer    user_data);
+
+typedef struct
+{
+  guint scanned;
+  guint spam;
+  guint ham;
+  guint skipped;
+  guint unscanned;
+  guint deferred;      /* left in Unfiltered to retry */
+  guint learned_ham;
+  guint learned_spam;
+  guint expired;
+} SsFilterStats;
+
+SsFilter   *ss_filter_new              (const SsConfig  *config,
+                                        SsImapClient    *imap,
+                                        SsSpamdClient   *spamd,
+                                        SsJournal       *journal);
+void        ss_filter_set_dry_run      (SsFilter        *self,
+                                        gboolean         dry_run);
+void        ss_filter_set_record_func  (SsFilter        *self,
+                                        SsRecordFunc     func,
+                                        gpointer         user_data);
+void        ss_filter_set_progress_func (SsFilter       *self,
+                                        SsProgressFunc   func,
+                                        gpointer         user_data);
+/* Resolves folders (delimiter, \Junk), creates the missing Spam and learning folders.
+ * A missing Unfiltered folder is SS_IMAP_ERROR_NO_MAILBOX. */
+gboolean    ss_filter_prepare          (SsFilter        *self,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
+/* Scans and moves everything in Unfiltered until it is empty (or only retries are left). */
+gboolean    ss_filter_run_unfiltered   (SsFilter        *self,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
+gboolean    ss_filter_run_learning     (SsFilter        *self,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
+gboolean    ss_filter_run_expire       (SsFilter        *self,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
+/* prepare + unfiltered + learning + expire: the whole classic job, once. */
+gboolean    ss_filter_run_once         (SsFilter        *self,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
+const SsFilterStats *ss_filter_get_stats (SsFilter      *self);
+/* The resolved spam folder (after prepare). */
+const char *ss_filter_get_spam_folder  (SsFilter        *self);
+
+G_END_DECLS

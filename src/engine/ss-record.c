@@ -1,0 +1,148 @@
+#define G_LOG_DOMAIN "ss-record"
+
+#include "config.h"
+
+#include "ss-record.h"
+
+static const char * const verdict_names[] = {
+  [SS_VERDICT_SPAM] = "spam",
+  [SS_VERDICT_HAM] = "ham",
+  [SS_VERDICT_SKIPPED] = "skipped",
+  [SS_VERDICT_UNSCANNED] = "unscanned",
+  [SS_VERDICT_LEARNED_HAM] = "learned-ham",
+  [SS_VERDICT_LEARNED_SPAM] = "learned-spam",
+  [SS_VERDICT_EXPIRED] = "expired",
+};
+
+const char *
+ss_verdict_to_string (SsVerdict verdict)
+{
+  g_return_val_if_fail (verdict < G_N_ELEMENTS (verdict_names), "unknown");
+  return verdict_names[verdict];
+}
+
+gboolean
+ss_verdict_from_string (const char *str,
+                        SsVerdict  *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (verdict_names); i++)
+    if (g_strcmp0 (str, verdict_names[i]) == 0)
+      {
+        *out = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+SsRecord *
+ss_record_new (void)
+{
+  SsRecord *record = g_new0 (SsRecord, 1);
+
+  record->time = g_get_real_time () / G_USEC_PER_SEC;
+  return record;
+}
+
+SsRecord *
+ss_record_copy (const SsRecord *record)
+{
+  SsRecord *copy = g_memdup2 (record, sizeof *record);
+
+  copy->folder = g_strdup (record->folder);
+  copy->message_id = g_strdup (record->message_id);
+  copy->from = g_strdup (record->from);
+  copy->subject = g_strdup (record->subject);
+  copy->rules = g_strdupv (record->rules);
+  copy->destination = g_strdup (record->destination);
+  return copy;
+}
+
+void
+ss_record_free (SsRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->folder);
+  g_free (record->message_id);
+  g_free (record->from);
+  g_free (record->subject);
+  g_strfreev (record->rules);
+  g_free (record->destination);
+  g_free (record);
+}
+
+void
+ss_json_append_string (GString    *out,
+                       const char *str)
+{
+  g_autofree char *valid = g_utf8_make_valid (str != NULL ? str : "", -1);
+
+  g_string_append_c (out, '"');
+  for (const char *p = valid; *p; p++)
+    {
+      guchar c = *p;
+
+      if (c == '"' || c == '\\')
+        g_string_append_printf (out, "\\%c", c);
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\r')
+        g_string_append (out, "\\r");
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, c);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+append_number (GString *out,
+               double   value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.1f", value));
+}
+
+char *
+ss_record_to_json (const SsRecord *record)
+{
+  GString *out = g_string_new ("{\"uid\":");
+
+  g_string_append_printf (out, "%u,\"uidvalidity\":%u,\"folder\":", record->uid,
+                          record->uidvalidity);
+  ss_json_append_string (out, record->folder);
+  g_string_append (out, ",\"message_id\":");
+  ss_json_append_string (out, record->message_id);
+  g_string_append (out, ",\"from\":");
+  ss_json_append_string (out, record->from);
+  g_string_append (out, ",\"subject\":");
+  ss_json_append_string (out, record->subject);
+  g_string_append (out, ",\"score\":");
+  if (record->scanned)
+    append_number (out, record->score);
+  else
+    g_string_append (out, "null");
+  g_string_append (out, ",\"threshold\":");
+  if (record->scanned)
+    append_number (out, record->threshold);
+  else
+    g_string_append (out, "null");
+  g_string_append (out, ",\"verdict\":");
+  ss_json_append_string (out, ss_verdict_to_string (record->verdict));
+  g_string_append (out, ",\"destination\":");
+  ss_json_append_string (out, record->destination);
+  g_string_append (out, ",\"rules\":[");
+  for (guint i = 0; record->rules != NULL && record->rules[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      ss_json_append_string (out, record->rules[i]);
+    }
+  g_string_append_printf (out, "],\"time\":%" G_GINT64_FORMAT ",\"dry_run\":%s}", record->time,
+                          record->dry_run ? "true" : "false");
+  return g_string_free (out, FALSE);
+}
