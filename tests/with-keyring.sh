@@ -15,7 +15,7 @@ if [ -z "${SS_IN_PRIVATE_BUS:-}" ]; then
 fi
 exec 1>&3 2>&4 3>&- 4>&-
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
-printf 'ci-password' | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+printf 'ci-password' | env -u G_DEBUG gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
 KR_PID=$!
 gdbus wait --session --timeout 10 org.freedesktop.secrets || { echo "keyring did not start" >&2; kill $KR_PID; exit 99; }
 "$@"; rc=$?

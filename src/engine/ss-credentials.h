@@ -14,6 +14,10 @@ G_BEGIN_DECLS
 char     *ss_credentials_read_file       (const char    *path,
                                           GError       **error);
 
+/* Every password returned here is ordinary g_malloc () memory: free it with this, which
+ * wipes it first (g_free () works but leaves the bytes behind). NULL-safe. */
+void      ss_credentials_password_free   (char          *password);
+
 /* Keyring. server is the account URL's host[:port], user the login name. Lookup returns
  * NULL with no error when nothing is stored. All are cancellable and bounded by the caller. */
 void      ss_credentials_lookup_async    (const char          *server,
@@ -35,6 +39,7 @@ void      ss_credentials_store_async     (const char          *server,
                                           gpointer             user_data);
 gboolean  ss_credentials_store_finish    (GAsyncResult        *result,
                                           GError             **error);
+/* TRUE also when nothing was stored. */
 gboolean  ss_credentials_clear_sync      (const char          *server,
                                           const char          *user,
                                           GCancellable        *cancellable,
