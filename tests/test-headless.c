@@ -27,6 +27,10 @@ typedef struct
   GPtrArray     *records;      /* JsonObject* */
 } Fixture;
 
+#ifndef SS_TEST_STORED_MESSAGE_AUTOPTR
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsTestStoredMessage, ss_test_stored_message_free)
+#endif
+
 static SsTestSpamd *shared_spamd;
 
 /* ---------------------------------------------------------------------------------------- */

@@ -32,6 +32,7 @@ struct _SsFilter
   GAsyncQueue     *done;           /* finished Job* */
   GError          *spamd_error;    /* spamd unreachable during this pass */
   GError          *learn_error;    /* TELL refused */
+  GCancellable    *scan_cancellable; /* cancelled by ss_filter_request_stop() */
 
   SsRecordFunc     record_func;
   gpointer         record_data;
@@ -40,6 +41,7 @@ struct _SsFilter
 
   SsImapMailbox    mailbox;        /* of the selected folder */
   SsFilterStats    stats;
+  gint             stopping;       /* (atomic) */
   guint            n_submitted;
   guint            n_done;
   gboolean         dry_run;
@@ -130,6 +132,7 @@ ss_filter_finalize (GObject *object)
   g_clear_pointer (&self->folders, g_hash_table_unref);
   g_clear_error (&self->spamd_error);
   g_clear_error (&self->learn_error);
+  g_clear_object (&self->scan_cancellable);
   G_OBJECT_CLASS (ss_filter_parent_class)->finalize (object);
 }
 
@@ -146,6 +149,7 @@ static void
 ss_filter_init (SsFilter *self)
 {
   self->done = g_async_queue_new ();
+  self->scan_cancellable = g_cancellable_new ();
   self->folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -208,6 +212,14 @@ ss_filter_get_stats (SsFilter *self)
 {
   g_return_val_if_fail (SS_IS_FILTER (self), NULL);
   return &self->stats;
+}
+
+void
+ss_filter_request_stop (SsFilter *self)
+{
+  g_return_if_fail (SS_IS_FILTER (self));
+  g_atomic_int_set (&self->stopping, 1);
+  g_cancellable_cancel (self->scan_cancellable);
 }
 
 const char *
@@ -315,7 +327,7 @@ static SsRecord *
 record_for (SsFilter            *self,
             const SsImapMessage *message,
             const SsMessageInfo *info,
-            SsVerdict            verdict,
+            SsVerdictKind            verdict,
             const char          *destination)
 {
   SsRecord *record = ss_record_new ();
@@ -337,7 +349,7 @@ record_for (SsFilter            *self,
 
 typedef struct
 {
-  SsVerdict    verdict;
+  SsVerdictKind    verdict;
   const char  *destination;
   const char  *add_keyword;
   const char  *remove_keyword;
@@ -356,11 +368,12 @@ dest_uid_for (GArray  *src,
 
 /* Moves the jobs' messages (from the selected folder) and emits their records. */
 static gboolean
-move_jobs (SsFilter       *self,
-           GPtrArray      *jobs,
-           const MoveSpec *spec,
-           GCancellable   *cancellable,
-           GError        **error)
+move_jobs_full (SsFilter       *self,
+                GPtrArray      *jobs,
+                const MoveSpec *spec,
+                GPtrArray      *records_out,
+                GCancellable   *cancellable,
+                GError        **error)
 {
   g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr(GArray) src = g_array_new (FALSE, FALSE, sizeof (guint32));
@@ -405,8 +418,20 @@ move_jobs (SsFilter       *self,
         ss_journal_clear_scan_failure (self->journal, self->account, record->folder,
                                        record->uidvalidity, record->uid, NULL);
       emit_record (self, record);
+      if (records_out != NULL)
+        g_ptr_array_add (records_out, g_steal_pointer (&record));
     }
   return TRUE;
+}
+
+static gboolean
+move_jobs (SsFilter       *self,
+           GPtrArray      *jobs,
+           const MoveSpec *spec,
+           GCancellable   *cancellable,
+           GError        **error)
+{
+  return move_jobs_full (self, jobs, spec, NULL, cancellable, error);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -464,8 +489,13 @@ drain (SsFilter *self)
 static gboolean
 is_spamd_down (const GError *error)
 {
-  return g_error_matches (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_CONNECT) ||
-         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  return g_error_matches (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_CONNECT);
+}
+
+static gboolean
+is_stopping (SsFilter *self)
+{
+  return g_atomic_int_get (&self->stopping);
 }
 
 /* A failed scan: counted, and after enough tries over enough time, given up on. */
@@ -476,6 +506,8 @@ scan_failed (SsFilter *self,
   SsScanFailure failure = { 0 };
   g_autoptr(GError) local_error = NULL;
 
+  if (g_error_matches (job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return FALSE;
   if (is_spamd_down (job->error))
     {
       if (self->spamd_error == NULL)
@@ -553,7 +585,7 @@ pipeline (SsFilter      *self,
           GCancellable  *cancellable,
           GError       **error)
 {
-  SubmitData data = { self, kind, cancellable };
+  SubmitData data = { self, kind, self->scan_cancellable };
   guint chunk = MAX (self->config->chunk, 1);
   guint base = self->n_done;
 
@@ -580,7 +612,7 @@ pipeline (SsFilter      *self,
             }
           progress (self, step, self->n_done - base, uids->len);
         }
-      if (self->spamd_error != NULL || self->learn_error != NULL)
+      if (self->spamd_error != NULL || self->learn_error != NULL || is_stopping (self))
         break;
     }
 
@@ -742,6 +774,8 @@ ss_filter_run_unfiltered (SsFilter      *self,
           g_propagate_error (error, g_steal_pointer (&self->spamd_error));
           return FALSE;
         }
+      if (is_stopping (self))
+        return !g_cancellable_set_error_if_cancelled (self->scan_cancellable, error);
     }
   return TRUE;
 }
@@ -775,7 +809,7 @@ settle_learning (SsFilter      *self,
           if (self->spamd_error == NULL)
             self->spamd_error = g_error_copy (job->error);
         }
-      else
+      else if (!g_error_matches (job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_message ("UID %u: learning failed, will retry: %s", job->message->uid,
                    job->error->message);
     }
@@ -959,4 +993,98 @@ ss_filter_run_once (SsFilter      *self,
       return FALSE;
     }
   return TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Marking one message                                                                      */
+
+static SsImapMessage *
+fetch_one (SsFilter      *self,
+           const char    *folder,
+           guint32        uidvalidity,
+           guint32        uid,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GPtrArray) messages = NULL;
+
+  if (!select_folder (self, folder, cancellable, error))
+    return NULL;
+  if (self->mailbox.uidvalidity != uidvalidity)
+    {
+      g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO_MAILBOX,
+                   "The folder \"%s\" was recreated on the server; the message cannot be "
+                   "found by its old number", folder);
+      return NULL;
+    }
+  g_array_append_val (uids, uid);
+  messages = fetch_messages (self, uids, SS_IMAP_FETCH_BODY, cancellable, error);
+  if (messages == NULL)
+    return NULL;
+  if (messages->len == 0)
+    {
+      g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO_MAILBOX,
+                   "The message is no longer in \"%s\" (moved or deleted by another "
+                   "mail program)", folder);
+      return NULL;
+    }
+  return g_ptr_array_steal_index (messages, 0);
+}
+
+SsRecord *
+ss_filter_mark (SsFilter      *self,
+                const char    *folder,
+                guint32        uidvalidity,
+                guint32        uid,
+                gboolean       as_spam,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  const MoveSpec spec = { as_spam ? SS_VERDICT_LEARNED_SPAM : SS_VERDICT_LEARNED_HAM,
+                          as_spam ? self->spam_folder : self->config->folder_inbox,
+                          as_spam ? "$Junk" : "$NotJunk", as_spam ? "$NotJunk" : "$Junk" };
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) job_free);
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
+  Job *job;
+  gsize len = 0;
+  const guint8 *bytes;
+
+  g_return_val_if_fail (SS_IS_FILTER (self), NULL);
+
+  job = g_new0 (Job, 1);
+  g_ptr_array_add (jobs, job);
+  job->message = fetch_one (self, folder, uidvalidity, uid, cancellable, error);
+  if (job->message == NULL)
+    return NULL;
+  bytes = g_bytes_get_data (job->message->body, &len);
+  job->info = ss_message_info_parse (bytes, len);
+  if (!ss_spamd_client_tell_sync (self->spamd, job->message->body,
+                                  as_spam ? SS_SPAMD_CLASS_SPAM : SS_SPAMD_CLASS_HAM,
+                                  cancellable, error))
+    return NULL;
+  g_clear_pointer (&job->message->body, g_bytes_unref);
+  if (g_strcmp0 (folder, spec.destination) == 0)
+    {
+      /* Already where it belongs (e.g. marked twice): learned, only the keyword changes. */
+      g_autoptr(SsRecord) record = record_for (self, job->message, job->info, spec.verdict,
+                                               spec.destination);
+      guint32 one = uid;
+
+      if (self->mailbox.keywords_ok &&
+          !ss_imap_client_uid_store (self->imap, &one, 1, spec.add_keyword, spec.remove_keyword,
+                                     cancellable, error))
+        return NULL;
+      record->dest_uidvalidity = uidvalidity;
+      record->dest_uid = uid;
+      emit_record (self, record);
+      return g_steal_pointer (&record);
+    }
+  if (!move_jobs_full (self, jobs, &spec, records, cancellable, error))
+    return NULL;
+  if (spec.verdict == SS_VERDICT_LEARNED_SPAM)
+    self->stats.learned_spam++;
+  else
+    self->stats.learned_ham++;
+  return g_ptr_array_steal_index (records, 0);
 }

@@ -68,6 +68,18 @@ gboolean    ss_filter_run_expire       (SsFilter        *self,
 gboolean    ss_filter_run_once         (SsFilter        *self,
                                         GCancellable    *cancellable,
                                         GError         **error);
+/* Thread-safe: finish the moves in progress, cancel scans (those messages stay), stop. */
+void        ss_filter_request_stop     (SsFilter        *self);
+/* Learn one message as spam/ham and move it (INBOX → Spam with $Junk, or Spam → INBOX with
+ * $NotJunk). Fails with SS_IMAP_ERROR_NO_MAILBOX if it is not there any more (another
+ * client moved it, or UIDVALIDITY changed). Returns the record of the move. */
+SsRecord   *ss_filter_mark             (SsFilter        *self,
+                                        const char      *folder,
+                                        guint32          uidvalidity,
+                                        guint32          uid,
+                                        gboolean         as_spam,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
 const SsFilterStats *ss_filter_get_stats (SsFilter      *self);
 /* The resolved spam folder (after prepare). */
 const char *ss_filter_get_spam_folder  (SsFilter        *self);

@@ -233,13 +233,16 @@ send_all (SsImapClient  *self,
   return TRUE;
 }
 
-/* Appends at least one byte from the server to rbuf. */
+/* One non-blocking read into rbuf. *got is FALSE when nothing was there (CURLE_AGAIN). */
 static gboolean
-fill_buffer (SsImapClient  *self,
-             GCancellable  *cancellable,
-             GError       **error)
+recv_once (SsImapClient  *self,
+           gboolean      *got,
+           GError       **error)
 {
   GByteArray *buf = self->rbuf;
+  gsize old, want = RECV_BLOCK;
+  size_t n = 0;
+  CURLcode rc;
 
   if (self->rpos > 0 && self->rpos >= buf->len / 2)
     {
@@ -247,42 +250,87 @@ fill_buffer (SsImapClient  *self,
       g_byte_array_set_size (buf, buf->len - self->rpos);
       self->rpos = 0;
     }
+  old = buf->len;
+  if (self->need > buf->len - self->rpos)
+    want = CLAMP (self->need - (buf->len - self->rpos), RECV_BLOCK, 8 * RECV_BLOCK);
+  g_byte_array_set_size (buf, old + want);
+  rc = curl_easy_recv (self->curl, buf->data + old, want, &n);
+  g_byte_array_set_size (buf, old + (rc == CURLE_OK ? n : 0));
 
+  *got = FALSE;
+  if (rc == CURLE_AGAIN)
+    return TRUE;
+  if (rc != CURLE_OK)
+    return set_io_error (self, error, SS_IMAP_ERROR_CONNECT, curl_easy_strerror (rc));
+  if (n == 0)
+    {
+      if (self->bye_text != NULL)
+        {
+          g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_BYE,
+                       "Server %s closed the connection: %s", self->config->host,
+                       self->bye_text);
+          close_connection (self);
+          return FALSE;
+        }
+      return set_io_error (self, error, SS_IMAP_ERROR_CONNECT, "Connection closed by the server");
+    }
+  *got = TRUE;
+  return TRUE;
+}
+
+/* Appends at least one byte from the server to rbuf (waits up to the timeout). */
+static gboolean
+fill_buffer (SsImapClient  *self,
+             GCancellable  *cancellable,
+             GError       **error)
+{
   for (;;)
     {
-      gsize old = buf->len;
-      gsize want = RECV_BLOCK;
-      size_t got = 0;
-      CURLcode rc;
+      gboolean got = FALSE;
 
-      if (self->need > buf->len - self->rpos)
-        want = CLAMP (self->need - (buf->len - self->rpos), RECV_BLOCK, 8 * RECV_BLOCK);
-      g_byte_array_set_size (buf, old + want);
-      rc = curl_easy_recv (self->curl, buf->data + old, want, &got);
-      g_byte_array_set_size (buf, old + (rc == CURLE_OK ? got : 0));
+      if (!recv_once (self, &got, error))
+        return FALSE;
+      if (got)
+        return TRUE;
+      if (!wait_socket (self, POLLIN, cancellable, error))
+        return FALSE;
+    }
+}
 
-      if (rc == CURLE_AGAIN)
+/* A complete response from rbuf, or NULL: with *error set the stream is broken, else more
+ * bytes are needed. */
+static SsImapResponse *
+parse_buffered (SsImapClient  *self,
+                GError       **error)
+{
+  gsize avail = self->rbuf->len - self->rpos;
+  g_autoptr(GError) local_error = NULL;
+  SsImapResponse *response = NULL;
+  gsize consumed = 0;
+
+  if (avail == 0 || avail < self->need)
+    return NULL;
+  switch (ss_imap_parse_response (self->rbuf->data + self->rpos, avail, &self->limits,
+                                  &consumed, &response, &local_error))
+    {
+    case SS_IMAP_PARSE_DONE:
+      self->rpos += consumed;
+      self->need = 0;
+      if (self->rpos == self->rbuf->len)
         {
-          if (!wait_socket (self, POLLIN, cancellable, error))
-            return FALSE;
-          continue;
+          g_byte_array_set_size (self->rbuf, 0);
+          self->rpos = 0;
         }
-      if (rc != CURLE_OK)
-        return set_io_error (self, error, SS_IMAP_ERROR_CONNECT, curl_easy_strerror (rc));
-      if (got == 0)
-        {
-          if (self->bye_text != NULL)
-            {
-              g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_BYE,
-                           "Server %s closed the connection: %s",
-                           self->config->host, self->bye_text);
-              close_connection (self);
-              return FALSE;
-            }
-          return set_io_error (self, error, SS_IMAP_ERROR_CONNECT,
-                               "Connection closed by the server");
-        }
-      return TRUE;
+      return response;
+    case SS_IMAP_PARSE_INCOMPLETE:
+      self->need = MAX (consumed, avail + 1);
+      return NULL;
+    case SS_IMAP_PARSE_FAILED:
+    default:
+      g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_PROTOCOL, "Bad data from %s: %s",
+                   self->config->host, local_error->message);
+      close_connection (self);
+      return NULL;
     }
 }
 
@@ -293,36 +341,15 @@ read_response (SsImapClient  *self,
 {
   for (;;)
     {
-      gsize avail = self->rbuf->len - self->rpos;
+      g_autoptr(GError) local_error = NULL;
+      SsImapResponse *response = parse_buffered (self, &local_error);
 
-      if (avail > 0 && avail >= self->need)
+      if (response != NULL)
+        return response;
+      if (local_error != NULL)
         {
-          g_autoptr(GError) local_error = NULL;
-          SsImapResponse *response = NULL;
-          gsize consumed = 0;
-
-          switch (ss_imap_parse_response (self->rbuf->data + self->rpos, avail, &self->limits,
-                                          &consumed, &response, &local_error))
-            {
-            case SS_IMAP_PARSE_DONE:
-              self->rpos += consumed;
-              self->need = 0;
-              if (self->rpos == self->rbuf->len)
-                {
-                  g_byte_array_set_size (self->rbuf, 0);
-                  self->rpos = 0;
-                }
-              return response;
-            case SS_IMAP_PARSE_INCOMPLETE:
-              self->need = MAX (consumed, avail + 1);
-              break;
-            case SS_IMAP_PARSE_FAILED:
-            default:
-              g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_PROTOCOL,
-                           "Bad data from %s: %s", self->config->host, local_error->message);
-              close_connection (self);
-              return NULL;
-            }
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
         }
       if (!fill_buffer (self, cancellable, error))
         return NULL;
@@ -1195,6 +1222,162 @@ ss_imap_client_uid_delete (SsImapClient  *self,
           !expunge_exactly (self, uids + off, n, set, cancellable, error))
         return FALSE;
     }
+  return TRUE;
+}
+
+/* Handles one untagged response while idling; TRUE when it announces new mail. */
+static gboolean
+idle_untagged (SsImapClient   *self,
+               SsImapResponse *response)
+{
+  guint32 before = self->mailbox.exists;
+
+  handle_common (self, response);
+  return self->mailbox.exists > before;
+}
+
+/* Waits until the socket is readable, wake fires or deadline (monotonic µs) passes. */
+static int
+idle_wait (SsImapClient *self,
+           GCancellable *wake,
+           gint64        deadline)
+{
+  struct pollfd fds[2] = { { .fd = self->fd, .events = POLLIN } };
+  int wake_fd = wake != NULL ? g_cancellable_get_fd (wake) : -1;
+  gint64 left = deadline - g_get_monotonic_time ();
+  int r;
+
+  if (left <= 0)
+    return 0;
+  if (wake_fd >= 0)
+    {
+      fds[1].fd = wake_fd;
+      fds[1].events = POLLIN;
+    }
+  do
+    r = poll (fds, wake_fd >= 0 ? 2 : 1, (int) MIN (left / 1000 + 1, G_MAXINT));
+  while (r < 0 && errno == EINTR);
+  if (wake_fd >= 0)
+    g_cancellable_release_fd (wake);
+  if (r > 0 && g_cancellable_is_cancelled (wake))
+    return 2;
+  return r > 0 ? 1 : r;
+}
+
+static gboolean
+idle_until_event (SsImapClient     *self,
+                  GCancellable     *wake,
+                  gint64            deadline,
+                  SsImapIdleResult *result,
+                  GError          **error)
+{
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(SsImapResponse) response = parse_buffered (self, &local_error);
+      gboolean got = FALSE;
+      int r;
+
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (response != NULL)
+        {
+          if (response->kind != SS_IMAP_RESPONSE_UNTAGGED)
+            return set_io_error (self, error, SS_IMAP_ERROR_PROTOCOL,
+                                 "Unexpected response during IDLE");
+          if (idle_untagged (self, response))
+            {
+              *result = SS_IMAP_IDLE_NEW_MAIL;
+              return TRUE;
+            }
+          continue;
+        }
+      /* Drain what TLS may hold before sleeping on the socket. */
+      if (!recv_once (self, &got, error))
+        return FALSE;
+      if (got)
+        continue;
+      r = idle_wait (self, wake, deadline);
+      if (r < 0)
+        return set_io_error (self, error, SS_IMAP_ERROR_CONNECT, g_strerror (errno));
+      if (r == 0 || r == 2)
+        {
+          *result = r == 0 ? SS_IMAP_IDLE_TIMEOUT : SS_IMAP_IDLE_WOKEN;
+          return TRUE;
+        }
+    }
+}
+
+gboolean
+ss_imap_client_idle (SsImapClient     *self,
+                     GCancellable     *wake,
+                     guint             max_ms,
+                     SsImapIdleResult *result,
+                     GError          **error)
+{
+  g_autofree char *tag = NULL;
+  g_autofree char *line = NULL;
+  gint64 deadline = g_get_monotonic_time () + (gint64) max_ms * 1000;
+  SsImapIdleResult got = SS_IMAP_IDLE_TIMEOUT;
+
+  g_return_val_if_fail (SS_IS_IMAP_CLIENT (self), FALSE);
+  g_return_val_if_fail (result != NULL, FALSE);
+
+  if (!ss_imap_client_has_capability (self, "IDLE"))
+    {
+      g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_UNSUPPORTED, "%s has no IDLE",
+                   self->config->host);
+      return FALSE;
+    }
+  tag = g_strdup_printf ("S%u", ++self->tag);
+  line = g_strdup_printf ("%s IDLE\r\n", tag);
+  g_debug ("> %s IDLE", tag);
+  if (!send_all (self, line, strlen (line), NULL, error))
+    return FALSE;
+
+  /* Until "+ idling"; a tagged answer here means the server refused. */
+  for (;;)
+    {
+      g_autoptr(SsImapResponse) response = read_response (self, NULL, error);
+
+      if (response == NULL)
+        return FALSE;
+      if (response->kind == SS_IMAP_RESPONSE_CONTINUATION)
+        break;
+      if (response->kind == SS_IMAP_RESPONSE_TAGGED)
+        return tagged_error (self, response, "IDLE", error);
+      if (idle_untagged (self, response))
+        got = SS_IMAP_IDLE_NEW_MAIL;
+    }
+
+  if (got != SS_IMAP_IDLE_NEW_MAIL && !idle_until_event (self, wake, deadline, &got, error))
+    return FALSE;
+
+  g_debug ("> DONE (%s)", got == SS_IMAP_IDLE_NEW_MAIL ? "new mail" :
+                          got == SS_IMAP_IDLE_WOKEN ? "woken" : "timeout");
+  if (!send_all (self, "DONE\r\n", 6, NULL, error))
+    return FALSE;
+  for (;;)
+    {
+      g_autoptr(SsImapResponse) response = read_response (self, NULL, error);
+
+      if (response == NULL)
+        return FALSE;
+      if (response->kind == SS_IMAP_RESPONSE_TAGGED)
+        {
+          if (g_strcmp0 (response->tag, tag) != 0)
+            return set_io_error (self, error, SS_IMAP_ERROR_PROTOCOL, "Unexpected tag");
+          if (response->status != SS_IMAP_STATUS_OK)
+            return tagged_error (self, response, "IDLE", error);
+          break;
+        }
+      if (response->kind == SS_IMAP_RESPONSE_UNTAGGED && idle_untagged (self, response))
+        got = SS_IMAP_IDLE_NEW_MAIL;
+    }
+  *result = got;
   return TRUE;
 }
 

@@ -120,6 +120,19 @@ gboolean      ss_imap_client_uid_delete        (SsImapClient      *self,
                                                 gsize              n_uids,
                                                 GCancellable      *cancellable,
                                                 GError           **error);
+typedef enum {
+  SS_IMAP_IDLE_NEW_MAIL,  /* EXISTS grew */
+  SS_IMAP_IDLE_TIMEOUT,   /* max_ms passed: re-issue (and it proved the link alive) */
+  SS_IMAP_IDLE_WOKEN,     /* wake was cancelled (a command for the engine) */
+} SsImapIdleResult;
+
+/* IDLE (RFC 2177) on the selected folder until new mail, wake or max_ms; always ends with
+ * DONE and the tagged OK. SS_IMAP_ERROR_UNSUPPORTED without the capability. */
+gboolean      ss_imap_client_idle              (SsImapClient      *self,
+                                                GCancellable      *wake,
+                                                guint              max_ms,
+                                                SsImapIdleResult  *result,
+                                                GError           **error);
 gboolean      ss_imap_client_noop              (SsImapClient      *self,
                                                 GCancellable      *cancellable,
                                                 GError           **error);

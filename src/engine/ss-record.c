@@ -14,16 +14,18 @@ static const char * const verdict_names[] = {
   [SS_VERDICT_EXPIRED] = "expired",
 };
 
+G_DEFINE_BOXED_TYPE (SsRecord, ss_record, ss_record_copy, ss_record_free)
+
 const char *
-ss_verdict_to_string (SsVerdict verdict)
+ss_verdict_kind_to_string (SsVerdictKind verdict)
 {
   g_return_val_if_fail (verdict < G_N_ELEMENTS (verdict_names), "unknown");
   return verdict_names[verdict];
 }
 
 gboolean
-ss_verdict_from_string (const char *str,
-                        SsVerdict  *out)
+ss_verdict_kind_from_string (const char *str,
+                        SsVerdictKind  *out)
 {
   for (guint i = 0; i < G_N_ELEMENTS (verdict_names); i++)
     if (g_strcmp0 (str, verdict_names[i]) == 0)
@@ -132,7 +134,7 @@ ss_record_to_json (const SsRecord *record)
   else
     g_string_append (out, "null");
   g_string_append (out, ",\"verdict\":");
-  ss_json_append_string (out, ss_verdict_to_string (record->verdict));
+  ss_json_append_string (out, ss_verdict_kind_to_string (record->verdict));
   g_string_append (out, ",\"destination\":");
   ss_json_append_string (out, record->destination);
   g_string_append (out, ",\"rules\":[");

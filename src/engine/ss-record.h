@@ -1,7 +1,7 @@
 /* ss-record.h: one message handled by the engine (a line of --json, a row of history) */
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 G_BEGIN_DECLS
 
@@ -13,7 +13,7 @@ typedef enum {
   SS_VERDICT_LEARNED_HAM,
   SS_VERDICT_LEARNED_SPAM,
   SS_VERDICT_EXPIRED,
-} SsVerdict;
+} SsVerdictKind;
 
 typedef struct
 {
@@ -28,16 +28,19 @@ typedef struct
   double     score;
   double     threshold;
   char     **rules;
-  SsVerdict  verdict;
+  SsVerdictKind  verdict;
   char      *destination;       /* folder it went to; "" when deleted */
   guint32    dest_uidvalidity;  /* 0 when unknown */
   guint32    dest_uid;
   gboolean   dry_run;           /* nothing was moved */
 } SsRecord;
 
-const char *ss_verdict_to_string  (SsVerdict       verdict);
-gboolean    ss_verdict_from_string (const char     *str,
-                                    SsVerdict      *out);
+#define SS_TYPE_RECORD (ss_record_get_type ())
+GType       ss_record_get_type    (void) G_GNUC_CONST;
+
+const char *ss_verdict_kind_to_string  (SsVerdictKind       verdict);
+gboolean    ss_verdict_kind_from_string (const char     *str,
+                                    SsVerdictKind      *out);
 SsRecord   *ss_record_new         (void);
 SsRecord   *ss_record_copy        (const SsRecord  *record);
 void        ss_record_free        (SsRecord        *record);

@@ -12,6 +12,7 @@
 #include "ss-credentials.h"
 #include "ss-error.h"
 #include "ss-filter.h"
+#include "ss-session.h"
 #include "ss-spamd-daemon.h"
 
 #define KEYRING_TIMEOUT_S 20
@@ -209,11 +210,11 @@ print_record (const SsRecord *record,
       printf ("%s\n", json);
     }
   else if (record->scanned)
-    printf ("%-12s %6.1f/%-5.1f %-10s %s — %s\n", ss_verdict_to_string (record->verdict),
+    printf ("%-12s %6.1f/%-5.1f %-10s %s — %s\n", ss_verdict_kind_to_string (record->verdict),
             record->score, record->threshold, *record->destination ? record->destination : "-",
             record->from, record->subject);
   else
-    printf ("%-12s %12s %-10s %s — %s\n", ss_verdict_to_string (record->verdict), "",
+    printf ("%-12s %12s %-10s %s — %s\n", ss_verdict_kind_to_string (record->verdict), "",
             *record->destination ? record->destination : "-", record->from, record->subject);
   fflush (stdout);
 }
@@ -279,6 +280,129 @@ run_once (const SsConfig  *config,
   return ok;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Live mode                                                                                 */
+
+typedef struct
+{
+  const Options *options;
+  SsSession     *session;
+  GMainLoop     *loop;
+  gboolean       stopping;
+} Live;
+
+static void
+on_state (SsSession  *session,
+          GParamSpec *pspec,
+          Live       *live)
+{
+  SsSessionState state = ss_session_get_state (session);
+  const char *error = ss_session_get_last_error (session);
+
+  if (live->options->json)
+    {
+      g_autoptr(GString) line = g_string_new ("{\"event\":\"state\",\"state\":");
+
+      ss_json_append_string (line, ss_session_state_to_string (state));
+      g_string_append (line, ",\"error\":");
+      if (error != NULL)
+        ss_json_append_string (line, error);
+      else
+        g_string_append (line, "null");
+      g_string_append_printf (line, ",\"retry_at\":%" G_GINT64_FORMAT ",\"time\":%" G_GINT64_FORMAT
+                              "}", ss_session_get_retry_at (session),
+                              g_get_real_time () / G_USEC_PER_SEC);
+      printf ("%s\n", line->str);
+      fflush (stdout);
+    }
+  else if (error != NULL)
+    fprintf (stderr, "spamsieve: %s: %s\n", ss_session_state_to_string (state), error);
+  else
+    fprintf (stderr, "spamsieve: %s\n", ss_session_state_to_string (state));
+}
+
+static void
+on_record (SsSession      *session,
+           const SsRecord *record,
+           Live           *live)
+{
+  print_record (record, (gpointer) live->options);
+}
+
+static void
+on_stopped (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Live *live = user_data;
+
+  ss_session_stop_finish (SS_SESSION (object), result, NULL);
+  g_main_loop_quit (live->loop);
+}
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  Live *live = user_data;
+
+  if (!live->stopping)
+    {
+      live->stopping = TRUE;
+      ss_session_stop_async (live->session, NULL, on_stopped, live);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_reload_signal (gpointer user_data)
+{
+  Live *live = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsConfig) config = ss_config_load_file (live->options->config_path, &error);
+  g_autofree char *password = NULL;
+
+  if (config != NULL)
+    password = get_password (config, &error);
+  if (password == NULL)
+    {
+      fprintf (stderr, "spamsieve: not reloaded: %s\n", error->message);
+      return G_SOURCE_CONTINUE;
+    }
+  fprintf (stderr, "spamsieve: settings reloaded\n");
+  ss_session_reload (live->session, config, password);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+run_live (const SsConfig *config,
+          const Options  *options)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = get_password (config, &error);
+  g_autoptr(SsSession) session = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  Live live = { options };
+  guint sources[3];
+
+  if (password == NULL)
+    return fail (error);
+  session = ss_session_new (config, password, NULL);
+  loop = g_main_loop_new (NULL, FALSE);
+  live.session = session;
+  live.loop = loop;
+  g_signal_connect (session, "notify::state", G_CALLBACK (on_state), &live);
+  g_signal_connect (session, "record", G_CALLBACK (on_record), &live);
+  sources[0] = g_unix_signal_add (SIGTERM, on_quit_signal, &live);
+  sources[1] = g_unix_signal_add (SIGINT, on_quit_signal, &live);
+  sources[2] = g_unix_signal_add (SIGHUP, on_reload_signal, &live);
+  ss_session_start (session);
+  g_main_loop_run (loop);
+  for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
+    g_source_remove (sources[i]);
+  g_signal_handlers_disconnect_by_data (session, &live);
+  return 0;
+}
+
 int
 ss_headless_run (int    argc,
                  char **argv)
@@ -297,8 +421,12 @@ ss_headless_run (int    argc,
     return fail (error);
   if (!options.once)
     {
-      fprintf (stderr, "spamsieve: live mode is not available yet; use --once\n");
-      return EXIT_FAILED;
+      if (options.dry_run)
+        {
+          fprintf (stderr, "spamsieve: --dry-run needs --once\n");
+          return EXIT_SETTINGS;
+        }
+      return run_live (config, &options);
     }
   if (!run_once (config, &options, &error))
     return fail (error);

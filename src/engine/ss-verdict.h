@@ -1,0 +1,31 @@
+/* ss-verdict.h: one row of the verdict list (a GObject over an SsRecord) */
+#pragma once
+
+#include <glib-object.h>
+
+#include "ss-record.h"
+
+G_BEGIN_DECLS
+
+#define SS_TYPE_VERDICT (ss_verdict_get_type ())
+G_DECLARE_FINAL_TYPE (SsVerdict, ss_verdict, SS, VERDICT, GObject)
+
+SsVerdict      *ss_verdict_new             (const SsRecord *record);
+const SsRecord *ss_verdict_get_record      (SsVerdict      *self);
+/* Replaces the record (after a mark: new verdict and place); notifies changed properties. */
+void            ss_verdict_update          (SsVerdict      *self,
+                                            const SsRecord *record);
+/* "UIDVALIDITY:UID:FOLDER" of where the message is now; used by app.mark-spam/-ham. */
+char           *ss_verdict_dup_key         (SsVerdict      *self);
+gboolean        ss_verdict_parse_key       (const char     *key,
+                                            char          **folder,
+                                            guint32        *uidvalidity,
+                                            guint32        *uid);
+
+/* Properties (read-only): "time" (gint64), "time-text" (local "HH:MM" today, else date),
+ * "from", "subject", "message-id", "score" (double), "threshold", "scanned" (bool),
+ * "score-text" ("12.3" or "—"), "verdict" (string: spam, ham, ...), "destination",
+ * "rules" (GStrv), "rules-text" (comma separated), "is-spam" (bool: now in the spam folder),
+ * "can-mark-spam", "can-mark-ham" (bool), "busy" (bool, read-write: a mark is running). */
+
+G_END_DECLS
