@@ -21,7 +21,14 @@ typedef struct
 /* Starts dovecot with: plain IMAP on 127.0.0.1 (STARTTLS offered, plaintext auth allowed only
  * after STARTTLS unless plaintext_ok), IMAPS on another port, a self-signed CA + server cert
  * for "localhost"/127.0.0.1, one user "tester" / password "secret" (maildir), and folders
- * INBOX and Unfiltered (unless no_unfiltered). Returns NULL + error if dovecot fails. */
+ * INBOX and Unfiltered (unless no_unfiltered). Returns NULL + error if dovecot fails.
+ * Dovecot counts any loopback connection as secure, so "LOGIN before STARTTLS" is refused by
+ * the passdb instead (NO [CONTACTADMIN]); pre-login CAPABILITY does not say LOGINDISABLED.
+ * Maildir++ on disk: folder "A/B" is DIR/Maildir/.A.B whatever the delimiter; names are
+ * stored in modified UTF-7 and may not contain '.'. Junk (special_use_junk) is created.
+ * Servers get SIGTERM when the thread that started them dies (PR_SET_PDEATHSIG): start them
+ * from a thread that outlives them. ss_test_dovecot_stop() SIGKILLs dovecot's process group
+ * (on SIGTERM its master always sleeps 1 s), then removes the directory. */
 SsTestDovecot *ss_test_dovecot_start        (const SsTestDovecotOptions *options,
                                              GError                    **error);
 void           ss_test_dovecot_stop         (SsTestDovecot  *self);   /* also frees */
@@ -78,6 +85,27 @@ void           ss_test_spamd_kill           (SsTestSpamd    *self);
 GPtrArray     *ss_test_corpus_load          (const char     *kind);
 /* A file of tests/data as GBytes (aborts the test if missing). */
 GBytes        *ss_test_data_load            (const char     *name);
+
+/* What dovecot does to message bytes (verified against 2.3.19, maildir, mail_save_crlf = no):
+ * an IMAP APPEND stores CRLF as LF (bare CR, bare LF and NUL are kept), FETCH BODY[] returns
+ * every bare LF as CRLF and NUL as 0x80; COPY and MOVE keep the file as it is. So an LF-only,
+ * NUL-free message (all of tests/data) survives FETCH + APPEND byte for byte. */
+GBytes        *ss_test_as_appended          (GBytes         *message);  /* CRLF -> LF */
+GBytes        *ss_test_as_fetched           (GBytes         *message);  /* LF->CRLF, NUL->0x80 */
+
+/* Extras: the dovecot log, spamd's dir and log, and the Bayes counts of spamd's private DB
+ * (DIR/bayes/bayes_*; via sa-learn --dump magic, about 1 s). */
+const char    *ss_test_dovecot_get_log_file (SsTestDovecot  *self);
+const char    *ss_test_spamd_get_dir        (SsTestSpamd    *self);
+const char    *ss_test_spamd_get_log_file   (SsTestSpamd    *self);
+gboolean       ss_test_spamd_get_learned    (SsTestSpamd    *self,
+                                             guint          *n_spam,
+                                             guint          *n_ham,
+                                             GError        **error);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed); also
+ * useful as a port where nothing listens. Returns 0 + error on failure. */
+guint16        ss_test_pick_free_port       (GError        **error);
 
 /* Temporary directory removed by ss_test_rmrf(). */
 char          *ss_test_mkdtemp              (void);

@@ -50,7 +50,8 @@ typedef struct
   char               *tag;       /* TAGGED only */
   SsImapStatus        status;    /* OK/NO/BAD/BYE/PREAUTH for status responses */
   /* Status responses: the response code inside [...] as a token list (code->children[0] is
-   * the code name atom, e.g. "COPYUID", "PERMANENTFLAGS"), or NULL; and the free text. */
+   * the code name atom, e.g. "COPYUID", "PERMANENTFLAGS"), or NULL; and the free text ("" if
+   * none; made valid UTF-8). A code that does not tokenize is left in the text, code NULL. */
   SsImapNode         *code;
   char               *text;
   /* Untagged non-status responses: the tokens after "* ", e.g. for "* 3 FETCH (UID 7 ...)"
@@ -70,12 +71,14 @@ typedef struct
 
 typedef enum {
   SS_IMAP_PARSE_DONE,        /* *out set, *consumed = bytes of this response incl. final CRLF */
-  SS_IMAP_PARSE_INCOMPLETE,  /* need more input; *consumed = minimum total length to retry with */
+  SS_IMAP_PARSE_INCOMPLETE,  /* need more input; *consumed = minimum total length to retry with
+                              * (never more than the response's real length) */
   SS_IMAP_PARSE_FAILED,      /* error set; the stream cannot be resynchronised: drop the connection */
 } SsImapParseResult;
 
 GQuark             ss_imap_parse_error_quark      (void) G_GNUC_CONST;
 void               ss_imap_limits_init_default    (SsImapLimits         *limits);
+/* limits NULL: the defaults (64 MiB literal, 1 MiB line, 80 MiB response, depth 32, 1e6 nodes) */
 SsImapParseResult  ss_imap_parse_response         (const guint8         *buf,
                                                    gsize                 len,
                                                    const SsImapLimits   *limits,

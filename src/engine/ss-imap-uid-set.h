@@ -5,11 +5,13 @@
 
 G_BEGIN_DECLS
 
-/* Build a compact sequence set from UIDs (any order, duplicates allowed). Empty array: NULL. */
+/* Build a compact sequence set from UIDs (any order, duplicates allowed; 0 is skipped).
+ * No UIDs: NULL. */
 char     *ss_imap_uid_set_format  (const guint32 *uids,
                                    gsize          n_uids);
 /* Parse a set with no '*'; appends the UIDs in order to out (GArray of guint32).
- * Refuses sets expanding to more than max_uids UIDs (hostile COPYUID). */
+ * Refuses sets expanding to more than max_uids UIDs (hostile COPYUID). Errors are
+ * SS_IMAP_PARSE_ERROR_SYNTAX or _TOO_LARGE; on error out is left as it was. */
 gboolean  ss_imap_uid_set_parse   (const char    *set,
                                    gsize          max_uids,
                                    GArray        *out,

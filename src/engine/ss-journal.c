@@ -262,7 +262,7 @@ ss_journal_add_record (SsJournal      *self,
   sqlite3_bind_double (stmt, 10, r->score);
   sqlite3_bind_double (stmt, 11, r->threshold);
   sqlite3_bind_text (stmt, 12, rules, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 13, ss_verdict_to_string (r->verdict), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 13, ss_verdict_kind_to_string (r->verdict), -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 14, r->destination, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 15, r->dest_uidvalidity);
   sqlite3_bind_int64 (stmt, 16, r->dest_uid);
@@ -300,7 +300,7 @@ record_from_row (sqlite3_stmt *stmt)
   r->score = sqlite3_column_double (stmt, 8);
   r->threshold = sqlite3_column_double (stmt, 9);
   r->rules = rules != NULL && *rules ? g_strsplit (rules, ",", -1) : g_new0 (char *, 1);
-  if (!ss_verdict_from_string ((const char *) sqlite3_column_text (stmt, 11), &r->verdict))
+  if (!ss_verdict_kind_from_string ((const char *) sqlite3_column_text (stmt, 11), &r->verdict))
     r->verdict = SS_VERDICT_UNSCANNED;
   r->destination = column_dup (stmt, 12);
   r->dest_uidvalidity = sqlite3_column_int64 (stmt, 13);

@@ -15,8 +15,10 @@ typedef enum {
   SS_SPAMD_CLASS_HAM,
 } SsSpamdClass;
 
-/* address: "host:port", "[v6]:port" or "unix:/path". user: sent as "User:" (NULL: the
- * local user name). timeout_ms: per request, connect included. */
+/* address: "host:port", "[v6]:port" or "unix:/path" (else SS_ENGINE_ERROR_CONFIG; numeric
+ * hosts are resolved here, names per request). user: sent as "User:" (NULL: the local user
+ * name), reduced to [-A-Za-z0-9_]. timeout_ms: a deadline per request, connect and DNS
+ * included (0: 30 s). Cancellation gives G_IO_ERROR_CANCELLED. */
 SsSpamdClient *ss_spamd_client_new          (const char     *address,
                                              const char     *user,
                                              guint           timeout_ms,
@@ -28,7 +30,8 @@ SsSpamdReply  *ss_spamd_client_symbols_sync (SsSpamdClient  *self,
                                              GCancellable   *cancellable,
                                              GError        **error);
 /* TELL with "Message-class: spam|ham" and "Set: local". Fails with SS_SPAMD_ERROR_REFUSED
- * (and spamd's message) when spamd was started without --allow-tell. */
+ * (and spamd's message) when spamd was started without --allow-tell. A message already
+ * learned as klass (spamd 4.0.1 then omits "DidSet: local") counts as success. */
 gboolean       ss_spamd_client_tell_sync    (SsSpamdClient  *self,
                                              GBytes         *message,
                                              SsSpamdClass    klass,

@@ -1,0 +1,220 @@
+/* ss-application-actions.c: the app.* actions (also reachable over D-Bus, org.gtk.Actions) */
+#define G_LOG_DOMAIN "ss-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ss-application-private.h"
+#include "ss-screenshot.h"
+
+static void
+check_now_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  SsApplication *self = user_data;
+
+  if (self->session != NULL)
+    ss_session_check_now (self->session);
+}
+
+static void
+pause_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  SsApplication *self = user_data;
+
+  if (self->session != NULL)
+    ss_session_pause (self->session);
+}
+
+static void
+resume_action (GSimpleAction *action,
+               GVariant      *parameter,
+               gpointer       user_data)
+{
+  SsApplication *self = user_data;
+
+  if (self->session != NULL)
+    ss_session_resume (self->session);
+}
+
+static void
+show_window_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  ss_application_show_window (user_data);
+}
+
+static void
+toggle_window_action (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  ss_application_toggle_window (user_data);
+}
+
+static void
+setup_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  ss_application_open_setup (user_data);
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  ss_application_quit_cleanly (user_data);
+}
+
+static void
+mark_spam_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  ss_application_mark (user_data, g_variant_get_string (parameter, NULL), TRUE, TRUE);
+}
+
+static void
+mark_ham_action (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  ss_application_mark (user_data, g_variant_get_string (parameter, NULL), FALSE, TRUE);
+}
+
+/* The Undo button of a mark toast: the same, without another Undo. */
+static void
+undo_mark_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  const char *key;
+  gboolean as_spam;
+
+  g_variant_get (parameter, "(&sb)", &key, &as_spam);
+  ss_application_mark (user_data, key, as_spam, FALSE);
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  SsApplication *self = user_data;
+  const char *developers[] = { "The SpamSieve developers", NULL };
+  const char *translators = _("translator-credits");
+
+  if (g_str_equal (translators, "translator-credits"))
+    translators = NULL;
+
+  adw_show_about_window (ss_application_get_window (self),
+                         "application-name", "SpamSieve",
+                         "application-icon", APP_ID,
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Filters spam out of your IMAP mail with SpamAssassin, "
+                                       "and learns from your corrections."),
+                         "developers", developers,
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "translator-credits", translators,
+                         NULL);
+}
+
+/* Tests and documentation: SPAMSIEVE_DEBUG_ACTIONS=1 adds
+ * app.debug-screenshot(("main" | "setup", path)): renders that window to a PNG. */
+static void
+debug_screenshot_action (GSimpleAction *action,
+                         GVariant      *parameter,
+                         gpointer       user_data)
+{
+  SsApplication *self = user_data;
+  g_autoptr(GError) error = NULL;
+  const char *which, *path;
+  GtkWindow *window;
+
+  g_variant_get (parameter, "(&s&s)", &which, &path);
+  if (g_str_equal (which, "setup"))
+    window = ss_application_get_setup_dialog (self);
+  else
+    window = ss_application_get_window (self);
+  if (window == NULL || !ss_screenshot_save (GTK_WIDGET (window), path, &error))
+    g_warning ("screenshot of %s: %s", which, error != NULL ? error->message : "no window");
+}
+
+static const GActionEntry app_entries[] = {
+  { "check-now", check_now_action },
+  { "pause", pause_action },
+  { "resume", resume_action },
+  { "show-window", show_window_action },
+  { "toggle-window", toggle_window_action },
+  { "setup", setup_action },
+  { "quit", quit_action },
+  { "about", about_action },
+  { "mark-spam", mark_spam_action, "s" },
+  { "mark-ham", mark_ham_action, "s" },
+  { "undo-mark", undo_mark_action, "(sb)" },
+};
+
+static const GActionEntry debug_entries[] = {
+  { "debug-screenshot", debug_screenshot_action, "(ss)" },
+};
+
+static void
+set_enabled (SsApplication *self,
+             const char    *name,
+             gboolean       enabled)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+
+  if (action != NULL)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
+
+void
+_ss_application_update_actions (SsApplication *self)
+{
+  gboolean running = self->session != NULL && !self->quitting;
+  gboolean paused = ss_status_get_state (self->status) == SS_SESSION_PAUSED;
+
+  set_enabled (self, "check-now", running && !paused);
+  set_enabled (self, "pause", running && !paused);
+  set_enabled (self, "resume", running && paused);
+  set_enabled (self, "mark-spam", running);
+  set_enabled (self, "mark-ham", running);
+  set_enabled (self, "undo-mark", running);
+  set_enabled (self, "setup", !self->demo_mode && !self->quitting);
+}
+
+void
+_ss_application_install_actions (SsApplication *self)
+{
+  static const struct
+  {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "app.check-now", { "F5", "<Control>r", NULL } },
+    { "app.setup", { "<Control>comma", NULL } },
+    { "window.close", { "<Control>w", NULL } },
+    { "win.search", { "<Control>f", NULL } },
+    { "win.mark-selected-spam", { "<Control>j", NULL } },
+    { "win.mark-selected-ham", { "<Control><Shift>j", NULL } },
+  };
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_entries, G_N_ELEMENTS (app_entries),
+                                   self);
+  if (g_strcmp0 (g_getenv ("SPAMSIEVE_DEBUG_ACTIONS"), "1") == 0)
+    g_action_map_add_action_entries (G_ACTION_MAP (self), debug_entries,
+                                     G_N_ELEMENTS (debug_entries), self);
+  for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
+                                           accels[i].accels);
+  _ss_application_update_actions (self);
+}

@@ -1,0 +1,52 @@
+/* ss-application-private.h: shared by ss-application.c and ss-application-actions.c */
+#pragma once
+
+#include "ss-application.h"
+#include "ss-demo.h"
+#include "ss-notifier.h"
+#include "ss-setup-dialog.h"
+#include "ss-status-window.h"
+#include "ss-tray.h"
+
+G_BEGIN_DECLS
+
+struct _SsApplication
+{
+  AdwApplication  parent_instance;
+
+  GSettings      *settings;
+  SsStatus       *status;
+  SsStats        *stats;
+  SsSession      *session;
+  SsTray         *tray;
+  SsNotifier     *notifier;
+  SsDemo         *demo;
+  SsStatusWindow *window;
+  SsSetupDialog  *setup_dialog;     /* weak */
+  GCancellable   *cancellable;
+
+  gboolean        demo_mode;
+  gboolean        background;       /* --background: the first activation shows nothing */
+  gboolean        activated;
+  gboolean        quitting;
+  guint           sigterm_id;
+  guint           sigint_id;
+};
+
+void  _ss_application_install_actions (SsApplication *self);
+void  _ss_application_update_actions  (SsApplication *self);
+
+void  ss_application_show_window      (SsApplication *self);
+void  ss_application_toggle_window    (SsApplication *self);
+void  ss_application_open_setup       (SsApplication *self);
+/* key: "UIDVALIDITY:UID:FOLDER" (ss_verdict_dup_key). Undo toast unless undoing. */
+void  ss_application_mark             (SsApplication *self,
+                                       const char    *key,
+                                       gboolean       as_spam,
+                                       gboolean       offer_undo);
+/* Stops the engine cleanly (ss_session_stop_async), then quits. */
+void  ss_application_quit_cleanly     (SsApplication *self);
+void  ss_application_toast            (SsApplication *self,
+                                       AdwToast      *toast);
+
+G_END_DECLS

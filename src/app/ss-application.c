@@ -1,0 +1,611 @@
+/* ss-application.c: one instance per session; the engine runs as long as the app (closing the
+ * window only hides it), the tray and notifications lead back to it. */
+#define G_LOG_DOMAIN "ss-application"
+
+#include "config.h"
+
+#include "ss-application-private.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "ss-autostart.h"
+#include "ss-credentials.h"
+#include "ss-settings.h"
+
+G_DEFINE_FINAL_TYPE (SsApplication, ss_application, ADW_TYPE_APPLICATION)
+
+static const GOptionEntry option_entries[] = {
+  { "background", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Start in the background (tray icon only)"), NULL },
+  { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Run against a throwaway local mail server with sample messages"), NULL },
+  { NULL }
+};
+
+/* ---- engine ---- */
+
+static void
+on_status_notify (SsApplication *self)
+{
+  _ss_application_update_actions (self);
+}
+
+static void
+apply_config (SsApplication  *self,
+              const SsConfig *config,
+              const char     *password)
+{
+  ss_status_set_config_error (self->status, NULL);
+  ss_status_set_preparing (self->status, NULL);
+  if (self->session != NULL)
+    {
+      ss_session_reload (self->session, config, password);
+      return;
+    }
+  self->session = ss_session_new (config, password,
+                                  self->demo != NULL ? ss_demo_get_journal_path (self->demo)
+                                                     : NULL);
+  ss_stats_set_model (self->stats, ss_session_get_verdicts (self->session));
+  ss_status_set_session (self->status, self->session);
+  ss_session_start (self->session);
+  _ss_application_update_actions (self);
+}
+
+typedef struct
+{
+  SsApplication *self;
+  SsConfig      *config;
+} Lookup;
+
+static void
+lookup_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Lookup *lookup = user_data;
+  g_autoptr(GError) error = NULL;
+  char *password = ss_credentials_lookup_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || lookup->self->quitting)
+    ;
+  else if (error != NULL)
+    {
+      /* No keyring (or a broken one): say so instead of "login refused". Saving the settings
+       * again (with a keyring running) starts the engine. */
+      g_autofree char *message = g_strdup_printf (_("The password could not be read from the "
+                                                    "keyring: %s"), error->message);
+
+      g_message ("%s", message);
+      ss_status_set_config_error (lookup->self->status, message);
+    }
+  else
+    /* Nothing stored: the session says "no password" and waits for the settings. */
+    apply_config (lookup->self, lookup->config, password);
+  ss_credentials_password_free (password);
+  g_object_unref (lookup->self);
+  ss_config_free (lookup->config);
+  g_free (lookup);
+}
+
+static void
+start_from_settings (SsApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *server = NULL;
+  SsConfig *config;
+  Lookup *lookup;
+
+  ss_status_set_has_account (self->status, ss_settings_has_account (self->settings));
+  if (!ss_settings_has_account (self->settings))
+    return;
+  config = ss_settings_dup_config (self->settings, &error);
+  if (config == NULL)
+    {
+      ss_status_set_config_error (self->status, error->message);
+      return;
+    }
+  ss_status_set_config_error (self->status, NULL);
+  lookup = g_new0 (Lookup, 1);
+  lookup->self = g_object_ref (self);
+  lookup->config = config;
+  server = ss_config_dup_server (config);
+  ss_credentials_lookup_async (server, config->user, self->cancellable, lookup_cb, lookup);
+}
+
+static void
+demo_started_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(SsApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+  g_autoptr(SsConfig) config = ss_demo_start_finish (SS_DEMO (object), result, &password,
+                                                     &error);
+
+  if (self->quitting)
+    return;
+  if (config == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("The demo could not start: %s"),
+                                                  error->message);
+
+      g_printerr ("spamsieve: %s\n", message);
+      ss_status_set_preparing (self->status, NULL);
+      ss_status_set_config_error (self->status, message);
+      return;
+    }
+  apply_config (self, config, password);
+  ss_demo_feed (self->demo, 60);
+}
+
+static void
+start_demo (SsApplication *self)
+{
+  ss_status_set_has_account (self->status, TRUE);
+  ss_status_set_preparing (self->status, _("Starting a demo mail server and SpamAssassin…"));
+  self->demo = ss_demo_new ();
+  ss_demo_start_async (self->demo, self->cancellable, demo_started_cb, g_object_ref (self));
+}
+
+/* ---- windows ---- */
+
+static SsStatusWindow *
+ensure_window (SsApplication *self)
+{
+  if (self->window == NULL)
+    {
+      self->window = ss_status_window_new (GTK_APPLICATION (self), self->status, self->stats,
+                                           self->demo_mode);
+      g_object_add_weak_pointer (G_OBJECT (self->window), (gpointer *) &self->window);
+      gtk_window_set_hide_on_close (GTK_WINDOW (self->window), TRUE);
+    }
+  return self->window;
+}
+
+void
+ss_application_show_window (SsApplication *self)
+{
+  gtk_window_present (GTK_WINDOW (ensure_window (self)));
+}
+
+void
+ss_application_toggle_window (SsApplication *self)
+{
+  if (self->window != NULL && gtk_widget_get_visible (GTK_WIDGET (self->window)))
+    gtk_widget_set_visible (GTK_WIDGET (self->window), FALSE);
+  else
+    ss_application_show_window (self);
+}
+
+static void
+on_setup_saved (SsApplication *self,
+                const char    *password)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsConfig) config = ss_settings_dup_config (self->settings, &error);
+
+  ss_status_set_has_account (self->status, TRUE);
+  if (config == NULL)
+    {
+      ss_status_set_config_error (self->status, error->message);
+      return;
+    }
+  apply_config (self, config, password);
+  ss_application_toast (self, adw_toast_new (_("Settings saved")));
+}
+
+void
+ss_application_open_setup (SsApplication *self)
+{
+  if (self->demo_mode)
+    return;
+  ss_application_show_window (self);
+  if (self->setup_dialog == NULL)
+    {
+      self->setup_dialog = ss_setup_dialog_new (GTK_WINDOW (self->window), self->settings);
+      g_object_add_weak_pointer (G_OBJECT (self->setup_dialog),
+                                 (gpointer *) &self->setup_dialog);
+      g_signal_connect_object (self->setup_dialog, "saved", G_CALLBACK (on_setup_saved), self,
+                               G_CONNECT_SWAPPED);
+    }
+  gtk_window_present (GTK_WINDOW (self->setup_dialog));
+}
+
+void
+ss_application_toast (SsApplication *self,
+                      AdwToast      *toast)
+{
+  if (self->window != NULL)
+    ss_status_window_add_toast (self->window, toast);
+  else
+    g_object_unref (g_object_ref_sink (toast));
+}
+
+/* ---- marks ---- */
+
+typedef struct
+{
+  SsApplication *self;
+  gboolean       as_spam;
+  gboolean       offer_undo;
+} MarkData;
+
+static void
+mark_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  MarkData *data = user_data;
+  SsApplication *self = data->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsRecord) record = ss_session_mark_finish (SS_SESSION (object), result, &error);
+  AdwToast *toast;
+
+  ss_stats_update (self->stats);
+  if (record == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not mark the message: %s"),
+                                               error->message);
+
+      g_message ("%s", text);
+      toast = adw_toast_new (text);
+      adw_toast_set_timeout (toast, 8);
+    }
+  else
+    {
+      g_autofree char *text = NULL;
+
+      if (data->as_spam)
+        text = g_strdup_printf (_("Learned as spam and moved to %s"), record->destination);
+      else
+        text = g_strdup_printf (_("Learned as not spam and moved to %s"), record->destination);
+      toast = adw_toast_new (text);
+      if (data->offer_undo && record->dest_uid != 0)
+        {
+          g_autofree char *key = g_strdup_printf ("%u:%u:%s", record->dest_uidvalidity,
+                                                  record->dest_uid, record->destination);
+
+          adw_toast_set_button_label (toast, _("_Undo"));
+          adw_toast_set_action_name (toast, "app.undo-mark");
+          adw_toast_set_action_target_value (toast, g_variant_new ("(sb)", key,
+                                                                   !data->as_spam));
+        }
+    }
+  ss_application_toast (self, toast);
+  g_object_unref (data->self);
+  g_free (data);
+}
+
+void
+ss_application_mark (SsApplication *self,
+                     const char    *key,
+                     gboolean       as_spam,
+                     gboolean       offer_undo)
+{
+  g_autofree char *folder = NULL;
+  guint32 uidvalidity, uid;
+  MarkData *data;
+
+  if (!ss_verdict_parse_key (key, &folder, &uidvalidity, &uid))
+    {
+      g_warning ("Not a message key: “%s” (expected UIDVALIDITY:UID:FOLDER)", key);
+      return;
+    }
+  if (self->session == NULL)
+    {
+      ss_application_toast (self, adw_toast_new (_("SpamSieve is not connected to an account")));
+      return;
+    }
+  data = g_new0 (MarkData, 1);
+  data->self = g_object_ref (self);
+  data->as_spam = as_spam;
+  data->offer_undo = offer_undo;
+  ss_session_mark_async (self->session, folder, uidvalidity, uid, as_spam, NULL, mark_cb, data);
+}
+
+/* ---- quitting ---- */
+
+static void
+finish_quit (SsApplication *self)
+{
+  if (self->demo != NULL)
+    ss_demo_stop (self->demo);
+  if (self->tray != NULL)
+    ss_tray_shutdown (self->tray);
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+stop_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(SsApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ss_session_stop_finish (SS_SESSION (object), result, &error))
+    g_message ("Stopping the engine: %s", error->message);
+  finish_quit (self);
+}
+
+void
+ss_application_quit_cleanly (SsApplication *self)
+{
+  GList *windows;
+
+  if (self->quitting)
+    return;
+  self->quitting = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  _ss_application_update_actions (self);
+  windows = gtk_application_get_windows (GTK_APPLICATION (self));
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_widget_set_visible (l->data, FALSE);
+  if (self->session != NULL)
+    ss_session_stop_async (self->session, NULL, stop_cb, g_object_ref (self));
+  else
+    finish_quit (self);
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  SsApplication *self = data;
+
+  /* A second signal while the engine finishes: do not wait any longer. */
+  if (self->quitting)
+    g_application_quit (G_APPLICATION (self));
+  else
+    ss_application_quit_cleanly (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- settings ---- */
+
+static void
+on_autostart_changed (SsApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean enabled = g_settings_get_boolean (self->settings, "autostart");
+
+  if (enabled == ss_autostart_is_enabled ())
+    return;
+  if (!ss_autostart_set_enabled (enabled, &error))
+    {
+      g_warning ("%s", error->message);
+      ss_application_toast (self, adw_toast_new (error->message));
+    }
+}
+
+/* ---- GApplication ---- */
+
+static int
+ss_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  SsApplication *self = SS_APPLICATION (app);
+  g_autoptr(GError) error = NULL;
+
+  if (g_variant_dict_contains (options, "background"))
+    {
+      self->background = TRUE;
+      /* Already running: nothing to show, nothing to start. */
+      if (!g_application_register (app, NULL, &error))
+        {
+          g_printerr ("spamsieve: %s\n", error->message);
+          return 1;
+        }
+      if (g_application_get_is_remote (app))
+        return 0;
+    }
+  return -1;
+}
+
+static void
+ss_application_startup (GApplication *app)
+{
+  SsApplication *self = SS_APPLICATION (app);
+  GDBusConnection *connection;
+
+  G_APPLICATION_CLASS (ss_application_parent_class)->startup (app);
+
+  gtk_window_set_default_icon_name (APP_ID);
+  self->settings = ss_settings_new ();
+  self->status = ss_status_new ();
+  self->stats = ss_stats_new ();
+  self->cancellable = g_cancellable_new ();
+  g_signal_connect_swapped (self->status, "notify", G_CALLBACK (on_status_notify), self);
+  _ss_application_install_actions (self);
+
+  connection = g_application_get_dbus_connection (app);
+  if (connection != NULL)
+    self->tray = ss_tray_new (connection, G_ACTION_GROUP (self), self->status, self->stats);
+  self->notifier = ss_notifier_new (G_ACTION_GROUP (self), self->status, self->settings);
+
+  if (!self->demo_mode)
+    {
+      g_signal_connect_swapped (self->settings, "changed::autostart",
+                                G_CALLBACK (on_autostart_changed), self);
+      if (g_settings_get_boolean (self->settings, "autostart"))
+        on_autostart_changed (self);
+    }
+
+  self->sigterm_id = g_unix_signal_add (SIGTERM, on_signal, self);
+  self->sigint_id = g_unix_signal_add (SIGINT, on_signal, self);
+
+  /* The engine runs while the window is closed: only Quit ends it. */
+  g_application_hold (app);
+  if (self->demo_mode)
+    start_demo (self);
+  else
+    start_from_settings (self);
+}
+
+static void
+ss_application_activate (GApplication *app)
+{
+  SsApplication *self = SS_APPLICATION (app);
+  gboolean first = !self->activated;
+
+  self->activated = TRUE;
+  if (self->quitting)
+    return;
+  if (first && self->background)
+    {
+      /* --background: the tray (and notifications) are the way in. */
+      ensure_window (self);
+      return;
+    }
+  ss_application_show_window (self);
+  if (first && !self->demo_mode && !ss_settings_has_account (self->settings))
+    ss_application_open_setup (self);
+}
+
+static void
+ss_application_shutdown (GApplication *app)
+{
+  SsApplication *self = SS_APPLICATION (app);
+
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  if (self->tray != NULL)
+    ss_tray_shutdown (self->tray);
+  if (self->demo != NULL)
+    ss_demo_stop (self->demo);
+  G_APPLICATION_CLASS (ss_application_parent_class)->shutdown (app);
+}
+
+static void
+ss_application_dispose (GObject *object)
+{
+  SsApplication *self = SS_APPLICATION (object);
+
+  if (self->status != NULL)
+    g_signal_handlers_disconnect_by_data (self->status, self);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->tray);
+  g_clear_object (&self->notifier);
+  g_clear_object (&self->demo);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->stats);
+  g_clear_object (&self->status);
+  /* A session that never stopped (no quit) keeps itself alive until its worker ends. */
+  g_clear_object (&self->session);
+  G_OBJECT_CLASS (ss_application_parent_class)->dispose (object);
+}
+
+static void
+ss_application_class_init (SsApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = ss_application_dispose;
+  app_class->handle_local_options = ss_application_handle_local_options;
+  app_class->startup = ss_application_startup;
+  app_class->activate = ss_application_activate;
+  app_class->shutdown = ss_application_shutdown;
+}
+
+static void
+ss_application_init (SsApplication *self)
+{
+  g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
+}
+
+SsApplication *
+ss_application_new (gboolean demo)
+{
+  SsApplication *self;
+
+  self = g_object_new (SS_TYPE_APPLICATION,
+                       "application-id", demo ? APP_ID ".Demo" : APP_ID,
+                       "resource-base-path", "/org/example/SpamSieve",
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       NULL);
+  self->demo_mode = demo;
+  return self;
+}
+
+SsSession *
+ss_application_get_session (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  return self->session;
+}
+
+SsStatus *
+ss_application_get_status (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  return self->status;
+}
+
+SsStats *
+ss_application_get_stats (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  return self->stats;
+}
+
+GSettings *
+ss_application_get_settings (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  return self->settings;
+}
+
+GtkWindow *
+ss_application_get_window (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  return self->window != NULL ? GTK_WINDOW (self->window) : NULL;
+}
+
+GtkWindow *
+ss_application_get_setup_dialog (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  return self->setup_dialog != NULL ? GTK_WINDOW (self->setup_dialog) : NULL;
+}
+
+gboolean
+ss_application_get_tray_registered (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), FALSE);
+  return self->tray != NULL && ss_tray_is_registered (self->tray);
+}
+
+int
+ss_application_run (int    argc,
+                    char **argv)
+{
+  g_autoptr(SsApplication) app = NULL;
+  g_autoptr(GSettings) probe = NULL;
+  const char *localedir = g_getenv ("SPAMSIEVE_LOCALEDIR");
+  gboolean demo = FALSE;
+
+  /* Running from a build tree: translations from there. */
+  if (localedir != NULL && *localedir != '\0')
+    bindtextdomain (GETTEXT_PACKAGE, localedir);
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "--"))
+        break;
+      if (g_str_equal (argv[i], "--demo"))
+        demo = TRUE;
+    }
+  probe = ss_settings_new ();
+  if (probe == NULL)
+    return 1;
+  g_set_application_name ("SpamSieve");
+  app = ss_application_new (demo);
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}

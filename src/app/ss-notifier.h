@@ -1,0 +1,28 @@
+/* ss-notifier.h: desktop notifications (libnotify): one per event, never a flood */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ss-status.h"
+
+G_BEGIN_DECLS
+
+#define SS_TYPE_NOTIFIER (ss_notifier_get_type ())
+G_DECLARE_FINAL_TYPE (SsNotifier, ss_notifier, SS, NOTIFIER, GObject)
+
+/* Watches status (and its session's records). Notification actions activate "setup" and
+ * "show-window" on actions. settings: "notify-spam-summary". */
+SsNotifier *ss_notifier_new                   (GActionGroup *actions,
+                                               SsStatus     *status,
+                                               GSettings    *settings);
+/* Tuning (seconds), for tests: how long the server must stay unreachable before a
+ * notification (default 180), how long spam is collected into one summary (default 120),
+ * and the least time between two notifications of the same kind (default 600). */
+void        ss_notifier_set_delays            (SsNotifier   *self,
+                                               guint         unreachable_s,
+                                               guint         summary_s,
+                                               guint         min_interval_s);
+/* Notifications shown so far (for tests). */
+guint       ss_notifier_get_n_sent            (SsNotifier   *self);
+
+G_END_DECLS

@@ -1,0 +1,24 @@
+/* ss-settings.h: the account and filter settings in GSettings, as an SsConfig */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ss-config.h"
+
+G_BEGIN_DECLS
+
+#define SS_SETTINGS_SCHEMA_ID "org.example.SpamSieve"
+
+/* NULL (with a message on stderr) when the schema is not installed. */
+GSettings *ss_settings_new              (void);
+/* TRUE when url and user are set: the first-run dialog is not needed. */
+gboolean   ss_settings_has_account      (GSettings       *settings);
+/* The settings as an SsConfig, validated with ss_config_validate (). */
+SsConfig  *ss_settings_dup_config       (GSettings       *settings,
+                                         GError         **error);
+/* Writes every key SsConfig has (not autostart/notifications). password_file is ignored:
+ * the desktop app keeps the password in the keyring. */
+void       ss_settings_store_config     (GSettings       *settings,
+                                         const SsConfig  *config);
+
+G_END_DECLS

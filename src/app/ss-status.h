@@ -1,0 +1,49 @@
+/* ss-status.h: the engine state in words and icons, for the window, the tray and
+ * notifications (a presenter over SsSession; no widgets) */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ss-session.h"
+
+G_BEGIN_DECLS
+
+#define SS_TYPE_STATUS (ss_status_get_type ())
+G_DECLARE_FINAL_TYPE (SsStatus, ss_status, SS, STATUS, GObject)
+
+typedef enum {
+  SS_STATUS_PROBLEM_NONE,
+  SS_STATUS_PROBLEM_LOGIN,        /* login refused / no password: open the settings */
+  SS_STATUS_PROBLEM_SETTINGS,     /* failed, or settings invalid: open the settings */
+  SS_STATUS_PROBLEM_UNREACHABLE,  /* backing off: retries by itself */
+} SsStatusProblem;
+
+SsStatus       *ss_status_new               (void);
+void            ss_status_set_session       (SsStatus    *self,
+                                             SsSession   *session);
+SsSession      *ss_status_get_session       (SsStatus    *self);
+/* Shown while there is no session (e.g. "Starting the demo servers…"); NULL to clear. */
+void            ss_status_set_preparing     (SsStatus    *self,
+                                             const char  *text);
+/* Settings that do not validate (no session can run); NULL to clear. */
+void            ss_status_set_config_error  (SsStatus    *self,
+                                             const char  *message);
+void            ss_status_set_has_account   (SsStatus    *self,
+                                             gboolean     has_account);
+SsSessionState  ss_status_get_state         (SsStatus    *self);
+SsStatusProblem ss_status_get_problem       (SsStatus    *self);
+const char     *ss_status_get_title         (SsStatus    *self);
+const char     *ss_status_get_detail        (SsStatus    *self);
+const char     *ss_status_get_icon_name     (SsStatus    *self);
+/* "Active", "Passive" or "NeedsAttention" (StatusNotifierItem) */
+const char     *ss_status_get_sni_status    (SsStatus    *self);
+/* When the current unreachable spell began (monotonic µs), 0 when reachable. */
+gint64          ss_status_get_unreachable_since (SsStatus *self);
+
+/* Properties (read-only unless said): "session" (rw), "has-account" (rw), "state",
+ * "problem" (SsStatusProblem as int), "has-problem", "title", "detail", "icon-name",
+ * "sni-status", "last-check-text" ("Last check 14:02"), "last-check-time" ("14:02"),
+ * "paused", "running" (a session exists),
+ * "problem-action" (detailed action name for the banner button), "problem-action-label". */
+
+G_END_DECLS

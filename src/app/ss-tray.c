@@ -1,0 +1,750 @@
+/* ss-tray.c: the tray icon as a StatusNotifierItem (KDE/freedesktop protocol) with its menu
+ * exported as com.canonical.dbusmenu, both over GDBus. The icon follows SsStatus; the tooltip
+ * says what SpamSieve does and today's counts (SsStats). */
+#define G_LOG_DOMAIN "ss-tray"
+
+#include "config.h"
+
+#include "ss-tray.h"
+
+#include <glib/gi18n.h>
+
+#define WATCHER_NAME  "org.kde.StatusNotifierWatcher"
+#define WATCHER_PATH  "/StatusNotifierWatcher"
+#define ITEM_IFACE    "org.kde.StatusNotifierItem"
+#define MENU_IFACE    "com.canonical.dbusmenu"
+
+static const char item_xml[] =
+  "<node>"
+  " <interface name='org.kde.StatusNotifierItem'>"
+  "  <property name='Category' type='s' access='read'/>"
+  "  <property name='Id' type='s' access='read'/>"
+  "  <property name='Title' type='s' access='read'/>"
+  "  <property name='Status' type='s' access='read'/>"
+  "  <property name='WindowId' type='i' access='read'/>"
+  "  <property name='IconThemePath' type='s' access='read'/>"
+  "  <property name='IconName' type='s' access='read'/>"
+  "  <property name='IconPixmap' type='a(iiay)' access='read'/>"
+  "  <property name='OverlayIconName' type='s' access='read'/>"
+  "  <property name='OverlayIconPixmap' type='a(iiay)' access='read'/>"
+  "  <property name='AttentionIconName' type='s' access='read'/>"
+  "  <property name='AttentionIconPixmap' type='a(iiay)' access='read'/>"
+  "  <property name='AttentionMovieName' type='s' access='read'/>"
+  "  <property name='ToolTip' type='(sa(iiay)ss)' access='read'/>"
+  "  <property name='ItemIsMenu' type='b' access='read'/>"
+  "  <property name='Menu' type='o' access='read'/>"
+  "  <method name='ContextMenu'><arg name='x' type='i'/><arg name='y' type='i'/></method>"
+  "  <method name='Activate'><arg name='x' type='i'/><arg name='y' type='i'/></method>"
+  "  <method name='SecondaryActivate'><arg name='x' type='i'/><arg name='y' type='i'/>"
+  "  </method>"
+  "  <method name='Scroll'><arg name='delta' type='i'/><arg name='orientation' type='s'/>"
+  "  </method>"
+  "  <signal name='NewTitle'/>"
+  "  <signal name='NewIcon'/>"
+  "  <signal name='NewAttentionIcon'/>"
+  "  <signal name='NewOverlayIcon'/>"
+  "  <signal name='NewToolTip'/>"
+  "  <signal name='NewStatus'><arg name='status' type='s'/></signal>"
+  " </interface>"
+  "</node>";
+
+static const char menu_xml[] =
+  "<node>"
+  " <interface name='com.canonical.dbusmenu'>"
+  "  <property name='Version' type='u' access='read'/>"
+  "  <property name='TextDirection' type='s' access='read'/>"
+  "  <property name='Status' type='s' access='read'/>"
+  "  <property name='IconThemePath' type='as' access='read'/>"
+  "  <method name='GetLayout'>"
+  "   <arg type='i' name='parentId' direction='in'/>"
+  "   <arg type='i' name='recursionDepth' direction='in'/>"
+  "   <arg type='as' name='propertyNames' direction='in'/>"
+  "   <arg type='u' name='revision' direction='out'/>"
+  "   <arg type='(ia{sv}av)' name='layout' direction='out'/>"
+  "  </method>"
+  "  <method name='GetGroupProperties'>"
+  "   <arg type='ai' name='ids' direction='in'/>"
+  "   <arg type='as' name='propertyNames' direction='in'/>"
+  "   <arg type='a(ia{sv})' name='properties' direction='out'/>"
+  "  </method>"
+  "  <method name='GetProperty'>"
+  "   <arg type='i' name='id' direction='in'/>"
+  "   <arg type='s' name='name' direction='in'/>"
+  "   <arg type='v' name='value' direction='out'/>"
+  "  </method>"
+  "  <method name='Event'>"
+  "   <arg type='i' name='id' direction='in'/>"
+  "   <arg type='s' name='eventId' direction='in'/>"
+  "   <arg type='v' name='data' direction='in'/>"
+  "   <arg type='u' name='timestamp' direction='in'/>"
+  "  </method>"
+  "  <method name='EventGroup'>"
+  "   <arg type='a(isvu)' name='events' direction='in'/>"
+  "   <arg type='ai' name='idErrors' direction='out'/>"
+  "  </method>"
+  "  <method name='AboutToShow'>"
+  "   <arg type='i' name='id' direction='in'/>"
+  "   <arg type='b' name='needUpdate' direction='out'/>"
+  "  </method>"
+  "  <method name='AboutToShowGroup'>"
+  "   <arg type='ai' name='ids' direction='in'/>"
+  "   <arg type='ai' name='updatesNeeded' direction='out'/>"
+  "   <arg type='ai' name='idErrors' direction='out'/>"
+  "  </method>"
+  "  <signal name='ItemsPropertiesUpdated'>"
+  "   <arg type='a(ia{sv})' name='updatedProps'/>"
+  "   <arg type='a(ias)' name='removedProps'/>"
+  "  </signal>"
+  "  <signal name='LayoutUpdated'>"
+  "   <arg type='u' name='revision'/>"
+  "   <arg type='i' name='parent'/>"
+  "  </signal>"
+  "  <signal name='ItemActivationRequested'>"
+  "   <arg type='i' name='id'/>"
+  "   <arg type='u' name='timestamp'/>"
+  "  </signal>"
+  " </interface>"
+  "</node>";
+
+/* The menu: id 0 is the root. */
+enum {
+  ITEM_ROOT,
+  ITEM_OPEN,
+  ITEM_CHECK,
+  ITEM_PAUSE,
+  ITEM_SEP1,
+  ITEM_SETTINGS,
+  ITEM_SEP2,
+  ITEM_QUIT,
+  N_ITEMS
+};
+
+struct _SsTray
+{
+  GObject          parent_instance;
+
+  GDBusConnection *connection;
+  GActionGroup    *actions;
+  SsStatus        *status;
+  SsStats         *stats;
+  guint            item_id;
+  guint            menu_id;
+  guint            watch_id;
+  guint            revision;
+  gboolean         registered;
+  GCancellable    *cancellable;
+  char            *last_pause_label;
+};
+
+G_DEFINE_FINAL_TYPE (SsTray, ss_tray, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_REGISTERED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static GDBusNodeInfo *item_info;
+static GDBusNodeInfo *menu_info;
+
+/* ---- menu items ---- */
+
+static const char *
+item_action (SsTray *self,
+             int     id)
+{
+  switch (id)
+    {
+    case ITEM_OPEN: return "show-window";
+    case ITEM_CHECK: return "check-now";
+    case ITEM_PAUSE:
+      return ss_status_get_state (self->status) == SS_SESSION_PAUSED ? "resume" : "pause";
+    case ITEM_SETTINGS: return "setup";
+    case ITEM_QUIT: return "quit";
+    default: return NULL;
+    }
+}
+
+static const char *
+item_label (SsTray *self,
+            int     id)
+{
+  switch (id)
+    {
+    case ITEM_OPEN: return _("_Open SpamSieve");
+    case ITEM_CHECK: return _("_Check Now");
+    case ITEM_PAUSE:
+      return ss_status_get_state (self->status) == SS_SESSION_PAUSED ? _("_Resume Filtering")
+                                                                      : _("_Pause Filtering");
+    case ITEM_SETTINGS: return _("_Settings");
+    case ITEM_QUIT: return _("_Quit");
+    default: return NULL;
+    }
+}
+
+static gboolean
+wants (const char * const *names,
+       const char         *name)
+{
+  return names == NULL || names[0] == NULL || g_strv_contains (names, name);
+}
+
+static GVariant *
+item_properties (SsTray             *self,
+                 int                 id,
+                 const char * const *names)
+{
+  GVariantBuilder b;
+  const char *action = item_action (self, id);
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  if (id == ITEM_ROOT)
+    {
+      if (wants (names, "children-display"))
+        g_variant_builder_add (&b, "{sv}", "children-display", g_variant_new_string ("submenu"));
+    }
+  else if (id == ITEM_SEP1 || id == ITEM_SEP2)
+    {
+      if (wants (names, "type"))
+        g_variant_builder_add (&b, "{sv}", "type", g_variant_new_string ("separator"));
+    }
+  else
+    {
+      gboolean enabled = action != NULL && self->actions != NULL &&
+                         g_action_group_has_action (self->actions, action) &&
+                         g_action_group_get_action_enabled (self->actions, action);
+
+      if (wants (names, "label"))
+        g_variant_builder_add (&b, "{sv}", "label", g_variant_new_string (item_label (self, id)));
+      if (wants (names, "enabled"))
+        g_variant_builder_add (&b, "{sv}", "enabled", g_variant_new_boolean (enabled));
+      if (wants (names, "visible"))
+        g_variant_builder_add (&b, "{sv}", "visible", g_variant_new_boolean (TRUE));
+    }
+  return g_variant_builder_end (&b);
+}
+
+static GVariant *
+item_layout (SsTray             *self,
+             int                 id,
+             int                 depth,
+             const char * const *names)
+{
+  GVariantBuilder children;
+
+  g_variant_builder_init (&children, G_VARIANT_TYPE ("av"));
+  if (id == ITEM_ROOT && depth != 0)
+    for (int child = ITEM_ROOT + 1; child < N_ITEMS; child++)
+      g_variant_builder_add (&children, "v", item_layout (self, child, depth - 1, names));
+  return g_variant_new ("(i@a{sv}av)", id, item_properties (self, id, names), &children);
+}
+
+static void
+activate (SsTray     *self,
+          const char *action)
+{
+  if (action != NULL && self->actions != NULL &&
+      g_action_group_has_action (self->actions, action) &&
+      g_action_group_get_action_enabled (self->actions, action))
+    g_action_group_activate_action (self->actions, action, NULL);
+}
+
+static void
+menu_event (SsTray     *self,
+            int         id,
+            const char *event)
+{
+  if (g_strcmp0 (event, "clicked") == 0)
+    activate (self, item_action (self, id));
+}
+
+static void
+menu_method_call (GDBusConnection       *connection,
+                  const char            *sender,
+                  const char            *object_path,
+                  const char            *interface_name,
+                  const char            *method_name,
+                  GVariant              *parameters,
+                  GDBusMethodInvocation *invocation,
+                  gpointer               user_data)
+{
+  SsTray *self = user_data;
+
+  if (g_str_equal (method_name, "GetLayout"))
+    {
+      int parent, depth;
+      g_autofree const char **names = NULL;
+
+      g_variant_get (parameters, "(ii^a&s)", &parent, &depth, &names);
+      if (parent < 0 || parent >= N_ITEMS)
+        {
+          g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                                 G_DBUS_ERROR_INVALID_ARGS, "No item %d", parent);
+          return;
+        }
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(u@(ia{sv}av))", self->revision,
+                                                            item_layout (self, parent, depth,
+                                                                         names)));
+    }
+  else if (g_str_equal (method_name, "GetGroupProperties"))
+    {
+      g_autoptr(GVariant) ids = NULL;
+      g_autofree const char **names = NULL;
+      GVariantBuilder b;
+      GVariantIter iter;
+      gint32 id;
+
+      g_variant_get (parameters, "(@ai^a&s)", &ids, &names);
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("a(ia{sv})"));
+      g_variant_iter_init (&iter, ids);
+      while (g_variant_iter_next (&iter, "i", &id))
+        if (id >= 0 && id < N_ITEMS)
+          g_variant_builder_add (&b, "(i@a{sv})", id, item_properties (self, id, names));
+      if (g_variant_n_children (ids) == 0)
+        for (id = 0; id < N_ITEMS; id++)
+          g_variant_builder_add (&b, "(i@a{sv})", id, item_properties (self, id, names));
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a(ia{sv}))", &b));
+    }
+  else if (g_str_equal (method_name, "GetProperty"))
+    {
+      const char *name;
+      const char *just[2] = { NULL, NULL };
+      g_autoptr(GVariant) props = NULL;
+      g_autoptr(GVariant) value = NULL;
+      int id;
+
+      g_variant_get (parameters, "(i&s)", &id, &name);
+      just[0] = name;
+      if (id >= 0 && id < N_ITEMS)
+        {
+          props = g_variant_ref_sink (item_properties (self, id, just));
+          value = g_variant_lookup_value (props, name, NULL);
+        }
+      if (value == NULL)
+        g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                               G_DBUS_ERROR_INVALID_ARGS,
+                                               "No property %s on item %d", name, id);
+      else
+        g_dbus_method_invocation_return_value (invocation, g_variant_new ("(v)", value));
+    }
+  else if (g_str_equal (method_name, "Event"))
+    {
+      const char *event;
+      int id;
+
+      g_variant_get (parameters, "(i&svu)", &id, &event, NULL, NULL);
+      g_dbus_method_invocation_return_value (invocation, NULL);
+      menu_event (self, id, event);
+    }
+  else if (g_str_equal (method_name, "EventGroup"))
+    {
+      g_autoptr(GVariantIter) iter = NULL;
+      GVariantBuilder errors;
+      const char *event;
+      int id;
+
+      g_variant_get (parameters, "(a(isvu))", &iter);
+      g_variant_builder_init (&errors, G_VARIANT_TYPE ("ai"));
+      while (g_variant_iter_loop (iter, "(i&svu)", &id, &event, NULL, NULL))
+        {
+          if (id < 0 || id >= N_ITEMS)
+            g_variant_builder_add (&errors, "i", id);
+          else
+            menu_event (self, id, event);
+        }
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(ai)", &errors));
+    }
+  else if (g_str_equal (method_name, "AboutToShow"))
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(b)", FALSE));
+  else if (g_str_equal (method_name, "AboutToShowGroup"))
+    {
+      GVariantBuilder updates, errors;
+
+      g_variant_builder_init (&updates, G_VARIANT_TYPE ("ai"));
+      g_variant_builder_init (&errors, G_VARIANT_TYPE ("ai"));
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(aiai)", &updates, &errors));
+    }
+  else
+    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                           G_DBUS_ERROR_UNKNOWN_METHOD, "No method %s",
+                                           method_name);
+}
+
+static char *
+icon_theme_path (void)
+{
+  g_autofree char *installed = g_build_filename (SS_DATADIR, "icons", NULL);
+
+  return g_file_test (installed, G_FILE_TEST_IS_DIR) ? g_steal_pointer (&installed)
+                                                     : g_strdup ("");
+}
+
+static GVariant *
+menu_get_property (GDBusConnection  *connection,
+                   const char       *sender,
+                   const char       *object_path,
+                   const char       *interface_name,
+                   const char       *property_name,
+                   GError          **error,
+                   gpointer          user_data)
+{
+  if (g_str_equal (property_name, "Version"))
+    return g_variant_new_uint32 (3);
+  if (g_str_equal (property_name, "TextDirection"))
+    return g_variant_new_string ("ltr");
+  if (g_str_equal (property_name, "Status"))
+    return g_variant_new_string ("normal");
+  if (g_str_equal (property_name, "IconThemePath"))
+    {
+      g_autofree char *path = icon_theme_path ();
+      const char *paths[] = { path, NULL };
+
+      return g_variant_new_strv (paths, *path != '\0' ? 1 : 0);
+    }
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "No property %s",
+               property_name);
+  return NULL;
+}
+
+/* ---- the item ---- */
+
+static GVariant *
+tooltip (SsTray *self)
+{
+  g_autofree char *title = g_strdup_printf ("SpamSieve — %s", ss_status_get_title (self->status));
+  g_autofree char *counts = NULL;
+  g_autofree char *text = NULL;
+
+  g_object_get (self->stats, "summary-text", &counts, NULL);
+  text = g_strdup_printf ("%s\n%s",
+                          _("Moves spam out of Unfiltered with SpamAssassin."), counts);
+  return g_variant_new ("(s@a(iiay)ss)", ss_status_get_icon_name (self->status),
+                        g_variant_new_array (G_VARIANT_TYPE ("(iiay)"), NULL, 0), title, text);
+}
+
+static GVariant *
+item_get_property (GDBusConnection  *connection,
+                   const char       *sender,
+                   const char       *object_path,
+                   const char       *interface_name,
+                   const char       *property_name,
+                   GError          **error,
+                   gpointer          user_data)
+{
+  SsTray *self = user_data;
+
+  if (g_str_equal (property_name, "Category"))
+    return g_variant_new_string ("ApplicationStatus");
+  if (g_str_equal (property_name, "Id"))
+    return g_variant_new_string (APP_ID);
+  if (g_str_equal (property_name, "Title"))
+    return g_variant_new_string ("SpamSieve");
+  if (g_str_equal (property_name, "Status"))
+    return g_variant_new_string (ss_status_get_sni_status (self->status));
+  if (g_str_equal (property_name, "WindowId"))
+    return g_variant_new_int32 (0);
+  if (g_str_equal (property_name, "IconThemePath"))
+    return g_variant_new_take_string (icon_theme_path ());
+  if (g_str_equal (property_name, "IconName"))
+    return g_variant_new_string (ss_status_get_icon_name (self->status));
+  if (g_str_equal (property_name, "AttentionIconName"))
+    return g_variant_new_string (APP_ID "-error-symbolic");
+  if (g_str_equal (property_name, "OverlayIconName") ||
+      g_str_equal (property_name, "AttentionMovieName"))
+    return g_variant_new_string ("");
+  if (g_str_equal (property_name, "IconPixmap") ||
+      g_str_equal (property_name, "OverlayIconPixmap") ||
+      g_str_equal (property_name, "AttentionIconPixmap"))
+    return g_variant_new_array (G_VARIANT_TYPE ("(iiay)"), NULL, 0);
+  if (g_str_equal (property_name, "ToolTip"))
+    return tooltip (self);
+  if (g_str_equal (property_name, "ItemIsMenu"))
+    return g_variant_new_boolean (FALSE);
+  if (g_str_equal (property_name, "Menu"))
+    return g_variant_new_object_path (SS_TRAY_MENU_PATH);
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "No property %s",
+               property_name);
+  return NULL;
+}
+
+static void
+item_method_call (GDBusConnection       *connection,
+                  const char            *sender,
+                  const char            *object_path,
+                  const char            *interface_name,
+                  const char            *method_name,
+                  GVariant              *parameters,
+                  GDBusMethodInvocation *invocation,
+                  gpointer               user_data)
+{
+  SsTray *self = user_data;
+
+  g_dbus_method_invocation_return_value (invocation, NULL);
+  if (g_str_equal (method_name, "Activate"))
+    activate (self, "toggle-window");
+  else if (g_str_equal (method_name, "SecondaryActivate"))
+    activate (self, "check-now");
+  else if (g_str_equal (method_name, "ContextMenu"))
+    /* Only hosts that cannot show our menu call this: give them the window. */
+    activate (self, "show-window");
+  /* Scroll: nothing to scroll through. */
+}
+
+static void
+emit (SsTray     *self,
+      const char *path,
+      const char *iface,
+      const char *signal,
+      GVariant   *parameters)
+{
+  if (self->connection != NULL && self->item_id != 0)
+    g_dbus_connection_emit_signal (self->connection, NULL, path, iface, signal, parameters,
+                                   NULL);
+}
+
+static void
+on_status_notify (SsTray     *self,
+                  GParamSpec *pspec)
+{
+  const char *name = g_param_spec_get_name (pspec);
+
+  if (g_str_equal (name, "icon-name"))
+    emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewIcon", NULL);
+  else if (g_str_equal (name, "sni-status"))
+    emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewStatus",
+          g_variant_new ("(s)", ss_status_get_sni_status (self->status)));
+  else if (g_str_equal (name, "title"))
+    emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewToolTip", NULL);
+  else if (g_str_equal (name, "state"))
+    {
+      const char *label = item_label (self, ITEM_PAUSE);
+
+      if (g_strcmp0 (label, self->last_pause_label) != 0)
+        {
+          GVariantBuilder updated, removed;
+          const char *only[] = { "label", "enabled", NULL };
+
+          g_free (self->last_pause_label);
+          self->last_pause_label = g_strdup (label);
+          g_variant_builder_init (&updated, G_VARIANT_TYPE ("a(ia{sv})"));
+          g_variant_builder_add (&updated, "(i@a{sv})", ITEM_PAUSE,
+                                 item_properties (self, ITEM_PAUSE, only));
+          g_variant_builder_init (&removed, G_VARIANT_TYPE ("a(ias)"));
+          emit (self, SS_TRAY_MENU_PATH, MENU_IFACE, "ItemsPropertiesUpdated",
+                g_variant_new ("(a(ia{sv})a(ias))", &updated, &removed));
+        }
+    }
+}
+
+static void
+on_stats_notify (SsTray *self)
+{
+  emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewToolTip", NULL);
+}
+
+static void
+on_action_enabled_changed (SsTray     *self,
+                           const char *action,
+                           gboolean    enabled)
+{
+  /* Properties of every item may have changed: tell hosts to fetch the layout again. */
+  self->revision++;
+  emit (self, SS_TRAY_MENU_PATH, MENU_IFACE, "LayoutUpdated",
+        g_variant_new ("(ui)", self->revision, ITEM_ROOT));
+}
+
+/* ---- registration ---- */
+
+static void
+set_registered (SsTray   *self,
+                gboolean  registered)
+{
+  if (self->registered == registered)
+    return;
+  self->registered = registered;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTERED]);
+}
+
+static void
+register_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(SsTray) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result,
+                                                             &error);
+
+  if (reply == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("StatusNotifierWatcher refused the item: %s", error->message);
+      return;
+    }
+  g_debug ("registered with the StatusNotifierWatcher");
+  set_registered (self, TRUE);
+}
+
+static void
+on_watcher_appeared (GDBusConnection *connection,
+                     const char      *name,
+                     const char      *owner,
+                     gpointer         user_data)
+{
+  SsTray *self = user_data;
+
+  set_registered (self, FALSE);
+  g_dbus_connection_call (connection, owner, WATCHER_PATH, WATCHER_NAME,
+                          "RegisterStatusNotifierItem",
+                          g_variant_new ("(s)", g_dbus_connection_get_unique_name (connection)),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, register_cb,
+                          g_object_ref (self));
+}
+
+static void
+on_watcher_vanished (GDBusConnection *connection,
+                     const char      *name,
+                     gpointer         user_data)
+{
+  /* No tray right now: SpamSieve keeps running; the window and notifications remain. */
+  set_registered (user_data, FALSE);
+}
+
+/* ---- GObject ---- */
+
+static void
+ss_tray_get_property (GObject    *object,
+                      guint       prop_id,
+                      GValue     *value,
+                      GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_REGISTERED: g_value_set_boolean (value, SS_TRAY (object)->registered); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ss_tray_dispose (GObject *object)
+{
+  SsTray *self = SS_TRAY (object);
+
+  ss_tray_shutdown (self);
+  if (self->status != NULL)
+    g_signal_handlers_disconnect_by_data (self->status, self);
+  if (self->stats != NULL)
+    g_signal_handlers_disconnect_by_data (self->stats, self);
+  if (self->actions != NULL)
+    g_signal_handlers_disconnect_by_data (self->actions, self);
+  g_clear_object (&self->status);
+  g_clear_object (&self->stats);
+  g_clear_object (&self->actions);
+  g_clear_object (&self->connection);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->last_pause_label, g_free);
+  G_OBJECT_CLASS (ss_tray_parent_class)->dispose (object);
+}
+
+static void
+ss_tray_class_init (SsTrayClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = ss_tray_get_property;
+  object_class->dispose = ss_tray_dispose;
+
+  properties[PROP_REGISTERED] = g_param_spec_boolean ("registered", NULL, NULL, FALSE,
+                                                      G_PARAM_READABLE |
+                                                      G_PARAM_STATIC_STRINGS |
+                                                      G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  item_info = g_dbus_node_info_new_for_xml (item_xml, NULL);
+  menu_info = g_dbus_node_info_new_for_xml (menu_xml, NULL);
+  g_assert (item_info != NULL && menu_info != NULL);
+}
+
+static void
+ss_tray_init (SsTray *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->revision = 1;
+}
+
+SsTray *
+ss_tray_new (GDBusConnection *connection,
+             GActionGroup    *actions,
+             SsStatus        *status,
+             SsStats         *stats)
+{
+  static const GDBusInterfaceVTable item_vtable = { item_method_call, item_get_property, NULL };
+  static const GDBusInterfaceVTable menu_vtable = { menu_method_call, menu_get_property, NULL };
+  g_autoptr(GError) error = NULL;
+  SsTray *self;
+
+  g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
+  g_return_val_if_fail (SS_IS_STATUS (status) && SS_IS_STATS (stats), NULL);
+
+  self = g_object_new (SS_TYPE_TRAY, NULL);
+  self->connection = g_object_ref (connection);
+  self->actions = actions != NULL ? g_object_ref (actions) : NULL;
+  self->status = g_object_ref (status);
+  self->stats = g_object_ref (stats);
+  self->last_pause_label = g_strdup (item_label (self, ITEM_PAUSE));
+
+  self->item_id = g_dbus_connection_register_object (connection, SS_TRAY_ITEM_PATH,
+                                                     item_info->interfaces[0], &item_vtable,
+                                                     self, NULL, &error);
+  if (self->item_id == 0)
+    {
+      g_warning ("Cannot export the tray item: %s", error->message);
+      return self;
+    }
+  self->menu_id = g_dbus_connection_register_object (connection, SS_TRAY_MENU_PATH,
+                                                     menu_info->interfaces[0], &menu_vtable,
+                                                     self, NULL, &error);
+  if (self->menu_id == 0)
+    g_warning ("Cannot export the tray menu: %s", error->message);
+
+  g_signal_connect_swapped (status, "notify", G_CALLBACK (on_status_notify), self);
+  g_signal_connect_swapped (stats, "notify::summary-text", G_CALLBACK (on_stats_notify), self);
+  if (actions != NULL)
+    g_signal_connect_swapped (actions, "action-enabled-changed",
+                              G_CALLBACK (on_action_enabled_changed), self);
+  self->watch_id = g_bus_watch_name_on_connection (connection, WATCHER_NAME,
+                                                   G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                                   on_watcher_appeared, on_watcher_vanished,
+                                                   self, NULL);
+  return self;
+}
+
+gboolean
+ss_tray_is_registered (SsTray *self)
+{
+  g_return_val_if_fail (SS_IS_TRAY (self), FALSE);
+  return self->registered;
+}
+
+void
+ss_tray_shutdown (SsTray *self)
+{
+  g_return_if_fail (SS_IS_TRAY (self));
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->watch_id, g_bus_unwatch_name);
+  if (self->connection != NULL)
+    {
+      if (self->item_id != 0)
+        g_dbus_connection_unregister_object (self->connection, self->item_id);
+      if (self->menu_id != 0)
+        g_dbus_connection_unregister_object (self->connection, self->menu_id);
+    }
+  self->item_id = 0;
+  self->menu_id = 0;
+  set_registered (self, FALSE);
+}

@@ -1,0 +1,30 @@
+/* ss-tray.h: a StatusNotifierItem (+ com.canonical.dbusmenu) over GDBus */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ss-stats.h"
+#include "ss-status.h"
+
+G_BEGIN_DECLS
+
+#define SS_TYPE_TRAY (ss_tray_get_type ())
+G_DECLARE_FINAL_TYPE (SsTray, ss_tray, SS, TRAY, GObject)
+
+#define SS_TRAY_ITEM_PATH "/StatusNotifierItem"
+#define SS_TRAY_MENU_PATH "/MenuBar"
+
+/* Exports the item and its menu on connection and registers with
+ * org.kde.StatusNotifierWatcher whenever one appears. Menu entries and clicks activate
+ * actions of actions: "toggle-window", "show-window", "check-now", "pause", "resume",
+ * "setup", "quit". No watcher is normal: the item simply waits for one. */
+SsTray   *ss_tray_new               (GDBusConnection *connection,
+                                     GActionGroup    *actions,
+                                     SsStatus        *status,
+                                     SsStats         *stats);
+/* TRUE once the current watcher accepted the registration ("registered" property). */
+gboolean  ss_tray_is_registered     (SsTray          *self);
+/* Unexports and stops watching (also done on dispose). */
+void      ss_tray_shutdown          (SsTray          *self);
+
+G_END_DECLS

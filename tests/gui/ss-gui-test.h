@@ -1,0 +1,61 @@
+/* ss-gui-test.h: helpers for the GUI tests (run under tests/with-display.sh) */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ss-config.h"
+#include "ss-test-servers.h"
+
+G_BEGIN_DECLS
+
+typedef gboolean (*SsGuiCondition) (gpointer data);
+
+/* Iterates the default main context until cond (data) is TRUE or timeout_ms pass. */
+gboolean     ss_gui_wait             (SsGuiCondition  cond,
+                                      gpointer        data,
+                                      guint           timeout_ms);
+/* Iterates for ms milliseconds. */
+void         ss_gui_spin             (guint           ms);
+
+/* A python-dbusmock service on the session bus: template is a name ("notification_daemon")
+ * or a path; waits until bus_name is owned. */
+GSubprocess *ss_gui_mock_start       (const char     *template,
+                                      const char     *bus_name);
+void         ss_gui_mock_stop        (GSubprocess    *mock);
+/* org.freedesktop.DBus.Mock.GetCalls on object_path of bus_name: the calls of method, as an
+ * array of their argument tuples (av). */
+GPtrArray   *ss_gui_mock_get_calls   (const char     *bus_name,
+                                      const char     *object_path,
+                                      const char     *method);
+
+/* A D-Bus call from a separate connection, iterating the default context meanwhile (so that
+ * the callee may live in this process). NULL + g_test_message on error. */
+GVariant    *ss_gui_call             (const char     *bus_name,
+                                      const char     *object_path,
+                                      const char     *interface,
+                                      const char     *method,
+                                      GVariant       *parameters,
+                                      const char     *reply_type,
+                                      GError        **error);
+GVariant    *ss_gui_get_property     (const char     *bus_name,
+                                      const char     *object_path,
+                                      const char     *interface,
+                                      const char     *property);
+
+/* Where screenshots go ($SS_SCREENSHOT_DIR, else the current directory). */
+char        *ss_gui_screenshot_path  (const char     *name);
+/* Saves widget as name.png and checks it is not blank (several colours, not one flat
+ * area). */
+void         ss_gui_assert_screenshot (GtkWidget     *widget,
+                                       const char    *name);
+
+/* Writes the account of dovecot (STARTTLS with its CA, user "tester") and spamd address
+ * into the GSettings of schema org.example.SpamSieve. */
+void         ss_gui_settings_for     (GSettings      *settings,
+                                      SsTestDovecot  *dovecot,
+                                      const char     *spamd_address);
+/* Stores a password in the keyring for that account (synchronously, with a timeout). */
+void         ss_gui_store_password   (GSettings      *settings,
+                                      const char     *password);
+
+G_END_DECLS
