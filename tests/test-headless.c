@@ -311,7 +311,7 @@ static void
 test_adversarial (Fixture       *f,
                   gconstpointer  data)
 {
-  const char *names[] = { "adversarial-imap-lines.eml", "adversarial-8bit.eml",
+  const char *names[] = { "adversarial-imap-syntax.eml", "adversarial-8bit.eml",
                           "adversarial-long-header.eml", "adversarial-encoded-words.eml",
                           "adversarial-no-headers.eml", "adversarial-binary.eml" };
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -390,7 +390,7 @@ test_no_move (Fixture       *f,
 {
   g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
-  g_autoptr(GBytes) other = ss_test_data_load ("adversarial-imap-lines.eml");
+  g_autoptr(GBytes) other = ss_test_data_load ("adversarial-imap-syntax.eml");
   g_autoptr(SsTestStoredMessage) left = NULL;
 
   add (f, "Unfiltered", gtube, "");
@@ -442,7 +442,11 @@ test_learning (Fixture       *f,
   g_autoptr(SsTestStoredMessage) b = NULL;
   GBytes *fp = g_ptr_array_index (ham, 1);
   GBytes *fn = g_ptr_array_index (spam, 1);
+  g_autoptr(GError) error = NULL;
+  guint spam_before = 0, ham_before = 0, spam_after = 0, ham_after = 0;
 
+  ss_test_spamd_get_learned (shared_spamd, &spam_before, &ham_before, &error);
+  g_assert_no_error (error);
   add (f, "Spam/False Positives", fp, "S");
   add (f, "Spam/False Negatives", fn, "");
   write_config (f, NULL, NULL, NULL);
@@ -456,6 +460,11 @@ test_learning (Fixture       *f,
   g_assert_true (has_keyword (b, "$Junk"));
   g_assert_cmpuint (count_verdict (f, "learned-ham"), ==, 1);
   g_assert_cmpuint (count_verdict (f, "learned-spam"), ==, 1);
+  /* spamd's own Bayes database counts them: really learned, not just moved. */
+  ss_test_spamd_get_learned (shared_spamd, &spam_after, &ham_after, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (spam_after, ==, spam_before + 1);
+  g_assert_cmpuint (ham_after, ==, ham_before + 1);
 }
 
 /* spamd without --allow-tell: a clear error, and the messages stay to be learned later. */
@@ -571,23 +580,49 @@ test_spamd_down (Fixture       *f,
 
 /* A spamd that answers without a verdict: the message stays; after 3 tries spread over an
  * hour it goes to INBOX marked unscanned. */
-static gboolean
-on_bad_spamd (GSocketService    *service,
-              GSocketConnection *connection,
-              GObject           *source,
-              gpointer           user_data)
+static void
+bad_spamd_answer (GSocketConnection *connection)
 {
   const char reply[] = "SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\n\r\n";
+  const char pong[] = "SPAMD/1.5 0 PONG\r\n";
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   char buf[4096];
+  gssize n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL);
 
-  /* Read the request until the client half-closes, then answer. */
-  while (g_input_stream_read (in, buf, sizeof buf, NULL, NULL) > 0)
-    ;
-  g_output_stream_write_all (out, reply, sizeof reply - 1, NULL, NULL, NULL);
+  if (n >= 4 && memcmp (buf, "PING", 4) == 0)
+    g_output_stream_write_all (out, pong, sizeof pong - 1, NULL, NULL, NULL);
+  else
+    {
+      /* Read the request until the client half-closes, then answer without a verdict. */
+      while (n > 0)
+        n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL);
+      g_output_stream_write_all (out, reply, sizeof reply - 1, NULL, NULL, NULL);
+    }
   g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-  return TRUE;
+}
+
+/* Serves connections one by one until the listener is closed (blocking accept: the test's
+ * main context is not iterated while spamsieve runs). */
+typedef struct
+{
+  GSocketListener *listener;
+  GCancellable    *cancellable;
+} BadSpamd;
+
+static gpointer
+bad_spamd_thread (gpointer data)
+{
+  BadSpamd *bad = data;
+
+  for (;;)
+    {
+      g_autoptr(GSocketConnection) connection = g_socket_listener_accept (bad->listener, NULL,
+                                                                          bad->cancellable, NULL);
+      if (connection == NULL)
+        return NULL;
+      bad_spamd_answer (connection);
+    }
 }
 
 static void
@@ -608,15 +643,17 @@ test_unscanned (Fixture       *f,
                 gconstpointer  data)
 {
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
-  g_autoptr(GSocketService) service = g_threaded_socket_service_new (4);
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  BadSpamd bad = { listener, cancellable };
+  GThread *thread;
   g_autoptr(GError) error = NULL;
   g_autofree char *address = NULL;
   guint16 port;
 
-  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
   g_assert_no_error (error);
-  g_signal_connect (service, "run", G_CALLBACK (on_bad_spamd), NULL);
-  g_socket_service_start (service);
+  thread = g_thread_new ("bad-spamd", bad_spamd_thread, &bad);
   address = g_strdup_printf ("127.0.0.1:%u", port);
   add (f, "Unfiltered", gtube, "");
   write_config (f, NULL, address, NULL);
@@ -634,7 +671,8 @@ test_unscanned (Fixture       *f,
   g_assert_cmpint (f->exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "INBOX");
   g_assert_cmpuint (count_verdict (f, "unscanned"), ==, 1);
-  g_socket_service_stop (service);
+  g_cancellable_cancel (cancellable);
+  g_thread_join (thread);
 }
 
 static void
@@ -645,6 +683,7 @@ test_wrong_password (Fixture       *f,
   g_autofree char *secret = g_build_filename (f->dir, "secret", NULL);
 
   g_assert_true (g_file_set_contents (secret, "wrong\n", -1, NULL));
+  g_assert_cmpint (g_chmod (secret, 0600), ==, 0);
   add (f, "Unfiltered", gtube, "");
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, NULL);

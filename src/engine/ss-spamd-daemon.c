@@ -179,6 +179,9 @@ user_can_search (const struct stat *st,
   return (st->st_mode & S_IXOTH) != 0;
 }
 
+/* Where root's private spamd keeps Bayes data when root's data dir is unreachable. */
+#define ROOT_STATE_DIR "/var/lib/spamsieve"
+
 /* Every ancestor of dir must be searchable by the spamd user, or learning fails silently. */
 static gboolean
 check_reachable (const char       *dir,
@@ -242,6 +245,7 @@ prepare_state_dir (const char   *data_dir,
                    GError      **error)
 {
   g_autofree char *state_dir = g_build_filename (data_dir, "spamd", NULL);
+  g_autoptr(GError) local_error = NULL;
 
   *out_as_user = FALSE;
   if (strpbrk (data_dir, "\r\n") != NULL)
@@ -268,8 +272,21 @@ prepare_state_dir (const char   *data_dir,
       start_error (error, "cannot chmod %s: %s", data_dir, g_strerror (errno));
       return NULL;
     }
-  if (!give_to_user (state_dir, user, error))
-    return NULL;
+  if (!give_to_user (state_dir, user, &local_error))
+    {
+      /* root's own data dir (under /root, 0700) is out of the spamd user's reach: keep the
+       * Bayes data in a system place instead of failing. */
+      g_autofree char *fallback = g_build_filename (ROOT_STATE_DIR, "spamd", NULL);
+
+      g_debug ("%s; using %s", local_error->message, fallback);
+      g_clear_error (&local_error);
+      g_free (state_dir);
+      state_dir = g_steal_pointer (&fallback);
+      if (g_mkdir_with_parents (ROOT_STATE_DIR, 0755) != 0 ||
+          !make_private_dir (state_dir, user->uid, error) ||
+          !give_to_user (state_dir, user, error))
+        return NULL;
+    }
   return g_steal_pointer (&state_dir);
 }
 

@@ -1006,7 +1006,7 @@ gdbus_activate (const char *action,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *arg = g_strdup_printf ("[<'%s'>]", key);
-  g_autoptr(GSubprocess) gdbus = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error,
+  g_autoptr(GSubprocess) gdbus = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
                                                    "gdbus", "call", "--session",
                                                    "--dest", APP_ID,
                                                    "--object-path", APP_PATH,

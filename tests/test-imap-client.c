@@ -1,2 +1,0 @@
-/* placeholder: being written */
-int main (void) { return 77; }
