@@ -63,6 +63,7 @@ typedef struct
   SsSpamdReply   *reply;
   GError         *error;
   GCancellable   *cancellable;
+  SsRecord       *resumed;    /* from the journal: verdict known, not scanned again */
 } Job;
 
 static void
@@ -73,6 +74,7 @@ job_free (Job *job)
   g_clear_pointer (&job->reply, ss_spamd_reply_free);
   g_clear_error (&job->error);
   g_clear_object (&job->cancellable);
+  g_clear_pointer (&job->resumed, ss_record_free);
   g_free (job);
 }
 
@@ -349,10 +351,11 @@ record_for (SsFilter            *self,
 
 typedef struct
 {
-  SsVerdictKind    verdict;
-  const char  *destination;
-  const char  *add_keyword;
-  const char  *remove_keyword;
+  SsVerdictKind  verdict;
+  const char    *destination;
+  const char    *add_keyword;
+  const char    *remove_keyword;
+  gboolean       journaled;   /* leaving Unfiltered: each step recorded before the next */
 } MoveSpec;
 
 static guint32
@@ -364,6 +367,131 @@ dest_uid_for (GArray  *src,
     if (g_array_index (src, guint32, i) == uid)
       return g_array_index (dst, guint32, i);
   return 0;
+}
+
+static void
+set_dest_uids (GPtrArray *records,
+               GArray    *src,
+               GArray    *dst,
+               guint32    dest_validity)
+{
+  for (guint i = 0; i < records->len; i++)
+    {
+      SsRecord *record = g_ptr_array_index (records, i);
+
+      record->dest_uidvalidity = dest_validity;
+      record->dest_uid = dest_uid_for (src, dst, record->uid);
+    }
+}
+
+/* The record of a job, before its move. */
+static SsRecord *
+job_record (SsFilter       *self,
+            Job            *job,
+            const MoveSpec *spec)
+{
+  SsRecord *record;
+
+  if (job->resumed != NULL)
+    {
+      record = ss_record_copy (job->resumed);
+      record->time = g_get_real_time () / G_USEC_PER_SEC;
+    }
+  else
+    record = record_for (self, job->message, job->info, spec->verdict, spec->destination);
+  record->verdict = spec->verdict;
+  g_free (record->destination);
+  record->destination = g_strdup (spec->destination);
+  if (job->reply != NULL)
+    {
+      record->scanned = TRUE;
+      record->score = job->reply->score;
+      record->threshold = job->reply->threshold;
+      g_strfreev (record->rules);
+      record->rules = g_strdupv (job->reply->symbols);
+    }
+  return record;
+}
+
+static gboolean
+journal_pending (SsFilter      *self,
+                 GPtrArray     *jobs,
+                 GPtrArray     *records,
+                 SsPendingStep  step,
+                 guint32        dest_uidnext,
+                 GError       **error)
+{
+  if (!ss_journal_begin (self->journal, error))
+    return FALSE;
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      Job *job = g_ptr_array_index (jobs, i);
+      SsPending pending = { job->message->uid, step, g_ptr_array_index (records, i),
+                            job->message->size, dest_uidnext };
+
+      if (!ss_journal_put_pending (self->journal, self->account, &pending, error))
+        {
+          ss_journal_rollback (self->journal);
+          return FALSE;
+        }
+    }
+  return ss_journal_commit (self->journal, error);
+}
+
+/* The move is confirmed: history in, pending out, in one step; then the records go out. */
+static gboolean
+finish_records (SsFilter   *self,
+                GPtrArray  *records,
+                gboolean    journaled,
+                GError    **error)
+{
+  if (!self->dry_run)
+    {
+      if (!ss_journal_begin (self->journal, error))
+        return FALSE;
+      for (guint i = 0; i < records->len; i++)
+        {
+          SsRecord *r = g_ptr_array_index (records, i);
+
+          if ((journaled && !ss_journal_delete_pending (self->journal, self->account, r->folder,
+                                                        r->uidvalidity, r->uid, error)) ||
+              (r->verdict != SS_VERDICT_UNSCANNED &&
+               !ss_journal_clear_scan_failure (self->journal, self->account, r->folder,
+                                               r->uidvalidity, r->uid, error)) ||
+              !ss_journal_add_record (self->journal, self->account, r, error))
+            {
+              ss_journal_rollback (self->journal);
+              return FALSE;
+            }
+        }
+      if (!ss_journal_commit (self->journal, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < records->len; i++)
+    {
+      SsRecord *r = g_ptr_array_index (records, i);
+
+      r->dry_run = self->dry_run;
+      if (self->record_func != NULL)
+        self->record_func (r, self->record_data);
+    }
+  return TRUE;
+}
+
+/* STATUS UIDNEXT of dest before a COPY: what a healed retry searches from. */
+static guint32
+dest_uidnext (SsFilter     *self,
+              const char   *dest,
+              GCancellable *cancellable,
+              GError      **error)
+{
+  guint32 uidnext = 0;
+
+  if (ss_imap_client_has_capability (self->imap, "MOVE"))
+    return 0;
+  if (!ss_imap_client_status_uidnext (self->imap, dest, &uidnext, cancellable, error))
+    return G_MAXUINT32;
+  return uidnext;
 }
 
 /* Moves the jobs' messages (from the selected folder) and emits their records. */
@@ -378,13 +506,27 @@ move_jobs_full (SsFilter       *self,
   g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr(GArray) src = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr(GArray) dst = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
+  gboolean journaled = spec->journaled && !self->dry_run;
   guint32 dest_validity = 0;
 
   if (jobs->len == 0)
     return TRUE;
   for (guint i = 0; i < jobs->len; i++)
-    g_array_append_val (uids, ((Job *) g_ptr_array_index (jobs, i))->message->uid);
+    {
+      Job *job = g_ptr_array_index (jobs, i);
+      g_array_append_val (uids, job->message->uid);
+      g_ptr_array_add (records, job_record (self, job, spec));
+    }
 
+  if (journaled)
+    {
+      guint32 uidnext = dest_uidnext (self, spec->destination, cancellable, error);
+
+      if (uidnext == G_MAXUINT32 ||
+          !journal_pending (self, jobs, records, SS_PENDING_MOVING, uidnext, error))
+        return FALSE;
+    }
   if (!self->dry_run)
     {
       if (self->mailbox.keywords_ok && spec->add_keyword != NULL &&
@@ -392,35 +534,31 @@ move_jobs_full (SsFilter       *self,
                                      spec->add_keyword, spec->remove_keyword,
                                      cancellable, error))
         return FALSE;
-      if (!ss_imap_client_uid_move (self->imap, (guint32 *) uids->data, uids->len,
-                                    spec->destination, src, dst, &dest_validity,
-                                    cancellable, error))
+      if (journaled && !ss_imap_client_has_capability (self->imap, "MOVE"))
+        {
+          /* COPY, record it, then remove the originals: a cut in between is healed. */
+          if (!ss_imap_client_uid_copy (self->imap, (guint32 *) uids->data, uids->len,
+                                        spec->destination, src, dst, &dest_validity,
+                                        cancellable, error))
+            return FALSE;
+          set_dest_uids (records, src, dst, dest_validity);
+          if (!journal_pending (self, jobs, records, SS_PENDING_COPIED, 0, error) ||
+              !ss_imap_client_uid_delete (self->imap, (guint32 *) uids->data, uids->len,
+                                          cancellable, error))
+            return FALSE;
+        }
+      else if (!ss_imap_client_uid_move (self->imap, (guint32 *) uids->data, uids->len,
+                                         spec->destination, src, dst, &dest_validity,
+                                         cancellable, error))
         return FALSE;
     }
 
-  for (guint i = 0; i < jobs->len; i++)
-    {
-      Job *job = g_ptr_array_index (jobs, i);
-      g_autoptr(SsRecord) record = record_for (self, job->message, job->info, spec->verdict,
-                                               spec->destination);
-
-      if (job->reply != NULL)
-        {
-          record->scanned = TRUE;
-          record->score = job->reply->score;
-          record->threshold = job->reply->threshold;
-          g_strfreev (record->rules);
-          record->rules = g_strdupv (job->reply->symbols);
-        }
-      record->dest_uidvalidity = dest_validity;
-      record->dest_uid = dest_uid_for (src, dst, job->message->uid);
-      if (!self->dry_run && spec->verdict != SS_VERDICT_UNSCANNED)
-        ss_journal_clear_scan_failure (self->journal, self->account, record->folder,
-                                       record->uidvalidity, record->uid, NULL);
-      emit_record (self, record);
-      if (records_out != NULL)
-        g_ptr_array_add (records_out, g_steal_pointer (&record));
-    }
+  set_dest_uids (records, src, dst, dest_validity);
+  if (!finish_records (self, records, journaled, error))
+    return FALSE;
+  if (records_out != NULL)
+    while (records->len > 0)
+      g_ptr_array_add (records_out, g_ptr_array_steal_index (records, 0));
   return TRUE;
 }
 
@@ -531,15 +669,40 @@ scan_failed (SsFilter *self,
 }
 
 static gboolean
+journal_verdicts (SsFilter        *self,
+                  GPtrArray      **groups,
+                  const MoveSpec **specs,
+                  GError         **error)
+{
+  if (!ss_journal_begin (self->journal, error))
+    return FALSE;
+  for (guint g = 0; g < 3; g++)
+    for (guint i = 0; i < groups[g]->len; i++)
+      {
+        Job *job = g_ptr_array_index (groups[g], i);
+        g_autoptr(SsRecord) record = job_record (self, job, specs[g]);
+        SsPending pending = { job->message->uid, SS_PENDING_VERDICT, record, job->message->size,
+                              0 };
+
+        if (!ss_journal_put_pending (self->journal, self->account, &pending, error))
+          {
+            ss_journal_rollback (self->journal);
+            return FALSE;
+          }
+      }
+  return ss_journal_commit (self->journal, error);
+}
+
+static gboolean
 settle_scans (SsFilter      *self,
               GPtrArray     *ready,
               GCancellable  *cancellable,
               GError       **error)
 {
   const char *inbox = self->config->folder_inbox;
-  const MoveSpec spam_spec = { SS_VERDICT_SPAM, self->spam_folder, "$Junk", "$NotJunk" };
-  const MoveSpec ham_spec = { SS_VERDICT_HAM, inbox, "$NotJunk", "$Junk" };
-  const MoveSpec unscanned_spec = { SS_VERDICT_UNSCANNED, inbox, NULL, NULL };
+  const MoveSpec spam_spec = { SS_VERDICT_SPAM, self->spam_folder, "$Junk", "$NotJunk", TRUE };
+  const MoveSpec ham_spec = { SS_VERDICT_HAM, inbox, "$NotJunk", "$Junk", TRUE };
+  const MoveSpec unscanned_spec = { SS_VERDICT_UNSCANNED, inbox, NULL, NULL, TRUE };
   g_autoptr(GPtrArray) spam = g_ptr_array_new ();
   g_autoptr(GPtrArray) ham = g_ptr_array_new ();
   g_autoptr(GPtrArray) unscanned = g_ptr_array_new ();
@@ -559,6 +722,11 @@ settle_scans (SsFilter      *self,
         g_ptr_array_add (job->reply->is_spam ? spam : ham, job);
     }
 
+  /* Step one: the verdicts, before anything moves. */
+  if (!self->dry_run &&
+      !journal_verdicts (self, (GPtrArray *[]) { spam, ham, unscanned },
+                         (const MoveSpec *[]) { &spam_spec, &ham_spec, &unscanned_spec }, error))
+    return FALSE;
   if (!move_jobs (self, spam, &spam_spec, cancellable, error) ||
       !move_jobs (self, ham, &ham_spec, cancellable, error) ||
       !move_jobs (self, unscanned, &unscanned_spec, cancellable, error))
@@ -742,6 +910,208 @@ search_new (SsFilter      *self,
   return g_steal_pointer (&uids);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Resuming after a crash or a cut connection                                               */
+
+static Job *
+job_from_pending (SsPending *p)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->message = g_new0 (SsImapMessage, 1);
+  job->message->uid = p->uid;
+  job->message->size = p->size;
+  job->resumed = ss_record_copy (p->record);
+  return job;
+}
+
+/* Without MOVE, a COPY may have landed before the cut: look for our copy in dest (newer
+ * than the UIDNEXT recorded before the COPY, same size and Message-Id). */
+static gboolean
+find_own_copy (SsFilter      *self,
+               SsPending     *p,
+               guint32       *found,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autofree char *quoted = ss_imap_quote (p->record->message_id);
+  g_autofree char *criteria = NULL;
+  g_autoptr(GArray) uids = NULL;
+
+  criteria = g_strdup_printf ("UID %u:* LARGER %" G_GUINT64_FORMAT " SMALLER %" G_GUINT64_FORMAT
+                              "%s%s", MAX (p->dest_uidnext, 1), p->size > 0 ? p->size - 1 : 0,
+                              p->size + 1,
+                              quoted != NULL && *p->record->message_id ? " HEADER Message-ID " : "",
+                              quoted != NULL && *p->record->message_id ? quoted : "");
+  uids = ss_imap_client_uid_search (self->imap, criteria, cancellable, error);
+  if (uids == NULL)
+    return FALSE;
+  /* "UID n:*" also matches the last message when all are below n: check the range. */
+  *found = 0;
+  for (guint i = 0; i < uids->len; i++)
+    if (g_array_index (uids, guint32, i) >= p->dest_uidnext)
+      *found = g_array_index (uids, guint32, i);
+  return TRUE;
+}
+
+/* Sorts pending copies (no MOVE) into already-copied (healed now) and still to move. */
+static gboolean
+heal_copies (SsFilter      *self,
+             GPtrArray     *moving,
+             GPtrArray     *to_move,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  const char *unfiltered = self->config->folder_unfiltered;
+  g_autoptr(GPtrArray) copied = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  for (guint i = 0; i < moving->len; i++)
+    {
+      SsPending *p = g_ptr_array_index (moving, i);
+      guint32 found = 0;
+
+      if (!select_folder (self, p->record->destination, cancellable, error) ||
+          !find_own_copy (self, p, &found, cancellable, error))
+        return FALSE;
+      if (found == 0)
+        {
+          g_ptr_array_add (to_move, p);
+          continue;
+        }
+      g_message ("UID %u: its copy in %s (UID %u) survived a cut; removing the original",
+                 p->uid, p->record->destination, found);
+      p->record->dest_uidvalidity = self->mailbox.uidvalidity;
+      p->record->dest_uid = found;
+      g_ptr_array_add (copied, ss_record_copy (p->record));
+      g_array_append_val (uids, p->uid);
+    }
+  if (!select_folder (self, unfiltered, cancellable, error))
+    return FALSE;
+  if (uids->len > 0 &&
+      !ss_imap_client_uid_delete (self->imap, (guint32 *) uids->data, uids->len, cancellable,
+                                  error))
+    return FALSE;
+  return finish_records (self, copied, TRUE, error);
+}
+
+/* The COPY was confirmed before the cut: only the originals remain to be removed. */
+static gboolean
+finish_copied (SsFilter      *self,
+               GPtrArray     *copied,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  for (guint i = 0; i < copied->len; i++)
+    {
+      SsPending *p = g_ptr_array_index (copied, i);
+
+      g_array_append_val (uids, p->uid);
+      g_ptr_array_add (records, ss_record_copy (p->record));
+    }
+  if (uids->len == 0)
+    return TRUE;
+  return ss_imap_client_uid_delete (self->imap, (guint32 *) uids->data, uids->len, cancellable,
+                                    error) &&
+         finish_records (self, records, TRUE, error);
+}
+
+static gboolean
+move_resumed (SsFilter      *self,
+              GPtrArray     *pendings,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  const char *inbox = self->config->folder_inbox;
+  const MoveSpec specs[] = {
+    { SS_VERDICT_SPAM, self->spam_folder, "$Junk", "$NotJunk", TRUE },
+    { SS_VERDICT_HAM, inbox, "$NotJunk", "$Junk", TRUE },
+    { SS_VERDICT_UNSCANNED, inbox, NULL, NULL, TRUE },
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (specs); k++)
+    {
+      g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) job_free);
+
+      for (guint i = 0; i < pendings->len; i++)
+        {
+          SsPending *p = g_ptr_array_index (pendings, i);
+          if (p->record->verdict == specs[k].verdict)
+            g_ptr_array_add (jobs, job_from_pending (p));
+        }
+      if (!move_jobs (self, jobs, &specs[k], cancellable, error))
+        return FALSE;
+      if (specs[k].verdict == SS_VERDICT_SPAM)
+        self->stats.spam += jobs->len;
+      else if (specs[k].verdict == SS_VERDICT_HAM)
+        self->stats.ham += jobs->len;
+      else
+        self->stats.unscanned += jobs->len;
+      if (specs[k].verdict != SS_VERDICT_UNSCANNED)
+        self->stats.scanned += jobs->len;
+    }
+  return TRUE;
+}
+
+/* Messages the journal says were on their way out of Unfiltered: finish each one. */
+static gboolean
+resume_pending (SsFilter      *self,
+                GHashTable    *handled,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  const char *folder = self->config->folder_unfiltered;
+  g_autoptr(GPtrArray) pending = ss_journal_list_pending (self->journal, self->account, folder,
+                                                          error);
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
+  g_autoptr(GPtrArray) moving = g_ptr_array_new ();
+  g_autoptr(GPtrArray) copied = g_ptr_array_new ();
+  g_autoptr(GPtrArray) to_move = g_ptr_array_new ();
+  g_autoptr(GHashTable) present = g_hash_table_new (NULL, NULL);
+  g_autoptr(GArray) uids = NULL;
+  gboolean has_move = ss_imap_client_has_capability (self->imap, "MOVE");
+
+  if (pending == NULL)
+    return FALSE;
+  if (pending->len == 0)
+    return TRUE;
+  uids = ss_imap_client_uid_search (self->imap, "UNDELETED", cancellable, error);
+  if (uids == NULL)
+    return FALSE;
+  for (guint i = 0; i < uids->len; i++)
+    g_hash_table_add (present, GUINT_TO_POINTER (g_array_index (uids, guint32, i)));
+
+  for (guint i = 0; i < pending->len; i++)
+    {
+      SsPending *p = g_ptr_array_index (pending, i);
+
+      if (p->record->uidvalidity != self->mailbox.uidvalidity)
+        {
+          /* The folder was recreated: old numbers mean nothing, its mail is scanned anew. */
+          ss_journal_delete_pending (self->journal, self->account, folder,
+                                     p->record->uidvalidity, p->uid, NULL);
+          continue;
+        }
+      g_hash_table_add (handled, GUINT_TO_POINTER (p->uid));
+      if (!g_hash_table_contains (present, GUINT_TO_POINTER (p->uid)))
+        g_ptr_array_add (gone, ss_record_copy (p->record));   /* the move had happened */
+      else if (p->step == SS_PENDING_COPIED)
+        g_ptr_array_add (copied, p);
+      else if (p->step == SS_PENDING_MOVING && !has_move)
+        g_ptr_array_add (moving, p);
+      else
+        g_ptr_array_add (to_move, p);
+    }
+  g_message ("resuming %u message(s) from the journal", pending->len);
+  return finish_records (self, gone, TRUE, error) &&
+         finish_copied (self, copied, cancellable, error) &&
+         (moving->len == 0 || heal_copies (self, moving, to_move, cancellable, error)) &&
+         move_resumed (self, to_move, cancellable, error);
+}
+
 gboolean
 ss_filter_run_unfiltered (SsFilter      *self,
                           GCancellable  *cancellable,
@@ -752,6 +1122,8 @@ ss_filter_run_unfiltered (SsFilter      *self,
   g_return_val_if_fail (SS_IS_FILTER (self), FALSE);
 
   if (!select_folder (self, self->config->folder_unfiltered, cancellable, error))
+    return FALSE;
+  if (!self->dry_run && !resume_pending (self, handled, cancellable, error))
     return FALSE;
 
   /* Until empty: mail that arrives during the pass is taken too. */

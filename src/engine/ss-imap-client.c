@@ -1204,6 +1204,36 @@ ss_imap_client_uid_move (SsImapClient  *self,
 }
 
 gboolean
+ss_imap_client_uid_copy (SsImapClient  *self,
+                         const guint32 *uids,
+                         gsize          n_uids,
+                         const char    *folder,
+                         GArray        *src_uids_out,
+                         GArray        *dest_uids_out,
+                         guint32       *dest_uidvalidity,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_autofree char *wire = NULL;
+
+  g_return_val_if_fail (SS_IS_IMAP_CLIENT (self), FALSE);
+
+  wire = wire_mailbox (self, folder, error);
+  if (wire == NULL)
+    return FALSE;
+  for (gsize off = 0; off < n_uids; off += MAX_UIDS_PER_CMD)
+    {
+      g_autofree char *set = ss_imap_uid_set_format (uids + off,
+                                                     MIN (n_uids - off, MAX_UIDS_PER_CMD));
+
+      if (!run_command (self, NULL, NULL, cancellable, error, "UID COPY %s %s", set, wire))
+        return FALSE;
+      take_copyuid (self, src_uids_out, dest_uids_out, dest_uidvalidity);
+    }
+  return TRUE;
+}
+
+gboolean
 ss_imap_client_uid_delete (SsImapClient  *self,
                            const guint32 *uids,
                            gsize          n_uids,
@@ -1379,6 +1409,35 @@ ss_imap_client_idle (SsImapClient     *self,
     }
   *result = got;
   return TRUE;
+}
+
+static gboolean
+status_cb (SsImapClient   *self,
+           SsImapResponse *response,
+           gpointer        user_data,
+           GError        **error)
+{
+  const SsImapNode *items = ss_imap_list_get (response->tokens, 2);
+  guint32 *uidnext = user_data;
+
+  if (ss_imap_node_is_atom (ss_imap_list_get (response->tokens, 0), "STATUS"))
+    ss_imap_node_to_uint32 (ss_imap_fetch_get (items, "UIDNEXT"), uidnext);
+  return TRUE;
+}
+
+gboolean
+ss_imap_client_status_uidnext (SsImapClient  *self,
+                               const char    *folder,
+                               guint32       *uidnext,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  g_autofree char *wire = wire_mailbox (self, folder, error);
+
+  *uidnext = 0;
+  if (wire == NULL)
+    return FALSE;
+  return run_command (self, status_cb, uidnext, cancellable, error, "STATUS %s (UIDNEXT)", wire);
 }
 
 gboolean

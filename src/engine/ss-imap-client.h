@@ -113,6 +113,16 @@ gboolean      ss_imap_client_uid_move          (SsImapClient      *self,
                                                 guint32           *dest_uidvalidity,
                                                 GCancellable      *cancellable,
                                                 GError           **error);
+/* UID COPY only (COPYUID pairs as for uid_move). */
+gboolean      ss_imap_client_uid_copy          (SsImapClient      *self,
+                                                const guint32     *uids,
+                                                gsize              n_uids,
+                                                const char        *folder,
+                                                GArray            *src_uids_out,
+                                                GArray            *dest_uids_out,
+                                                guint32           *dest_uidvalidity,
+                                                GCancellable      *cancellable,
+                                                GError           **error);
 /* Deletes exactly uids: \Deleted + UID EXPUNGE (or a plain EXPUNGE only when no other message
  * of the folder is \Deleted). */
 gboolean      ss_imap_client_uid_delete        (SsImapClient      *self,
@@ -132,6 +142,12 @@ gboolean      ss_imap_client_idle              (SsImapClient      *self,
                                                 GCancellable      *wake,
                                                 guint              max_ms,
                                                 SsImapIdleResult  *result,
+                                                GError           **error);
+/* STATUS folder (UIDNEXT). */
+gboolean      ss_imap_client_status_uidnext    (SsImapClient      *self,
+                                                const char        *folder,
+                                                guint32           *uidnext,
+                                                GCancellable      *cancellable,
                                                 GError           **error);
 gboolean      ss_imap_client_noop              (SsImapClient      *self,
                                                 GCancellable      *cancellable,

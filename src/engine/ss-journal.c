@@ -5,6 +5,7 @@
 #include "ss-journal.h"
 
 #include <glib/gstdio.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "ss-error.h"
@@ -17,6 +18,8 @@ struct _SsJournal
   GObject  parent_instance;
   sqlite3 *db;
   guint    inserts;
+  guint    commits;
+  guint    crash_after;   /* SS_DEBUG_CRASH_AFTER, 0 = never */
 };
 
 G_DEFINE_FINAL_TYPE (SsJournal, ss_journal, G_TYPE_OBJECT)
@@ -34,7 +37,14 @@ static const char schema_sql[] =
   "  folder TEXT, uidvalidity INTEGER, uid INTEGER, message_id TEXT, sender TEXT,"
   "  subject TEXT, scanned INTEGER, score REAL, threshold REAL, rules TEXT,"
   "  verdict TEXT NOT NULL, destination TEXT, dest_uidvalidity INTEGER, dest_uid INTEGER);"
-  "CREATE INDEX IF NOT EXISTS history_time ON history (account, time);";
+  "CREATE INDEX IF NOT EXISTS history_time ON history (account, time);"
+  "CREATE TABLE IF NOT EXISTS pending ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
+  "  uid INTEGER NOT NULL, step INTEGER NOT NULL, time INTEGER, message_id TEXT,"
+  "  sender TEXT, subject TEXT, scanned INTEGER, score REAL, threshold REAL, rules TEXT,"
+  "  verdict TEXT NOT NULL, destination TEXT NOT NULL, size INTEGER, dest_uidnext INTEGER,"
+  "  dest_uidvalidity INTEGER, dest_uid INTEGER,"
+  "  PRIMARY KEY (account, folder, uidvalidity, uid));";
 
 static void
 ss_journal_finalize (GObject *object)
@@ -119,6 +129,8 @@ ss_journal_open (const char  *path,
       if (g_rename (path, aside) != 0 || !open_db (path, &self->db, error))
         return NULL;
     }
+  if (g_getenv ("SS_DEBUG_CRASH_AFTER") != NULL)
+    self->crash_after = (guint) g_ascii_strtoull (g_getenv ("SS_DEBUG_CRASH_AFTER"), NULL, 10);
   return g_steal_pointer (&self);
 }
 
@@ -337,4 +349,173 @@ ss_journal_list_records (SsJournal  *self,
       return NULL;
     }
   return g_steal_pointer (&records);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Steps of messages leaving Unfiltered                                                     */
+
+void
+ss_pending_free (SsPending *pending)
+{
+  if (pending == NULL)
+    return;
+  ss_record_free (pending->record);
+  g_free (pending);
+}
+
+gboolean
+ss_journal_begin (SsJournal  *self,
+                  GError    **error)
+{
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return set_db_error (self->db, "begin", error);
+  return TRUE;
+}
+
+gboolean
+ss_journal_commit (SsJournal  *self,
+                   GError    **error)
+{
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      set_db_error (self->db, "commit", error);
+      ss_journal_rollback (self);
+      return FALSE;
+    }
+  if (self->crash_after > 0 && ++self->commits == self->crash_after)
+    {
+      g_printerr ("spamsieve: SS_DEBUG_CRASH_AFTER=%u: exiting after journal write %u\n",
+                  self->crash_after, self->commits);
+      _exit (99);
+    }
+  return TRUE;
+}
+
+void
+ss_journal_rollback (SsJournal *self)
+{
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+gboolean
+ss_journal_put_pending (SsJournal       *self,
+                        const char      *account,
+                        const SsPending *p,
+                        GError         **error)
+{
+  const SsRecord *r = p->record;
+  g_autofree char *rules = r->rules != NULL ? g_strjoinv (",", r->rules) : NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = prepare (self, "INSERT OR REPLACE INTO pending VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                        "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, r->folder, r->uidvalidity, p->uid);
+  sqlite3_bind_int (stmt, 5, p->step);
+  sqlite3_bind_int64 (stmt, 6, r->time);
+  sqlite3_bind_text (stmt, 7, r->message_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 8, r->from, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 9, r->subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 10, r->scanned);
+  sqlite3_bind_double (stmt, 11, r->score);
+  sqlite3_bind_double (stmt, 12, r->threshold);
+  sqlite3_bind_text (stmt, 13, rules, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 14, ss_verdict_kind_to_string (r->verdict), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 15, r->destination, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 16, (sqlite3_int64) p->size);
+  sqlite3_bind_int64 (stmt, 17, p->dest_uidnext);
+  sqlite3_bind_int64 (stmt, 18, r->dest_uidvalidity);
+  sqlite3_bind_int64 (stmt, 19, r->dest_uid);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE || set_db_error (self->db, "pending", error);
+}
+
+gboolean
+ss_journal_delete_pending (SsJournal  *self,
+                           const char *account,
+                           const char *folder,
+                           guint32     uidvalidity,
+                           guint32     uid,
+                           GError    **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = prepare (self, "DELETE FROM pending WHERE account = ?1 AND folder = ?2 "
+                        "AND uidvalidity = ?3 AND uid = ?4", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, uid);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE || set_db_error (self->db, "pending", error);
+}
+
+static SsPending *
+pending_from_row (sqlite3_stmt *stmt,
+                  const char   *folder)
+{
+  SsPending *p = g_new0 (SsPending, 1);
+  SsRecord *r = ss_record_new ();
+  const char *rules = (const char *) sqlite3_column_text (stmt, 9);
+
+  p->record = r;
+  r->folder = g_strdup (folder);
+  r->uidvalidity = sqlite3_column_int64 (stmt, 0);
+  p->uid = r->uid = sqlite3_column_int64 (stmt, 1);
+  p->step = sqlite3_column_int (stmt, 2);
+  r->time = sqlite3_column_int64 (stmt, 3);
+  r->message_id = column_dup (stmt, 4);
+  r->from = column_dup (stmt, 5);
+  r->subject = column_dup (stmt, 6);
+  r->scanned = sqlite3_column_int (stmt, 7);
+  r->score = sqlite3_column_double (stmt, 8);
+  r->threshold = sqlite3_column_double (stmt, 10);
+  r->rules = rules != NULL && *rules ? g_strsplit (rules, ",", -1) : g_new0 (char *, 1);
+  if (!ss_verdict_kind_from_string ((const char *) sqlite3_column_text (stmt, 11), &r->verdict))
+    r->verdict = SS_VERDICT_UNSCANNED;
+  r->destination = column_dup (stmt, 12);
+  p->size = sqlite3_column_int64 (stmt, 13);
+  p->dest_uidnext = sqlite3_column_int64 (stmt, 14);
+  r->dest_uidvalidity = sqlite3_column_int64 (stmt, 15);
+  r->dest_uid = sqlite3_column_int64 (stmt, 16);
+  return p;
+}
+
+GPtrArray *
+ss_journal_list_pending (SsJournal  *self,
+                         const char *account,
+                         const char *folder,
+                         GError    **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_pending_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), NULL);
+
+  stmt = prepare (self, "SELECT uidvalidity, uid, step, time, message_id, sender, subject, "
+                        "scanned, score, rules, threshold, verdict, destination, size, "
+                        "dest_uidnext, dest_uidvalidity, dest_uid FROM pending WHERE account = ?1 AND folder = ?2 "
+                        "ORDER BY uid", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (list, pending_from_row (stmt, folder));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self->db, "pending", error);
+      return NULL;
+    }
+  return g_steal_pointer (&list);
 }

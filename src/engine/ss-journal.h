@@ -48,4 +48,51 @@ GPtrArray *ss_journal_list_records        (SsJournal      *self,
                                            guint           limit,
                                            GError        **error);
 
+/* A message on its way out of Unfiltered (isync-style journal): its verdict is recorded
+ * before any move, and the move before it is sent, so a restart resumes instead of
+ * rescanning, and a COPY that was cut before its EXPUNGE is recognised. */
+typedef enum {
+  SS_PENDING_VERDICT = 1,   /* scanned, verdict known, nothing moved yet */
+  SS_PENDING_MOVING  = 2,   /* MOVE or COPY sent to dest */
+  SS_PENDING_COPIED  = 3,   /* without MOVE: the COPY is confirmed (record->dest_uid), the
+                             * original not yet expunged */
+} SsPendingStep;
+
+typedef struct
+{
+  guint32        uid;
+  SsPendingStep  step;
+  SsRecord      *record;       /* verdict, score, rules, from, subject, destination */
+  guint64        size;
+  guint32        dest_uidnext; /* MOVING without MOVE: the destination's UIDNEXT before COPY */
+} SsPending;
+
+void       ss_pending_free                (SsPending      *pending);
+
+/* Transactions: every step is one commit. With SS_DEBUG_CRASH_AFTER=N in the environment
+ * the process exits (status 99) right after the N-th commit: the crash-recovery tests. */
+gboolean   ss_journal_begin               (SsJournal      *self,
+                                           GError        **error);
+gboolean   ss_journal_commit              (SsJournal      *self,
+                                           GError        **error);
+void       ss_journal_rollback            (SsJournal      *self);
+gboolean   ss_journal_put_pending         (SsJournal      *self,
+                                           const char     *account,
+                                           const SsPending *pending,
+                                           GError        **error);
+gboolean   ss_journal_delete_pending      (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *folder,
+                                           guint32         uidvalidity,
+                                           guint32         uid,
+                                           GError        **error);
+/* Pending messages of folder (any UIDVALIDITY: rows of an old one are returned too, so the
+ * caller can drop them). GPtrArray of SsPending*. */
+GPtrArray *ss_journal_list_pending        (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *folder,
+                                           GError        **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsPending, ss_pending_free)
+
 G_END_DECLS

@@ -21,7 +21,18 @@
 
 #define IDLE_MAX_MS        (25 * 60 * 1000)  /* re-issue IDLE at least this often */
 #define FAILED_RETRY_MS    (5 * 60 * 1000)   /* a "final" error is retried this rarely */
+#define BACKOFF_MIN_MS     1000
+#define BACKOFF_MAX_MS     (5 * 60 * 1000)
 #define HISTORY_LOAD       5000
+
+/* Debug knobs for the fault-injection tests, read once by ss_session_start(); the defaults
+ * above are never changed by them:
+ *   SS_DEBUG_TIMEOUT_MS=N      the IMAP client's stall timeout (default 60 s) and the
+ *                              connect timeout, so that a stalled link is given up quickly;
+ *   SS_DEBUG_BACKOFF_MAX_MS=N  caps the reconnect back-off (and the retry of messages spamd
+ *                              gave no verdict for) at N ms instead of 1 s .. 5 min. */
+#define DEBUG_TIMEOUT_ENV  "SS_DEBUG_TIMEOUT_MS"
+#define DEBUG_BACKOFF_ENV  "SS_DEBUG_BACKOFF_MAX_MS"
 
 struct _SsSession
 {
@@ -48,6 +59,10 @@ struct _SsSession
   GCancellable   *wake;           /* (owned) cancelled to wake the worker */
   char           *journal_path;
   gint            stopping;       /* (atomic) */
+
+  /* Set by ss_session_start() before the worker exists; read-only afterwards */
+  guint           debug_timeout_ms;      /* 0: the IMAP client's default */
+  guint           debug_backoff_max_ms;  /* 0: BACKOFF_MAX_MS */
 };
 
 G_DEFINE_FINAL_TYPE (SsSession, ss_session, G_TYPE_OBJECT)
@@ -424,13 +439,30 @@ event_dispatch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Runs func on the owner context, always from its own dispatch: never on the calling thread
+ * (g_main_context_invoke() would run it right here when nobody iterates the owner context
+ * at that moment, i.e. signals and list changes on the worker thread). Sources of one
+ * priority are dispatched in the order they were attached, so events keep their order. */
+static void
+invoke_on_owner (SsSession      *self,
+                 GSourceFunc     func,
+                 gpointer        data,
+                 GDestroyNotify  notify)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[spamsieve] session event");
+  g_source_attach (source, self->owner_context);
+}
+
 static void
 post_event (SsSession *self,
             Event     *event)
 {
   event->self = g_object_ref (self);
-  g_main_context_invoke_full (self->owner_context, G_PRIORITY_DEFAULT, event_dispatch, event,
-                              (GDestroyNotify) event_free);
+  invoke_on_owner (self, event_dispatch, event, (GDestroyNotify) event_free);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -447,6 +479,8 @@ typedef struct
   SsImapClient   *imap;
   SsFilter       *filter;
   SsBackoff       backoff;
+  SsBackoff       deferred_backoff;  /* retrying messages spamd gave no verdict for */
+  guint           deferred_retry_ms; /* 0: none left in Unfiltered after the last pass */
   gint64          next_maintenance;  /* monotonic µs */
   gboolean        connected;
   gboolean        paused;
@@ -569,6 +603,8 @@ worker_connect (Worker  *w,
   if (!worker_ensure_password (w, error) || !worker_spamd (w, error))
     return FALSE;
   w->imap = ss_imap_client_new (w->config);
+  if (w->self->debug_timeout_ms > 0)
+    ss_imap_client_set_timeout (w->imap, w->self->debug_timeout_ms);
   if (!ss_imap_client_connect (w->imap, w->password, NULL, error))
     return FALSE;
   w->connected = TRUE;
@@ -641,6 +677,7 @@ worker_commands (Worker *w)
           break;
         case CMD_RESUME:
           w->paused = FALSE;
+          w->waiting = FALSE;
           w->check_now = TRUE;
           break;
         case CMD_RELOAD:
@@ -695,7 +732,6 @@ worker_failed (Worker *w,
       g_clear_pointer (&w->password, g_free);
       w->waiting = TRUE;
       worker_state (w, SS_SESSION_LOGIN_REFUSED, error->message, 0);
-      worker_sleep (w, 0);
     }
   else if (!ss_error_is_transient (error) &&
            !g_error_matches (error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO_MAILBOX))
@@ -722,6 +758,7 @@ worker_cycle (Worker  *w,
               GError **error)
 {
   gint64 now = g_get_monotonic_time ();
+  guint deferred;
   Event *event;
 
   if (now >= w->next_maintenance)
@@ -745,8 +782,18 @@ worker_cycle (Worker  *w,
       w->next_maintenance = now + (gint64) w->config->maintenance_minutes * 60 * G_USEC_PER_SEC;
     }
   worker_state (w, SS_SESSION_SCANNING, NULL, 0);
+  deferred = ss_filter_get_stats (w->filter)->deferred;
   if (!ss_filter_run_unfiltered (w->filter, NULL, error))
     return FALSE;
+  /* Messages spamd gave no verdict for (a timeout, a broken reply) stay in Unfiltered; they
+   * are tried again after a back-off, not only when new mail or maintenance comes. */
+  if (ss_filter_get_stats (w->filter)->deferred > deferred)
+    w->deferred_retry_ms = ss_backoff_next (&w->deferred_backoff, g_random_double ());
+  else
+    {
+      w->deferred_retry_ms = 0;
+      ss_backoff_reset (&w->deferred_backoff);
+    }
   ss_backoff_reset (&w->backoff);
   event = g_new0 (Event, 1);
   event->set_check = TRUE;
@@ -765,6 +812,8 @@ worker_watch (Worker  *w,
   guint max_ms = (guint) CLAMP (until_maintenance, 1000, IDLE_MAX_MS);
   SsImapIdleResult result;
 
+  if (w->deferred_retry_ms > 0)
+    max_ms = MIN (max_ms, w->deferred_retry_ms);
   worker_state (w, SS_SESSION_WATCHING, NULL, 0);
   if (!ss_imap_client_has_capability (w->imap, "IDLE"))
     {
@@ -808,6 +857,13 @@ worker_run (Worker *w)
           worker_sleep (w, 0);
           continue;
         }
+      if (w->waiting)
+        {
+          /* Login refused: any other command (a mark, say) must not log in again with the
+           * same password; only reload, check-now and resume do. */
+          worker_sleep (w, 0);
+          continue;
+        }
       if (!w->connected && !worker_connect (w, &error))
         {
           worker_failed (w, error);
@@ -832,7 +888,18 @@ worker_main (gpointer data)
   w.config = ss_config_copy (self->config);
   w.password = g_strdup (self->password);
   g_mutex_unlock (&self->mutex);
-  ss_backoff_init (&w.backoff, 1000, 5 * 60 * 1000);
+  if (self->debug_backoff_max_ms > 0)
+    {
+      guint max_ms = self->debug_backoff_max_ms;
+
+      ss_backoff_init (&w.backoff, MIN (BACKOFF_MIN_MS, max_ms), max_ms);
+      ss_backoff_init (&w.deferred_backoff, MIN (BACKOFF_MIN_MS, max_ms), max_ms);
+    }
+  else
+    {
+      ss_backoff_init (&w.backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+      ss_backoff_init (&w.deferred_backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+    }
 
   w.journal = ss_journal_open (self->journal_path, &error);
   if (w.journal == NULL)
@@ -855,6 +922,18 @@ worker_main (gpointer data)
   return NULL;
 }
 
+static guint
+debug_knob (const char *name)
+{
+  const char *value = g_getenv (name);
+  guint64 n = 0;
+
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT, &n, NULL))
+    return 0;
+  g_message ("%s=%" G_GUINT64_FORMAT " (debug setting)", name, n);
+  return (guint) n;
+}
+
 void
 ss_session_start (SsSession *self)
 {
@@ -864,6 +943,8 @@ ss_session_start (SsSession *self)
   g_clear_pointer (&self->owner_context, g_main_context_unref);
   self->owner_context = g_main_context_ref_thread_default ();
   g_atomic_int_set (&self->stopping, 0);
+  self->debug_timeout_ms = debug_knob (DEBUG_TIMEOUT_ENV);
+  self->debug_backoff_max_ms = debug_knob (DEBUG_BACKOFF_ENV);
   /* The worker keeps the session alive until it has stopped. */
   self->thread = g_thread_new ("spamsieve-engine", worker_main, g_object_ref (self));
 }
@@ -877,10 +958,10 @@ stop_done (gpointer data)
   SsSession *self = data;
   g_autoptr(GTask) task = g_steal_pointer (&self->stop_task);
 
+  /* The worker was joined by stop_thread; self->thread only changes on this context. */
   if (self->thread != NULL)
     {
-      g_thread_join (self->thread);
-      self->thread = NULL;
+      g_clear_pointer (&self->thread, g_thread_unref);
       g_object_unref (self);   /* the worker's reference */
     }
   if (task != NULL)
@@ -888,15 +969,21 @@ stop_done (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct
+{
+  SsSession *self;     /* (owned) */
+  GThread   *worker;   /* (owned) consumed by the join */
+} StopData;
+
 static gpointer
 stop_thread (gpointer data)
 {
-  SsSession *self = data;
+  StopData *stop = data;
 
   /* Wait for the worker without blocking the owner context. */
-  g_thread_join (g_steal_pointer (&self->thread));
-  g_main_context_invoke_full (self->owner_context, G_PRIORITY_DEFAULT, stop_done, self,
-                              g_object_unref);
+  g_thread_join (stop->worker);
+  invoke_on_owner (stop->self, stop_done, stop->self, g_object_unref);
+  g_free (stop);
   return NULL;
 }
 
@@ -907,6 +994,7 @@ ss_session_stop_async (SsSession          *self,
                        gpointer            user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  StopData *stop;
 
   g_return_if_fail (SS_IS_SESSION (self));
   g_task_set_source_tag (task, ss_session_stop_async);
@@ -929,7 +1017,10 @@ ss_session_stop_async (SsSession          *self,
   g_mutex_unlock (&self->mutex);
   post_simple (self, CMD_STOP);
   /* The worker's reference goes in stop_done; the joiner holds one too. */
-  g_thread_unref (g_thread_new ("spamsieve-stop", stop_thread, g_object_ref (self)));
+  stop = g_new0 (StopData, 1);
+  stop->self = g_object_ref (self);
+  stop->worker = g_thread_ref (self->thread);
+  g_thread_unref (g_thread_new ("spamsieve-stop", stop_thread, stop));
 }
 
 gboolean
@@ -1012,8 +1103,7 @@ mark_complete (Worker   *w,
   result->task = g_steal_pointer (&cmd->task);
   result->record = record;
   result->error = error;
-  g_main_context_invoke_full (w->self->owner_context, G_PRIORITY_DEFAULT, mark_dispatch, result,
-                              (GDestroyNotify) mark_result_free);
+  invoke_on_owner (w->self, mark_dispatch, result, (GDestroyNotify) mark_result_free);
 }
 
 void
