@@ -41,7 +41,9 @@ typedef struct
   gboolean   fired;
   SsFault    fault;
   gboolean   stalled;
-  gint64     stall_until;        /* monotonic µs; 0 = forever */
+  gint64     stall_until;        /* monotonic µs */
+  gboolean   stall_ends;         /* resumes at stall_until, else torn down then */
+  gboolean   hup_ignored[2];     /* a half-close seen during the stall, not polled again */
 } Conn;
 
 struct _SsFaultProxy
@@ -59,6 +61,8 @@ struct _SsFaultProxy
   SsFaultRandom  random;
   GRand         *rand;
   gboolean       refusing;
+  gboolean       half_close;     /* clients half-close (spamd): their FIN is not a close */
+  guint          stall_limit_ms;
   gboolean       cut_all;
   gboolean       quit;
   SsFaultProxyStats stats;
@@ -218,8 +222,11 @@ check_fault (SsFaultProxy *self,
       return FALSE;
     }
   c->stalled = TRUE;
-  c->stall_until = c->fault.stall_ms > 0
-                   ? g_get_monotonic_time () + (gint64) c->fault.stall_ms * 1000 : 0;
+  c->stall_ends = c->fault.stall_ms > 0;
+  g_mutex_lock (&self->mutex);
+  c->stall_until = g_get_monotonic_time () +
+                   (gint64) (c->stall_ends ? c->fault.stall_ms : self->stall_limit_ms) * 1000;
+  g_mutex_unlock (&self->mutex);
   return TRUE;
 }
 
@@ -279,14 +286,27 @@ service (SsFaultProxy  *self,
 {
   if (c->stalled)
     {
-      if (c->stall_until != 0 && g_get_monotonic_time () >= c->stall_until)
-        c->stalled = FALSE;
+      gboolean half_close;
+
+      if (g_get_monotonic_time () >= c->stall_until)
+        {
+          if (!c->stall_ends)
+            return FALSE;    /* the client gave up long ago */
+          c->stalled = FALSE;
+        }
       else
         {
-          /* Either peer giving up ends the stalled connection. */
+          g_mutex_lock (&self->mutex);
+          half_close = self->half_close;
+          g_mutex_unlock (&self->mutex);
+          if ((pfd[CLIENT].revents & (POLLHUP | POLLERR)) ||
+              ((pfd[CLIENT].revents & POLLRDHUP) && !half_close))
+            return FALSE;    /* the client gave up: so does the server's side */
+          /* A server's FIN, or a client's half-close, must not end the stall: only the
+           * client's timeout may. Stop polling for it (it stays readable). */
           for (guint s = 0; s < 2; s++)
-            if (pfd[s].revents & (POLLRDHUP | POLLHUP | POLLERR))
-              return FALSE;
+            if (pfd[s].revents & POLLRDHUP)
+              c->hup_ignored[s] = TRUE;
           return TRUE;
         }
     }
@@ -326,7 +346,7 @@ events_for (Conn *c,
   short events = POLLRDHUP;
 
   if (c->stalled)
-    return events;
+    return c->hup_ignored[s] ? 0 : events;
   if (c->len[s] == 0 && !c->eof[s])
     events |= POLLIN;
   if (c->len[!s] > c->pos[!s])
@@ -383,7 +403,7 @@ proxy_thread (gpointer data)
 
           for (guint s = 0; s < 2; s++)
             pfds[n++] = (struct pollfd) { .fd = c->fd[s], .events = events_for (c, s) };
-          if (c->stalled && c->stall_until != 0)
+          if (c->stalled)
             next = next < 0 ? c->stall_until : MIN (next, c->stall_until);
         }
       timeout = next < 0 ? -1 : (int) MAX ((next - now + 999) / 1000, 0);
@@ -447,6 +467,7 @@ ss_fault_proxy_new (const char  *name,
 
   self->name = g_strdup (name);
   self->target_port = target_port;
+  self->stall_limit_ms = 30000;
   self->rand = g_rand_new_with_seed (0);
   g_mutex_init (&self->mutex);
   g_queue_init (&self->planned);
@@ -549,6 +570,17 @@ ss_fault_proxy_set_refusing (SsFaultProxy *self,
 {
   g_mutex_lock (&self->mutex);
   self->refusing = refusing;
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+ss_fault_proxy_set_half_close (SsFaultProxy *self,
+                               gboolean      half_close,
+                               guint         stall_limit_ms)
+{
+  g_mutex_lock (&self->mutex);
+  self->half_close = half_close;
+  self->stall_limit_ms = stall_limit_ms > 0 ? stall_limit_ms : 30000;
   g_mutex_unlock (&self->mutex);
 }
 

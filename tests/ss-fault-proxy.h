@@ -4,8 +4,10 @@
  * A fault fires when the bytes forwarded in one direction of a connection reach a chosen
  * offset: CUT closes both sides at once (the bytes before the offset were delivered, none
  * after), STALL stops forwarding in both directions but keeps both sockets open (forever,
- * or for a given time, after which forwarding resumes). A stalled connection is closed
- * when either peer closes its end (e.g. the client gave up after its timeout).
+ * or for a given time, after which forwarding resumes). An endless stall ends when the
+ * client closes its socket (it gave up after its timeout; the server's side is closed
+ * then), or after the stall limit. A server closing its side is not passed on during a
+ * stall: the client has to notice the silence by itself.
  *
  * Faults are planned per connection when it is accepted: explicitly (ss_fault_proxy_plan)
  * or at random (ss_fault_proxy_set_random, seeded). The proxy runs its own thread with a
@@ -85,6 +87,12 @@ void          ss_fault_proxy_cut_all      (SsFaultProxy        *self);
  * down but whose port is open); FALSE forwards again. */
 void          ss_fault_proxy_set_refusing (SsFaultProxy        *self,
                                            gboolean             refusing);
+/* For protocols whose client half-closes after its request (spamd): a client's FIN does not
+ * end a stall then, and endless stalls are torn down after stall_limit_ms (0: 30 s), which
+ * should exceed the client's timeout. */
+void          ss_fault_proxy_set_half_close (SsFaultProxy      *self,
+                                           gboolean             half_close,
+                                           guint                stall_limit_ms);
 void          ss_fault_proxy_get_stats    (SsFaultProxy        *self,
                                            SsFaultProxyStats   *stats);
 guint         ss_fault_proxy_count_open   (SsFaultProxy        *self);
