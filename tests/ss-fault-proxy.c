@@ -5,6 +5,7 @@
  * bytes is empty, and never beyond a planned fault offset, so a fault fires exactly when
  * the bytes before it have been written to the other side. */
 #define G_LOG_DOMAIN "ss-fault-proxy"
+#define _GNU_SOURCE   /* accept4, pipe2, POLLRDHUP */
 
 #include "config.h"
 
@@ -288,10 +289,16 @@ service (SsFaultProxy  *self,
     {
       gboolean half_close;
 
+      if (c->fd[SERVER] >= 0 && (pfd[SERVER].revents & (POLLHUP | POLLERR)))
+        {
+          /* The server is gone (it answered and closed): what it sent is lost. */
+          close (c->fd[SERVER]);
+          c->fd[SERVER] = -1;
+        }
       if (g_get_monotonic_time () >= c->stall_until)
         {
-          if (!c->stall_ends)
-            return FALSE;    /* the client gave up long ago */
+          if (!c->stall_ends || c->fd[SERVER] < 0)
+            return FALSE;    /* the client gave up long ago, or there is no server left */
           c->stalled = FALSE;
         }
       else
@@ -336,6 +343,13 @@ service (SsFaultProxy  *self,
           c->shut[!s] = TRUE;
         }
     }
+  /* A side done both ways would only report POLLHUP from now on. */
+  for (guint s = 0; s < 2; s++)
+    if (c->eof[s] && c->shut[s] && c->fd[s] >= 0)
+      {
+        close (c->fd[s]);
+        c->fd[s] = -1;
+      }
   return !(c->eof[CLIENT] && c->eof[SERVER] && c->len[CLIENT] == 0 && c->len[SERVER] == 0);
 }
 
@@ -343,10 +357,10 @@ static short
 events_for (Conn *c,
             guint s)
 {
-  short events = POLLRDHUP;
+  short events = 0;
 
   if (c->stalled)
-    return c->hup_ignored[s] ? 0 : events;
+    return c->hup_ignored[s] || c->eof[s] ? 0 : POLLRDHUP;
   if (c->len[s] == 0 && !c->eof[s])
     events |= POLLIN;
   if (c->len[!s] > c->pos[!s])

@@ -449,12 +449,15 @@ invoke_on_owner (SsSession      *self,
                  gpointer        data,
                  GDestroyNotify  notify)
 {
+  /* Our reference to the source outlives its dispatch, which may end the owner's last use of
+   * the context (e.g. stop_done): keep the context alive until the source is released. */
+  g_autoptr(GMainContext) context = g_main_context_ref (self->owner_context);
   g_autoptr(GSource) source = g_idle_source_new ();
 
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, func, data, notify);
   g_source_set_static_name (source, "[spamsieve] session event");
-  g_source_attach (source, self->owner_context);
+  g_source_attach (source, context);
 }
 
 static void
