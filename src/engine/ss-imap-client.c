@@ -1146,11 +1146,26 @@ expunge_exactly (SsImapClient  *self,
   return run_command (self, NULL, NULL, cancellable, error, "EXPUNGE");
 }
 
+/* \Deleted on exactly set, then expunge exactly those. */
+static gboolean
+delete_set (SsImapClient  *self,
+            const guint32 *uids,
+            gsize          n_uids,
+            const char    *set,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  return run_command (self, NULL, NULL, cancellable, error,
+                      "UID STORE %s +FLAGS.SILENT (\\Deleted)", set) &&
+         expunge_exactly (self, uids, n_uids, set, cancellable, error);
+}
+
 static gboolean
 move_batch (SsImapClient  *self,
             const guint32 *uids,
             gsize          n_uids,
             const char    *wire,
+            gboolean       copy_only,
             GArray        *src_out,
             GArray        *dst_out,
             guint32       *validity,
@@ -1158,22 +1173,43 @@ move_batch (SsImapClient  *self,
             GError       **error)
 {
   g_autofree char *set = ss_imap_uid_set_format (uids, n_uids);
+  gboolean move = !copy_only && ss_imap_client_has_capability (self, "MOVE");
 
-  if (ss_imap_client_has_capability (self, "MOVE"))
-    {
-      if (!run_command (self, NULL, NULL, cancellable, error, "UID MOVE %s %s", set, wire))
-        return FALSE;
-      take_copyuid (self, src_out, dst_out, validity);
-      return TRUE;
-    }
-
-  if (!run_command (self, NULL, NULL, cancellable, error, "UID COPY %s %s", set, wire))
+  if (!run_command (self, NULL, NULL, cancellable, error, "UID %s %s %s",
+                    move ? "MOVE" : "COPY", set, wire))
     return FALSE;
   take_copyuid (self, src_out, dst_out, validity);
-  if (!run_command (self, NULL, NULL, cancellable, error,
-                    "UID STORE %s +FLAGS.SILENT (\\Deleted)", set))
+  if (move || copy_only)
+    return TRUE;
+  return delete_set (self, uids, n_uids, set, cancellable, error);
+}
+
+static gboolean
+transfer (SsImapClient  *self,
+          const guint32 *uids,
+          gsize          n_uids,
+          const char    *folder,
+          gboolean       copy_only,
+          GArray        *src_uids_out,
+          GArray        *dest_uids_out,
+          guint32       *dest_uidvalidity,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  g_autofree char *wire = NULL;
+
+  g_return_val_if_fail (SS_IS_IMAP_CLIENT (self), FALSE);
+
+  if (n_uids == 0)
+    return TRUE;
+  wire = wire_mailbox (self, folder, error);
+  if (wire == NULL)
     return FALSE;
-  return expunge_exactly (self, uids, n_uids, set, cancellable, error);
+  for (gsize off = 0; off < n_uids; off += MAX_UIDS_PER_CMD)
+    if (!move_batch (self, uids + off, MIN (n_uids - off, MAX_UIDS_PER_CMD), wire, copy_only,
+                     src_uids_out, dest_uids_out, dest_uidvalidity, cancellable, error))
+      return FALSE;
+  return TRUE;
 }
 
 gboolean
@@ -1187,20 +1223,8 @@ ss_imap_client_uid_move (SsImapClient  *self,
                          GCancellable  *cancellable,
                          GError       **error)
 {
-  g_autofree char *wire = NULL;
-
-  g_return_val_if_fail (SS_IS_IMAP_CLIENT (self), FALSE);
-
-  if (n_uids == 0)
-    return TRUE;
-  wire = wire_mailbox (self, folder, error);
-  if (wire == NULL)
-    return FALSE;
-  for (gsize off = 0; off < n_uids; off += MAX_UIDS_PER_CMD)
-    if (!move_batch (self, uids + off, MIN (n_uids - off, MAX_UIDS_PER_CMD), wire,
-                     src_uids_out, dest_uids_out, dest_uidvalidity, cancellable, error))
-      return FALSE;
-  return TRUE;
+  return transfer (self, uids, n_uids, folder, FALSE, src_uids_out, dest_uids_out,
+                   dest_uidvalidity, cancellable, error);
 }
 
 gboolean
@@ -1214,23 +1238,8 @@ ss_imap_client_uid_copy (SsImapClient  *self,
                          GCancellable  *cancellable,
                          GError       **error)
 {
-  g_autofree char *wire = NULL;
-
-  g_return_val_if_fail (SS_IS_IMAP_CLIENT (self), FALSE);
-
-  wire = wire_mailbox (self, folder, error);
-  if (wire == NULL)
-    return FALSE;
-  for (gsize off = 0; off < n_uids; off += MAX_UIDS_PER_CMD)
-    {
-      g_autofree char *set = ss_imap_uid_set_format (uids + off,
-                                                     MIN (n_uids - off, MAX_UIDS_PER_CMD));
-
-      if (!run_command (self, NULL, NULL, cancellable, error, "UID COPY %s %s", set, wire))
-        return FALSE;
-      take_copyuid (self, src_uids_out, dest_uids_out, dest_uidvalidity);
-    }
-  return TRUE;
+  return transfer (self, uids, n_uids, folder, TRUE, src_uids_out, dest_uids_out,
+                   dest_uidvalidity, cancellable, error);
 }
 
 gboolean
@@ -1247,9 +1256,7 @@ ss_imap_client_uid_delete (SsImapClient  *self,
       gsize n = MIN (n_uids - off, MAX_UIDS_PER_CMD);
       g_autofree char *set = ss_imap_uid_set_format (uids + off, n);
 
-      if (!run_command (self, NULL, NULL, cancellable, error,
-                        "UID STORE %s +FLAGS.SILENT (\\Deleted)", set) ||
-          !expunge_exactly (self, uids + off, n, set, cancellable, error))
+      if (!delete_set (self, uids + off, n, set, cancellable, error))
         return FALSE;
     }
   return TRUE;
