@@ -40,7 +40,10 @@ typedef struct
   gboolean   shut[2];            /* SHUT_WR sent to side s */
   gboolean   has_fault;
   gboolean   fired;
-  SsFault    fault;
+  SsFault    fault;              /* fault.pattern: owned copy, or NULL */
+  gboolean   armed;              /* the offset is known (no pattern, or it was seen) */
+  char       tail[64];           /* the last bytes read in the fault's direction */
+  gsize      tail_len;
   gboolean   stalled;
   gint64     stall_until;        /* monotonic µs */
   gboolean   stall_ends;         /* resumes at stall_until, else torn down then */
@@ -98,6 +101,21 @@ conn_close (Conn *c)
       }
 }
 
+static void
+conn_free (Conn *c)
+{
+  conn_close (c);
+  g_free ((char *) c->fault.pattern);
+  g_free (c);
+}
+
+static void
+fault_free (SsFault *fault)
+{
+  g_free ((char *) fault->pattern);
+  g_free (fault);
+}
+
 /* The fault for a new connection (called with the mutex held). */
 static void
 plan_fault (SsFaultProxy *self,
@@ -108,8 +126,9 @@ plan_fault (SsFaultProxy *self,
 
   if (planned != NULL)
     {
-      c->fault = *planned;
+      c->fault = *planned;        /* takes the pattern */
       c->has_fault = TRUE;
+      c->armed = c->fault.pattern == NULL;
       g_free (planned);
       return;
     }
@@ -124,6 +143,7 @@ plan_fault (SsFaultProxy *self,
   c->fault.kind = g_rand_int_range (self->rand, 0, 100) < (gint32) r->stall_percent
                   ? SS_FAULT_STALL : SS_FAULT_CUT;
   c->fault.stall_ms = 0;
+  c->armed = TRUE;
   if (c->fault.kind == SS_FAULT_STALL && r->short_stall_max_ms > 0 &&
       g_rand_int_range (self->rand, 0, 100) < (gint32) r->short_stall_percent)
     c->fault.stall_ms = (guint) g_rand_int_range (self->rand, 1,
@@ -178,7 +198,7 @@ accept_one (SsFaultProxy *self,
       self->stats.upstream_failures++;
       g_mutex_unlock (&self->mutex);
       close (fd);
-      g_free (c);
+      conn_free (c);
       return;
     }
   g_mutex_lock (&self->mutex);
@@ -187,10 +207,11 @@ accept_one (SsFaultProxy *self,
   self->n_open++;
   g_mutex_unlock (&self->mutex);
   if (c->has_fault)
-    g_debug ("%s #%u: %s %s at byte %" G_GUINT64_FORMAT " (stall %u ms)", self->name, c->id,
-             c->fault.kind == SS_FAULT_CUT ? "cut" : "stall",
+    g_debug ("%s #%u: %s %s at byte %" G_GUINT64_FORMAT "%s%s (stall %u ms)", self->name,
+             c->id, c->fault.kind == SS_FAULT_CUT ? "cut" : "stall",
              c->fault.direction == SS_FAULT_TO_CLIENT ? "to client" : "to server",
-             c->fault.offset, c->fault.stall_ms);
+             c->fault.offset, c->fault.pattern != NULL ? " after " : "",
+             c->fault.pattern != NULL ? c->fault.pattern : "", c->fault.stall_ms);
   g_ptr_array_add (conns, c);
 }
 
@@ -201,10 +222,10 @@ check_fault (SsFaultProxy *self,
 {
   guint d;
 
-  if (!c->has_fault || c->fired)
+  if (!c->has_fault || c->fired || !c->armed)
     return TRUE;
   d = c->fault.direction;
-  if (c->forwarded[d] < c->fault.offset || c->pos[d] < c->len[d])
+  if (c->forwarded[d] < c->fault.offset)
     return TRUE;
   c->fired = TRUE;
   g_mutex_lock (&self->mutex);
@@ -231,7 +252,40 @@ check_fault (SsFaultProxy *self,
   return TRUE;
 }
 
-/* Reads from side s into its (empty) buffer, at most up to the fault offset. */
+static gboolean
+fault_pending (Conn *c,
+               guint s)
+{
+  return c->has_fault && !c->fired && c->fault.direction == s;
+}
+
+/* A pattern fault: looks for the pattern in the bytes just read (after the tail of the
+ * previous read); once found, the fault's offset becomes absolute. */
+static void
+scan_pattern (Conn *c,
+              guint s)
+{
+  gsize plen = strlen (c->fault.pattern);
+  g_autofree char *joined = g_malloc (c->tail_len + c->len[s]);
+  gsize jlen = c->tail_len + c->len[s];
+  guint64 start = c->forwarded[s] - c->tail_len;   /* stream offset of joined[0] */
+  gsize keep;
+
+  memcpy (joined, c->tail, c->tail_len);
+  memcpy (joined + c->tail_len, c->buf[s], c->len[s]);
+  for (gsize i = 0; i + plen <= jlen; i++)
+    if (memcmp (joined + i, c->fault.pattern, plen) == 0)
+      {
+        c->armed = TRUE;
+        c->fault.offset = MAX (start + i + c->fault.offset, c->forwarded[s]);
+        return;
+      }
+  keep = MIN (jlen, MIN (plen - 1, sizeof c->tail));
+  memcpy (c->tail, joined + jlen - keep, keep);
+  c->tail_len = keep;
+}
+
+/* Reads from side s into its (empty) buffer, at most up to an armed fault's offset. */
 static gboolean
 read_side (Conn *c,
            guint s)
@@ -239,7 +293,7 @@ read_side (Conn *c,
   gsize want = BUF_SIZE;
   gssize n;
 
-  if (c->has_fault && !c->fired && c->fault.direction == s)
+  if (fault_pending (c, s) && c->armed)
     want = (gsize) MIN ((guint64) want, c->fault.offset - c->forwarded[s]);
   if (want == 0)
     return TRUE;
@@ -253,6 +307,8 @@ read_side (Conn *c,
     }
   c->len[s] = (gsize) n;
   c->pos[s] = 0;
+  if (fault_pending (c, s) && !c->armed)
+    scan_pattern (c, s);
   return TRUE;
 }
 
@@ -262,8 +318,15 @@ write_side (SsFaultProxy *self,
             Conn         *c,
             guint         s)
 {
-  gssize n = send (c->fd[!s], c->buf[s] + c->pos[s], c->len[s] - c->pos[s], MSG_NOSIGNAL);
+  gsize want = c->len[s] - c->pos[s];
+  gssize n;
 
+  /* Never past an armed fault (a pattern found inside this buffer). */
+  if (fault_pending (c, s) && c->armed)
+    want = (gsize) MIN ((guint64) want, c->fault.offset - c->forwarded[s]);
+  if (want == 0)
+    return TRUE;
+  n = send (c->fd[!s], c->buf[s] + c->pos[s], want, MSG_NOSIGNAL);
   if (n < 0)
     return errno == EAGAIN || errno == EINTR;
   c->pos[s] += (gsize) n;
@@ -393,8 +456,7 @@ proxy_thread (gpointer data)
         {
           for (guint i = 0; i < conns->len; i++)
             {
-              conn_close (g_ptr_array_index (conns, i));
-              g_free (g_ptr_array_index (conns, i));
+              conn_free (g_ptr_array_index (conns, i));
             }
           g_ptr_array_set_size (conns, 0);
           g_mutex_lock (&self->mutex);
@@ -436,8 +498,7 @@ proxy_thread (gpointer data)
 
           if (!service (self, c, &pfds[k]))
             {
-              conn_close (c);
-              g_free (c);
+              conn_free (c);
               g_ptr_array_index (conns, i) = NULL;
             }
         }
@@ -458,7 +519,7 @@ proxy_thread (gpointer data)
 
           if (!check_fault (self, c))
             {
-              g_free (c);
+              conn_free (c);
               g_ptr_array_remove_index (conns, i--);
               g_mutex_lock (&self->mutex);
               self->n_open--;
@@ -523,7 +584,7 @@ ss_fault_proxy_free (SsFaultProxy *self)
   close (self->listen_fd);
   close (self->wake[0]);
   close (self->wake[1]);
-  g_queue_clear_full (&self->planned, g_free);
+  g_queue_clear_full (&self->planned, (GDestroyNotify) fault_free);
   g_rand_free (self->rand);
   g_mutex_clear (&self->mutex);
   g_free (self->name);
@@ -549,8 +610,13 @@ void
 ss_fault_proxy_plan (SsFaultProxy  *self,
                      const SsFault *fault)
 {
+  SsFault *copy = g_memdup2 (fault, sizeof *fault);
+
+  g_return_if_fail (fault->pattern == NULL ||
+                    (*fault->pattern != '\0' && strlen (fault->pattern) < 64));
+  copy->pattern = g_strdup (fault->pattern);
   g_mutex_lock (&self->mutex);
-  g_queue_push_tail (&self->planned, g_memdup2 (fault, sizeof *fault));
+  g_queue_push_tail (&self->planned, copy);
   g_mutex_unlock (&self->mutex);
 }
 

@@ -36,6 +36,9 @@ typedef struct
   SsFaultDirection  direction;
   guint64           offset;      /* bytes forwarded in direction before the fault fires */
   guint             stall_ms;    /* STALL: resume after this long; 0 = never */
+  const char       *pattern;     /* if set (≤ 63 bytes): offset counts from the start of
+                                  * its first occurrence in direction (e.g. the fault
+                                  * right before " OK [COPYUID" reaches the client) */
 } SsFault;
 
 typedef struct

@@ -26,7 +26,8 @@ GPtrArray  *ss_test_mail_corpus      (guint           n,
 void        ss_test_mail_add_all     (SsTestDovecot  *dovecot,
                                       const char     *folder,
                                       GPtrArray      *mails);
-/* Messages in folder, counted from the file names only (cheap, for polling). */
+/* Messages in folder not marked \Deleted, counted from the file names only (cheap, for
+ * polling). */
 guint       ss_test_mail_count       (SsTestDovecot  *dovecot,
                                       const char     *folder);
 
@@ -42,9 +43,10 @@ typedef struct
 /* The invariant: each mail is in exactly one of Unfiltered, INBOX, Spam (Unfiltered only if
  * allow_unfiltered), byte-identical, with the flags it was added with; in Spam it carries
  * $Junk and not $NotJunk, in INBOX $NotJunk and not $Junk; nothing else is stored there,
- * and the learning folders are empty. With tolerate_duplicates a second copy is counted in
- * census->duplicates instead of failing (the COPY + EXPUNGE path). Fails the test with a
- * message naming the mail otherwise. */
+ * and the learning folders are empty. With tolerate_duplicates a second copy (e.g. an
+ * original left \Deleted in Unfiltered after its copy landed: the COPY + EXPUNGE path) is
+ * counted in census->duplicates instead of failing. Fails the test with a message naming
+ * the mail otherwise. */
 void        ss_test_mail_check       (SsTestDovecot    *dovecot,
                                       GPtrArray        *mails,
                                       gboolean          allow_unfiltered,

@@ -958,6 +958,7 @@ find_own_copy (SsFilter      *self,
 static gboolean
 heal_copies (SsFilter      *self,
              GPtrArray     *moving,
+             GHashTable    *undeleted,
              GPtrArray     *to_move,
              GCancellable  *cancellable,
              GError       **error)
@@ -974,6 +975,15 @@ heal_copies (SsFilter      *self,
       if (!select_folder (self, p->record->destination, cancellable, error) ||
           !find_own_copy (self, p, &found, cancellable, error))
         return FALSE;
+      if (found == 0 && !g_hash_table_contains (undeleted, GUINT_TO_POINTER (p->uid)))
+        {
+          /* We set \Deleted only once the copy exists: someone else deleted it. */
+          g_message ("UID %u: deleted by another client before it was moved; left as it is",
+                     p->uid);
+          ss_journal_delete_pending (self->journal, self->account, unfiltered,
+                                     p->record->uidvalidity, p->uid, NULL);
+          continue;
+        }
       if (found == 0)
         {
           g_ptr_array_add (to_move, p);
@@ -1056,7 +1066,27 @@ move_resumed (SsFilter      *self,
   return TRUE;
 }
 
-/* Messages the journal says were on their way out of Unfiltered: finish each one. */
+/* UIDs in the selected folder matching criteria, as a set. */
+static GHashTable *
+search_set (SsFilter      *self,
+            const char    *criteria,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  g_autoptr(GArray) uids = ss_imap_client_uid_search (self->imap, criteria, cancellable, error);
+  GHashTable *set;
+
+  if (uids == NULL)
+    return NULL;
+  set = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < uids->len; i++)
+    g_hash_table_add (set, GUINT_TO_POINTER (g_array_index (uids, guint32, i)));
+  return set;
+}
+
+/* Messages the journal says were on their way out of Unfiltered: finish each one. A
+ * message already marked \Deleted still counts as present: the cut may have come between
+ * our STORE \Deleted and the UID EXPUNGE. */
 static gboolean
 resume_pending (SsFilter      *self,
                 GHashTable    *handled,
@@ -1070,23 +1100,25 @@ resume_pending (SsFilter      *self,
   g_autoptr(GPtrArray) moving = g_ptr_array_new ();
   g_autoptr(GPtrArray) copied = g_ptr_array_new ();
   g_autoptr(GPtrArray) to_move = g_ptr_array_new ();
-  g_autoptr(GHashTable) present = g_hash_table_new (NULL, NULL);
-  g_autoptr(GArray) uids = NULL;
+  g_autoptr(GHashTable) present = NULL;
+  g_autoptr(GHashTable) undeleted = NULL;
   gboolean has_move = ss_imap_client_has_capability (self->imap, "MOVE");
 
   if (pending == NULL)
     return FALSE;
   if (pending->len == 0)
     return TRUE;
-  uids = ss_imap_client_uid_search (self->imap, "UNDELETED", cancellable, error);
-  if (uids == NULL)
+  present = search_set (self, "ALL", cancellable, error);
+  if (present == NULL)
     return FALSE;
-  for (guint i = 0; i < uids->len; i++)
-    g_hash_table_add (present, GUINT_TO_POINTER (g_array_index (uids, guint32, i)));
+  undeleted = search_set (self, "UNDELETED", cancellable, error);
+  if (undeleted == NULL)
+    return FALSE;
 
   for (guint i = 0; i < pending->len; i++)
     {
       SsPending *p = g_ptr_array_index (pending, i);
+      gpointer key = GUINT_TO_POINTER (p->uid);
 
       if (p->record->uidvalidity != self->mailbox.uidvalidity)
         {
@@ -1095,20 +1127,28 @@ resume_pending (SsFilter      *self,
                                      p->record->uidvalidity, p->uid, NULL);
           continue;
         }
-      g_hash_table_add (handled, GUINT_TO_POINTER (p->uid));
-      if (!g_hash_table_contains (present, GUINT_TO_POINTER (p->uid)))
+      g_hash_table_add (handled, key);
+      if (!g_hash_table_contains (present, key))
         g_ptr_array_add (gone, ss_record_copy (p->record));   /* the move had happened */
       else if (p->step == SS_PENDING_COPIED)
         g_ptr_array_add (copied, p);
       else if (p->step == SS_PENDING_MOVING && !has_move)
         g_ptr_array_add (moving, p);
+      else if (!g_hash_table_contains (undeleted, key))
+        {
+          g_message ("UID %u: deleted by another client before it was moved; left as it is",
+                     p->uid);
+          ss_journal_delete_pending (self->journal, self->account, folder,
+                                     p->record->uidvalidity, p->uid, NULL);
+        }
       else
         g_ptr_array_add (to_move, p);
     }
   g_message ("resuming %u message(s) from the journal", pending->len);
   return finish_records (self, gone, TRUE, error) &&
          finish_copied (self, copied, cancellable, error) &&
-         (moving->len == 0 || heal_copies (self, moving, to_move, cancellable, error)) &&
+         (moving->len == 0 ||
+          heal_copies (self, moving, undeleted, to_move, cancellable, error)) &&
          move_resumed (self, to_move, cancellable, error);
 }
 
