@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "ss-headless.h"
@@ -37,6 +38,10 @@ main (int    argc,
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+
+  /* Each scan thread would otherwise get a malloc arena of its own (up to 8 per core), each
+   * keeping its freed message buffers: two keep a long-running engine small. */
+  mallopt (M_ARENA_MAX, 2);
 
   /* Before any thread exists: libcurl's global init is not thread-safe. */
   curl_global_init (CURL_GLOBAL_DEFAULT);
