@@ -2,8 +2,10 @@
 """plain-imap.py: the floor for bench/run's engine-cost test. Does the IMAP part of a filter
 pass and nothing else: STARTTLS + LOGIN, SELECT Unfiltered, UID SEARCH UNDELETED, then in
 chunks of 32 UID FETCH BODY.PEEK[] and UID MOVE to INBOX. No scanning, no bookkeeping.
+With --keywords it also sends the two STOREs SpamSieve sends for ham before the MOVE
+(+FLAGS.SILENT ($NotJunk), -FLAGS.SILENT ($Junk)): the same server work, no engine.
 
-Usage: plain-imap.py PORT USER PASSWORD CA_FILE [CHUNK]
+Usage: plain-imap.py [--keywords] PORT USER PASSWORD CA_FILE [CHUNK]
 Prints the number of messages moved."""
 import imaplib
 import ssl
@@ -11,8 +13,12 @@ import sys
 
 
 def main():
-    port, user, password, ca_file = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-    chunk = int(sys.argv[5]) if len(sys.argv) > 5 else 32
+    args = sys.argv[1:]
+    keywords = args[:1] == ['--keywords']
+    if keywords:
+        args = args[1:]
+    port, user, password, ca_file = args[0], args[1], args[2], args[3]
+    chunk = int(args[4]) if len(args) > 4 else 32
     ctx = ssl.create_default_context(cafile=ca_file)
     imap = imaplib.IMAP4('127.0.0.1', int(port))
     imap.starttls(ssl_context=ctx)
@@ -32,6 +38,11 @@ def main():
         for item in data:
             if isinstance(item, tuple):
                 size += len(item[1])
+        if keywords:
+            for op in ('+FLAGS.SILENT', '-FLAGS.SILENT'):
+                typ, data = imap.uid('STORE', part, op, '($NotJunk)' if op[0] == '+' else '($Junk)')
+                if typ != 'OK':
+                    sys.exit('STORE failed: %r' % (data,))
         typ, data = imap.uid('MOVE', part, 'INBOX')
         if typ != 'OK':
             sys.exit('MOVE failed: %r' % (data,))

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "ss-message-info.h"
 #include "ss-test-servers.h"
 
 typedef struct
@@ -527,6 +528,61 @@ test_expire (Fixture       *f,
   g_assert_cmpstr (locate (f, old, all_folders, NULL), ==, "Spam");
 }
 
+/* The Message-Id of the only "expired" record ("" if there is none or more than one). */
+static const char *
+expired_message_id (Fixture *f)
+{
+  const char *found = "";
+
+  if (count_verdict (f, "expired") != 1)
+    return "";
+  for (guint i = 0; i < f->records->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (f->records, i);
+      if (g_strcmp0 (json_object_get_string_member (o, "verdict"), "expired") == 0)
+        found = json_object_get_string_member (o, "message_id");
+    }
+  return found;
+}
+
+/* unfiltered-days only takes mail someone has read: an old unread message waits for its
+ * verdict. A pass would move both first, so --dry-run shows what expiry picks. */
+static void
+test_expire_unfiltered (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GBytes *old_read = g_ptr_array_index (ham, 0);
+  GBytes *old_unread = g_ptr_array_index (ham, 1);
+  GBytes *recent_read = g_ptr_array_index (ham, 2);
+  g_autoptr(SsMessageInfo) info = NULL;
+
+  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", old_read, "S", now - 20 * 86400,
+                               &error);
+  g_assert_no_error (error);
+  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", old_unread, "", now - 20 * 86400,
+                               &error);
+  g_assert_no_error (error);
+  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", recent_read, "S", now - 3 * 86400,
+                               &error);
+  g_assert_no_error (error);
+  write_config (f, NULL, NULL, "[expire]\nunfiltered-days=14\n");
+  run_spamsieve (f, "--dry-run");
+  g_assert_cmpint (f->exit_status, ==, 0);
+  info = ss_message_info_parse (g_bytes_get_data (old_read, NULL), g_bytes_get_size (old_read));
+  g_assert_cmpstr (info->message_id, !=, "");
+  g_assert_cmpstr (expired_message_id (f), ==, info->message_id);
+  g_assert_cmpuint (count (f, "Unfiltered"), ==, 3);
+
+  /* Off by default. */
+  write_config (f, NULL, NULL, NULL);
+  run_spamsieve (f, "--dry-run");
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpuint (count_verdict (f, "expired"), ==, 0);
+}
+
 static void
 test_dry_run (Fixture       *f,
               gconstpointer  data)
@@ -888,6 +944,7 @@ main (int    argc,
   int ret;
 
   g_test_init (&argc, &argv, NULL);
+  ss_message_info_init ();
 
   shared_spamd = ss_test_spamd_start (TRUE, &error);
   g_assert_no_error (error);
@@ -904,6 +961,7 @@ main (int    argc,
   ADD ("learning", NULL, test_learning);
   ADD ("learning-refused", NULL, test_learning_refused);
   ADD ("expire", NULL, test_expire);
+  ADD ("expire-unfiltered", NULL, test_expire_unfiltered);
   ADD ("dry-run", NULL, test_dry_run);
   ADD ("spamd-down", NULL, test_spamd_down);
   ADD ("unscanned-after-retries", NULL, test_unscanned);

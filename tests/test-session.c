@@ -683,6 +683,13 @@ cond_verdicts (Fixture       *f,
          GPOINTER_TO_UINT (data);
 }
 
+static gboolean
+cond_no_verdicts (Fixture       *f,
+                  gconstpointer  data)
+{
+  return g_list_model_get_n_items (ss_session_get_verdicts (f->session)) == 0;
+}
+
 /* A new session on the same journal shows the earlier verdicts (once its history event has
  * arrived), newest first, with where each message went. */
 static void
@@ -721,6 +728,21 @@ test_history (Fixture       *f,
   /* Nothing was handled again. */
   wait_state (f, "watching", 30000);
   g_assert_cmpuint (f->records->len, ==, 0);
+
+  /* Settings for another account: its (empty) history replaces this one's; back again,
+   * this one's returns. */
+  {
+    g_autoptr(SsConfig) other = make_config (f, 4, NULL);
+    g_autoptr(SsConfig) same = make_config (f, 4, NULL);
+
+    g_free (other->user);
+    other->user = g_strdup ("someone-else");
+    ss_session_reload (f->session, other, "wrong");
+    g_assert_true (wait_until (f, cond_no_verdicts, NULL, 30000));
+    ss_session_reload (f->session, same, "secret");
+    g_assert_true (wait_until (f, cond_verdicts, GUINT_TO_POINTER (mails->len), 30000));
+    g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, mails->len);
+  }
 }
 
 /* Stop in the middle of a pass: quickly, and no message half-moved. */

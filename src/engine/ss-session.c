@@ -373,6 +373,7 @@ typedef struct
   gboolean        set_check;
   SsRecord       *record;
   GPtrArray      *history;     /* SsRecord*, newest first */
+  gboolean        replace_history;   /* another account: drop the rows shown so far */
 } Event;
 
 static void
@@ -422,11 +423,14 @@ event_dispatch (gpointer data)
   if (event->history != NULL)
     {
       g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->verdicts));
 
       for (guint i = 0; i < event->history->len; i++)
         g_ptr_array_add (items, ss_verdict_new (g_ptr_array_index (event->history, i)));
-      g_list_store_splice (self->verdicts, g_list_model_get_n_items (G_LIST_MODEL (self->verdicts)),
-                           0, items->pdata, items->len);
+      if (event->replace_history)
+        g_list_store_splice (self->verdicts, 0, n, items->pdata, items->len);
+      else
+        g_list_store_splice (self->verdicts, n, 0, items->pdata, items->len);
     }
   if (event->record != NULL)
     {
@@ -651,6 +655,10 @@ worker_mark (Worker  *w,
   mark_complete (w, cmd, record, g_steal_pointer (&error));
 }
 
+static char *worker_account      (Worker   *w);
+static void  worker_load_history (Worker   *w,
+                                 gboolean  replace);
+
 /* Takes the queued commands; returns after handling them. */
 static void
 worker_commands (Worker *w)
@@ -687,9 +695,15 @@ worker_commands (Worker *w)
           worker_disconnect (w);
           if (cmd->config != NULL)
             {
+              g_autofree char *before = worker_account (w);
+              g_autofree char *after = NULL;
+
               ss_config_free (w->config);
               w->config = g_steal_pointer (&cmd->config);
               g_clear_object (&w->daemon);
+              after = worker_account (w);
+              if (w->journal != NULL && strcmp (before, after) != 0)
+                worker_load_history (w, TRUE);
             }
           g_clear_pointer (&w->password, g_free);
           w->password = g_steal_pointer (&cmd->password);
@@ -849,14 +863,24 @@ supersede_moved (GPtrArray *records)
     }
 }
 
-static void
-worker_load_history (Worker *w)
+static char *
+worker_account (Worker *w)
 {
   g_autofree char *server = ss_config_dup_server (w->config);
-  g_autofree char *account = g_strdup_printf ("%s@%s", w->config->user, server);
+
+  return g_strdup_printf ("%s@%s", w->config->user, server);
+}
+
+/* Posts the account's recent records; replace: they take the place of those shown. */
+static void
+worker_load_history (Worker   *w,
+                     gboolean  replace)
+{
+  g_autofree char *account = worker_account (w);
   g_autoptr(GError) error = NULL;
   Event *event = g_new0 (Event, 1);
 
+  event->replace_history = replace;
   event->history = ss_journal_list_records (w->journal, account, HISTORY_LOAD, &error);
   if (event->history == NULL)
     g_message ("%s", error->message);
@@ -933,7 +957,7 @@ worker_main (gpointer data)
       g_clear_error (&error);
       w.journal = ss_journal_open (NULL, &error);
     }
-  worker_load_history (&w);
+  worker_load_history (&w, FALSE);
   worker_run (&w);
 
   worker_disconnect (&w);
