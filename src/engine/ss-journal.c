@@ -15,8 +15,9 @@
 
 struct _SsJournal
 {
-  GObject  parent_instance;
-  sqlite3 *db;
+  GObject     parent_instance;
+  sqlite3    *db;
+  GHashTable *stmts;      /* SQL text (static) → prepared statement, reused */
   guint    inserts;
   guint    commits;
   guint    crash_after;   /* SS_DEBUG_CRASH_AFTER, 0 = never */
@@ -27,6 +28,9 @@ G_DEFINE_FINAL_TYPE (SsJournal, ss_journal, G_TYPE_OBJECT)
 static const char schema_sql[] =
   "PRAGMA journal_mode=WAL;"
   "PRAGMA synchronous=NORMAL;"
+  /* A small page cache: the kernel caches the file anyway, and a long-running engine
+   * stays small. */
+  "PRAGMA cache_size=-256;"
   "CREATE TABLE IF NOT EXISTS scan_failures ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
   "  uid INTEGER NOT NULL, tries INTEGER NOT NULL, first_failure INTEGER NOT NULL,"
@@ -51,6 +55,7 @@ ss_journal_finalize (GObject *object)
 {
   SsJournal *self = (SsJournal *) object;
 
+  g_clear_pointer (&self->stmts, g_hash_table_unref);   /* before the close */
   g_clear_pointer (&self->db, sqlite3_close);
   G_OBJECT_CLASS (ss_journal_parent_class)->finalize (object);
 }
@@ -62,8 +67,15 @@ ss_journal_class_init (SsJournalClass *klass)
 }
 
 static void
+stmt_free (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+static void
 ss_journal_init (SsJournal *self)
 {
+  self->stmts = g_hash_table_new_full (NULL, NULL, NULL, stmt_free);
 }
 
 static gboolean
@@ -140,16 +152,33 @@ ss_journal_default_path (void)
   return g_build_filename (g_get_user_data_dir (), "spamsieve", "state.sqlite", NULL);
 }
 
+/* A prepared statement for sql (a string literal: its address is the key), compiled once
+ * and reused; hand it back with release(). The journal is used by one thread at a time. */
 static sqlite3_stmt *
 prepare (SsJournal   *self,
          const char  *sql,
          GError     **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->stmts, sql);
 
-  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    set_db_error (self->db, "prepare", error);
+  if (stmt != NULL)
+    return stmt;
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
+      SQLITE_OK)
+    {
+      set_db_error (self->db, "prepare", error);
+      sqlite3_finalize (stmt);
+      return NULL;
+    }
+  g_hash_table_insert (self->stmts, (gpointer) sql, stmt);
   return stmt;
+}
+
+static void
+release (sqlite3_stmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
 }
 
 static void
@@ -197,7 +226,7 @@ ss_journal_note_scan_failure (SsJournal     *self,
       out->first_failure = sqlite3_column_int64 (stmt, 1);
       out->last_failure = sqlite3_column_int64 (stmt, 2);
     }
-  sqlite3_finalize (stmt);
+  release (stmt);
   if (rc != SQLITE_ROW)
     return set_db_error (self->db, "scan failure", error);
   return TRUE;
@@ -220,7 +249,7 @@ ss_journal_clear_scan_failure (SsJournal  *self,
     return FALSE;
   bind_key (stmt, account, folder, uidvalidity, uid);
   rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
+  release (stmt);
   return rc == SQLITE_DONE || set_db_error (self->db, "clear", error);
 }
 
@@ -240,7 +269,7 @@ trim_history (SsJournal  *self,
   sqlite3_bind_int64 (stmt, 2, now - HISTORY_MAX_AGE);
   sqlite3_bind_int (stmt, 3, HISTORY_MAX_ROWS);
   sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
+  release (stmt);
 }
 
 gboolean
@@ -279,7 +308,7 @@ ss_journal_add_record (SsJournal      *self,
   sqlite3_bind_int64 (stmt, 15, r->dest_uidvalidity);
   sqlite3_bind_int64 (stmt, 16, r->dest_uid);
   rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
+  release (stmt);
   if (rc != SQLITE_DONE)
     return set_db_error (self->db, "history", error);
   if (++self->inserts % 256 == 1)
@@ -342,7 +371,7 @@ ss_journal_list_records (SsJournal  *self,
   sqlite3_bind_int (stmt, 2, limit);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (records, record_from_row (stmt));
-  sqlite3_finalize (stmt);
+  release (stmt);
   if (rc != SQLITE_DONE)
     {
       set_db_error (self->db, "history", error);
@@ -433,7 +462,7 @@ ss_journal_put_pending (SsJournal       *self,
   sqlite3_bind_int64 (stmt, 18, r->dest_uidvalidity);
   sqlite3_bind_int64 (stmt, 19, r->dest_uid);
   rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
+  release (stmt);
   return rc == SQLITE_DONE || set_db_error (self->db, "pending", error);
 }
 
@@ -454,7 +483,7 @@ ss_journal_delete_pending (SsJournal  *self,
     return FALSE;
   bind_key (stmt, account, folder, uidvalidity, uid);
   rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
+  release (stmt);
   return rc == SQLITE_DONE || set_db_error (self->db, "pending", error);
 }
 
@@ -511,7 +540,7 @@ ss_journal_list_pending (SsJournal  *self,
   sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (list, pending_from_row (stmt, folder));
-  sqlite3_finalize (stmt);
+  release (stmt);
   if (rc != SQLITE_DONE)
     {
       set_db_error (self->db, "pending", error);
