@@ -8,8 +8,11 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "ss-error.h"
 #include "ss-imap-uid-set.h"
@@ -618,6 +621,21 @@ set_connect_error (SsImapClient *self,
     }
 }
 
+
+/* Three unanswered keepalive probes (30 s apart, after 60 s of silence) end a connection
+ * that died silently, e.g. across a suspend: after about 2.5 minutes instead of 5.5. */
+static int
+set_keepalive_count (void          *data,
+                     curl_socket_t  fd,
+                     curlsocktype   purpose)
+{
+  int count = 3;
+
+  if (purpose == CURLSOCKTYPE_IPCXN)
+    setsockopt (fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  return CURL_SOCKOPT_OK;
+}
+
 static void
 setup_curl (SsImapClient *self,
             const char   *password,
@@ -648,6 +666,7 @@ setup_curl (SsImapClient *self,
   curl_easy_setopt (curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt (curl, CURLOPT_TCP_KEEPIDLE, 60L);
   curl_easy_setopt (curl, CURLOPT_TCP_KEEPINTVL, 30L);
+  curl_easy_setopt (curl, CURLOPT_SOCKOPTFUNCTION, set_keepalive_count);
   curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, self->errbuf);
   if (cancellable != NULL)
     {

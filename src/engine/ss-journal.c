@@ -88,9 +88,11 @@ set_db_error (sqlite3    *db,
   return FALSE;
 }
 
+/* *busy: the file is held by another process (not corrupt: leave it alone). */
 static gboolean
 open_db (const char *path,
          sqlite3   **out,
+         gboolean   *busy,
          GError    **error)
 {
   sqlite3 *db = NULL;
@@ -98,6 +100,7 @@ open_db (const char *path,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_FULLMUTEX, NULL);
 
+  *busy = FALSE;
   if (rc == SQLITE_OK)
     {
       sqlite3_busy_timeout (db, 5000);
@@ -105,7 +108,13 @@ open_db (const char *path,
     }
   if (rc != SQLITE_OK)
     {
-      set_db_error (db, path != NULL ? path : "memory", error);
+      *busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+      if (*busy)
+        g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_JOURNAL,
+                     "State database %s is locked by another process (is SpamSieve "
+                     "already running?)", path != NULL ? path : "memory");
+      else
+        set_db_error (db, path != NULL ? path : "memory", error);
       sqlite3_close (db);
       return FALSE;
     }
@@ -119,17 +128,18 @@ ss_journal_open (const char  *path,
 {
   g_autoptr(SsJournal) self = g_object_new (SS_TYPE_JOURNAL, NULL);
   g_autoptr(GError) local_error = NULL;
+  gboolean busy;
 
   if (path != NULL)
     {
       g_autofree char *dir = g_path_get_dirname (path);
       g_mkdir_with_parents (dir, 0700);
     }
-  if (!open_db (path, &self->db, &local_error))
+  if (!open_db (path, &self->db, &busy, &local_error))
     {
       g_autofree char *aside = NULL;
 
-      if (path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
+      if (busy || path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
@@ -138,7 +148,7 @@ ss_journal_open (const char  *path,
       aside = g_strdup_printf ("%s.corrupt-%" G_GINT64_FORMAT, path,
                                g_get_real_time () / G_USEC_PER_SEC);
       g_message ("%s; moved to %s and started a new one", local_error->message, aside);
-      if (g_rename (path, aside) != 0 || !open_db (path, &self->db, error))
+      if (g_rename (path, aside) != 0 || !open_db (path, &self->db, &busy, error))
         return NULL;
     }
   if (g_getenv ("SS_DEBUG_CRASH_AFTER") != NULL)

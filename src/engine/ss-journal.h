@@ -18,7 +18,8 @@ typedef struct
 } SsScanFailure;
 
 /* Opens (creates) the database at path; NULL path: in memory. A corrupt file is moved aside
- * to PATH.corrupt-TIME and a new one created (reported via g_message). */
+ * to PATH.corrupt-TIME and a new one created (reported via g_message); one that another
+ * process holds locked for 5 s is an error, and left as it is. */
 SsJournal *ss_journal_open                (const char     *path,
                                            GError        **error);
 /* The default path: $XDG_DATA_HOME/spamsieve/state.sqlite. */

@@ -1,0 +1,182 @@
+/* test-journal.c: the SQLite state on its own: records and pending steps round-trip through
+ * the reused statements, a corrupt file is moved aside and rebuilt, a locked one is
+ * reported and left alone. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ss-error.h"
+#include "ss-journal.h"
+#include "ss-test-servers.h"
+
+static SsRecord *
+make_record (guint32     uid,
+             const char *subject)
+{
+  SsRecord *r = ss_record_new ();
+
+  r->time = g_get_real_time () / G_USEC_PER_SEC;
+  r->folder = g_strdup ("Unfiltered");
+  r->uidvalidity = 7;
+  r->uid = uid;
+  r->message_id = g_strdup_printf ("m%u@example.org", uid);
+  r->from = g_strdup ("a@example.org");
+  r->subject = g_strdup (subject);
+  r->scanned = TRUE;
+  r->score = 6.5;
+  r->threshold = 5.0;
+  r->rules = g_strsplit ("GTUBE,BAYES_99", ",", -1);
+  r->verdict = SS_VERDICT_SPAM;
+  r->destination = g_strdup ("Spam");
+  return r;
+}
+
+static char *
+journal_path (const char *dir)
+{
+  return g_build_filename (dir, "sub", "state.sqlite", NULL);
+}
+
+/* Many writes through the same cached statements, then read back newest first. */
+static void
+test_round_trip (void)
+{
+  g_autofree char *dir = ss_test_mkdtemp ();
+  g_autofree char *path = journal_path (dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsJournal) journal = ss_journal_open (path, &error);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+
+  g_assert_no_error (error);
+  for (guint uid = 1; uid <= 300; uid++)
+    {
+      g_autofree char *subject = g_strdup_printf ("subject %u", uid);
+      g_autoptr(SsRecord) r = make_record (uid, subject);
+      SsPending p = { uid, SS_PENDING_MOVING, r, 1000 + uid, 42 };
+
+      g_assert_true (ss_journal_begin (journal, &error));
+      g_assert_true (ss_journal_put_pending (journal, "acct", &p, &error));
+      g_assert_true (ss_journal_commit (journal, &error));
+      g_assert_no_error (error);
+      if (uid % 3 != 0)
+        {
+          g_assert_true (ss_journal_delete_pending (journal, "acct", "Unfiltered", 7, uid,
+                                                    &error));
+          g_assert_true (ss_journal_add_record (journal, "acct", r, &error));
+        }
+      g_assert_no_error (error);
+    }
+  records = ss_journal_list_records (journal, "acct", 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 200);
+  g_assert_cmpstr (((SsRecord *) g_ptr_array_index (records, 0))->subject, ==, "subject 299");
+  g_assert_cmpstr (((SsRecord *) g_ptr_array_index (records, 199))->subject, ==, "subject 1");
+  g_assert_cmpstr (((SsRecord *) g_ptr_array_index (records, 0))->rules[1], ==, "BAYES_99");
+  pending = ss_journal_list_pending (journal, "acct", "Unfiltered", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending->len, ==, 100);
+  for (guint i = 0; i < pending->len; i++)
+    {
+      SsPending *p = g_ptr_array_index (pending, i);
+
+      g_assert_cmpuint (p->uid % 3, ==, 0);
+      g_assert_cmpuint (p->size, ==, 1000 + p->uid);
+      g_assert_cmpuint (p->dest_uidnext, ==, 42);
+      g_assert_cmpint (p->step, ==, SS_PENDING_MOVING);
+    }
+  /* Another account sees nothing. */
+  g_clear_pointer (&records, g_ptr_array_unref);
+  records = ss_journal_list_records (journal, "other", 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 0);
+}
+
+static guint
+count_aside (const char *dir)
+{
+  g_autofree char *sub = g_build_filename (dir, "sub", NULL);
+  g_autoptr(GDir) d = g_dir_open (sub, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    n += g_str_has_prefix (name, "state.sqlite.corrupt-");
+  return n;
+}
+
+/* Garbage where the database should be: kept aside for inspection, a new one works. */
+static void
+test_corrupt (void)
+{
+  g_autofree char *dir = ss_test_mkdtemp ();
+  g_autofree char *path = journal_path (dir);
+  g_autofree char *sub = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsJournal) journal = NULL;
+  g_autoptr(SsRecord) r = make_record (1, "after the rebuild");
+  g_autoptr(GPtrArray) records = NULL;
+  char garbage[8192];
+
+  memset (garbage, 'x', sizeof garbage);
+  memcpy (garbage, "SQLite format 3", 16);   /* a header, then nonsense */
+  g_assert_cmpint (g_mkdir_with_parents (sub, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, garbage, sizeof garbage, NULL));
+
+  g_test_expect_message ("ss-journal", G_LOG_LEVEL_MESSAGE, "*moved to*corrupt-*");
+  journal = ss_journal_open (path, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_nonnull (journal);
+  g_assert_cmpuint (count_aside (dir), ==, 1);
+  g_assert_true (ss_journal_add_record (journal, "acct", r, &error));
+  g_assert_no_error (error);
+  records = ss_journal_list_records (journal, "acct", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+}
+
+/* Another process holds the database exclusively: an error that says so, and the file is
+ * neither moved nor replaced (it is not corrupt). */
+static void
+test_locked (void)
+{
+  g_autofree char *dir = ss_test_mkdtemp ();
+  g_autofree char *path = journal_path (dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsJournal) first = ss_journal_open (path, &error);
+  g_autoptr(SsJournal) second = NULL;
+  sqlite3 *other = NULL;
+  gint64 start;
+
+  g_assert_no_error (error);
+  g_clear_object (&first);
+  g_assert_cmpint (sqlite3_open (path, &other), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (other, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; "
+                                 "CREATE TABLE held (x);", NULL, NULL, NULL), ==, SQLITE_OK);
+
+  start = g_get_monotonic_time ();
+  second = ss_journal_open (path, &error);
+  g_test_message ("locked: %s after %.1f s", error != NULL ? error->message : "(no error)",
+                  (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
+  g_assert_null (second);
+  g_assert_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_JOURNAL);
+  g_assert_nonnull (strstr (error->message, "locked"));
+  g_assert_cmpuint (count_aside (dir), ==, 0);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  sqlite3_exec (other, "ROLLBACK;", NULL, NULL, NULL);
+  sqlite3_close (other);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/spamsieve/journal/round-trip", test_round_trip);
+  g_test_add_func ("/spamsieve/journal/corrupt", test_corrupt);
+  g_test_add_func ("/spamsieve/journal/locked", test_locked);
+  return g_test_run ();
+}
