@@ -154,16 +154,27 @@ run_spamsieve (Fixture    *f,
   parse_records (f);
 }
 
+/* Adds message to folder with flags and INTERNALDATE when (0: now). */
+static void
+add_at (Fixture    *f,
+        const char *folder,
+        GBytes     *message,
+        const char *flags,
+        gint64      when)
+{
+  g_autoptr(GError) error = NULL;
+
+  ss_test_dovecot_add_message (f->dovecot, folder, message, flags, when, &error);
+  g_assert_no_error (error);
+}
+
 static void
 add (Fixture    *f,
      const char *folder,
      GBytes     *message,
      const char *flags)
 {
-  g_autoptr(GError) error = NULL;
-
-  ss_test_dovecot_add_message (f->dovecot, folder, message, flags, 0, &error);
-  g_assert_no_error (error);
+  add_at (f, folder, message, flags, 0);
 }
 
 static guint
@@ -499,18 +510,14 @@ test_expire (Fixture       *f,
              gconstpointer  data)
 {
   g_autoptr(GPtrArray) spam = ss_test_corpus_load ("spam");
-  g_autoptr(GError) error = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   GBytes *old = g_ptr_array_index (spam, 0);
   GBytes *recent = g_ptr_array_index (spam, 1);
   GBytes *old_read = g_ptr_array_index (spam, 2);
 
-  ss_test_dovecot_add_message (f->dovecot, "Spam", old, "", now - 90 * 86400, &error);
-  g_assert_no_error (error);
-  ss_test_dovecot_add_message (f->dovecot, "Spam", recent, "", now - 10 * 86400, &error);
-  g_assert_no_error (error);
-  ss_test_dovecot_add_message (f->dovecot, "Spam", old_read, "S", now - 61 * 86400, &error);
-  g_assert_no_error (error);
+  add_at (f, "Spam", old, "", now - 90 * 86400);
+  add_at (f, "Spam", recent, "", now - 10 * 86400);
+  add_at (f, "Spam", old_read, "S", now - 61 * 86400);
   write_config (f, NULL, NULL, "[expire]\nspam-days=60\n");
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 0);
@@ -520,8 +527,7 @@ test_expire (Fixture       *f,
   g_assert_cmpuint (count_verdict (f, "expired"), ==, 2);
 
   /* 0 disables expiry. */
-  ss_test_dovecot_add_message (f->dovecot, "Spam", old, "", now - 900 * 86400, &error);
-  g_assert_no_error (error);
+  add_at (f, "Spam", old, "", now - 900 * 86400);
   write_config (f, NULL, NULL, "[expire]\nspam-days=0\n");
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 0);
@@ -552,22 +558,15 @@ test_expire_unfiltered (Fixture       *f,
                         gconstpointer  data)
 {
   g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
-  g_autoptr(GError) error = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   GBytes *old_read = g_ptr_array_index (ham, 0);
   GBytes *old_unread = g_ptr_array_index (ham, 1);
   GBytes *recent_read = g_ptr_array_index (ham, 2);
   g_autoptr(SsMessageInfo) info = NULL;
 
-  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", old_read, "S", now - 20 * 86400,
-                               &error);
-  g_assert_no_error (error);
-  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", old_unread, "", now - 20 * 86400,
-                               &error);
-  g_assert_no_error (error);
-  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", recent_read, "S", now - 3 * 86400,
-                               &error);
-  g_assert_no_error (error);
+  add_at (f, "Unfiltered", old_read, "S", now - 20 * 86400);
+  add_at (f, "Unfiltered", old_unread, "", now - 20 * 86400);
+  add_at (f, "Unfiltered", recent_read, "S", now - 3 * 86400);
   write_config (f, NULL, NULL, "[expire]\nunfiltered-days=14\n");
   run_spamsieve (f, "--dry-run");
   g_assert_cmpint (f->exit_status, ==, 0);
@@ -589,14 +588,12 @@ test_dry_run (Fixture       *f,
 {
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
   g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
-  g_autoptr(GError) error = NULL;
   GBytes *fp = g_ptr_array_index (ham, 0);
   GBytes *old = g_ptr_array_index (ham, 1);
 
   add (f, "Unfiltered", gtube, "");
   add (f, "Spam/False Positives", fp, "");
-  ss_test_dovecot_add_message (f->dovecot, "Spam", old, "", 86400 * 365, &error);
-  g_assert_no_error (error);
+  add_at (f, "Spam", old, "", 86400 * 365);
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, "--dry-run");
   g_assert_cmpint (f->exit_status, ==, 0);
