@@ -334,6 +334,9 @@ column_dup (sqlite3_stmt *stmt,
   return g_strdup (text != NULL ? text : "");
 }
 
+/* A history row (and the first columns of a pending one): time, folder, uidvalidity, uid,
+ * message_id, sender, subject, scanned, score, threshold, rules, verdict, destination,
+ * dest_uidvalidity, dest_uid. */
 static SsRecord *
 record_from_row (sqlite3_stmt *stmt)
 {
@@ -497,34 +500,17 @@ ss_journal_delete_pending (SsJournal  *self,
   return rc == SQLITE_DONE || set_db_error (self->db, "pending", error);
 }
 
+/* A pending row: the record's columns as in history (0–14), then step, size, dest_uidnext. */
 static SsPending *
-pending_from_row (sqlite3_stmt *stmt,
-                  const char   *folder)
+pending_from_row (sqlite3_stmt *stmt)
 {
   SsPending *p = g_new0 (SsPending, 1);
-  SsRecord *r = ss_record_new ();
-  const char *rules = (const char *) sqlite3_column_text (stmt, 9);
 
-  p->record = r;
-  r->folder = g_strdup (folder);
-  r->uidvalidity = sqlite3_column_int64 (stmt, 0);
-  p->uid = r->uid = sqlite3_column_int64 (stmt, 1);
-  p->step = sqlite3_column_int (stmt, 2);
-  r->time = sqlite3_column_int64 (stmt, 3);
-  r->message_id = column_dup (stmt, 4);
-  r->from = column_dup (stmt, 5);
-  r->subject = column_dup (stmt, 6);
-  r->scanned = sqlite3_column_int (stmt, 7);
-  r->score = sqlite3_column_double (stmt, 8);
-  r->threshold = sqlite3_column_double (stmt, 10);
-  r->rules = rules != NULL && *rules ? g_strsplit (rules, ",", -1) : g_new0 (char *, 1);
-  if (!ss_verdict_kind_from_string ((const char *) sqlite3_column_text (stmt, 11), &r->verdict))
-    r->verdict = SS_VERDICT_UNSCANNED;
-  r->destination = column_dup (stmt, 12);
-  p->size = sqlite3_column_int64 (stmt, 13);
-  p->dest_uidnext = sqlite3_column_int64 (stmt, 14);
-  r->dest_uidvalidity = sqlite3_column_int64 (stmt, 15);
-  r->dest_uid = sqlite3_column_int64 (stmt, 16);
+  p->record = record_from_row (stmt);
+  p->uid = p->record->uid;
+  p->step = sqlite3_column_int (stmt, 15);
+  p->size = sqlite3_column_int64 (stmt, 16);
+  p->dest_uidnext = sqlite3_column_int64 (stmt, 17);
   return p;
 }
 
@@ -540,16 +526,17 @@ ss_journal_list_pending (SsJournal  *self,
 
   g_return_val_if_fail (SS_IS_JOURNAL (self), NULL);
 
-  stmt = prepare (self, "SELECT uidvalidity, uid, step, time, message_id, sender, subject, "
-                        "scanned, score, rules, threshold, verdict, destination, size, "
-                        "dest_uidnext, dest_uidvalidity, dest_uid FROM pending WHERE account = ?1 AND folder = ?2 "
+  stmt = prepare (self, "SELECT time, folder, uidvalidity, uid, message_id, sender, subject, "
+                        "scanned, score, threshold, rules, verdict, destination, "
+                        "dest_uidvalidity, dest_uid, step, size, dest_uidnext FROM pending "
+                        "WHERE account = ?1 AND folder = ?2 "
                         "ORDER BY uid", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (list, pending_from_row (stmt, folder));
+    g_ptr_array_add (list, pending_from_row (stmt));
   release (stmt);
   if (rc != SQLITE_DONE)
     {
