@@ -6,6 +6,7 @@
 #include "ss-autostart.h"
 
 #include <errno.h>
+#include <string.h>
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -42,6 +43,52 @@ dup_program (void)
   return g_strdup ("spamsieve");
 }
 
+/* Quotes one Exec argument as the Desktop Entry spec says: double quotes, with " ` $ \
+ * escaped by a backslash (single quotes are not allowed there). */
+static void
+append_exec_arg (GString    *exec,
+                 const char *arg)
+{
+  if (exec->len > 0)
+    g_string_append_c (exec, ' ');
+  if (arg[strcspn (arg, " \t\n\"'\\><~|&;$*?#()`=%")] == '\0')
+    {
+      g_string_append (exec, arg);
+      return;
+    }
+  g_string_append_c (exec, '"');
+  for (const char *p = arg; *p; p++)
+    {
+      if (strchr ("\"`$\\", *p) != NULL)
+        g_string_append_c (exec, '\\');
+      else if (*p == '%')
+        g_string_append_c (exec, '%');   /* %% is a literal % outside field codes */
+      g_string_append_c (exec, *p);
+    }
+  g_string_append_c (exec, '"');
+}
+
+/* Exec line for the autostart entry. Run from a build tree (the schema comes from
+ * GSETTINGS_SCHEMA_DIR), the entry must carry that directory or it fails at login. */
+static char *
+dup_exec_line (void)
+{
+  g_autofree char *program = dup_program ();
+  const char *schema_dir = g_getenv ("GSETTINGS_SCHEMA_DIR");
+  GString *exec = g_string_new (NULL);
+
+  if (schema_dir != NULL && *schema_dir != '\0')
+    {
+      g_autofree char *assignment = g_strconcat ("GSETTINGS_SCHEMA_DIR=", schema_dir, NULL);
+
+      append_exec_arg (exec, "env");
+      append_exec_arg (exec, assignment);
+    }
+  append_exec_arg (exec, program);
+  append_exec_arg (exec, "--background");
+  return g_string_free (exec, FALSE);
+}
+
 gboolean
 ss_autostart_set_enabled (gboolean   enabled,
                           GError   **error)
@@ -49,8 +96,6 @@ ss_autostart_set_enabled (gboolean   enabled,
   g_autofree char *path = ss_autostart_dup_path ();
   g_autofree char *dir = g_path_get_dirname (path);
   g_autoptr(GKeyFile) keyfile = NULL;
-  g_autofree char *program = NULL;
-  g_autofree char *quoted = NULL;
   g_autofree char *exec = NULL;
 
   if (!enabled)
@@ -75,9 +120,7 @@ ss_autostart_set_enabled (gboolean   enabled,
       return FALSE;
     }
 
-  program = dup_program ();
-  quoted = g_shell_quote (program);
-  exec = g_strdup_printf ("%s --background", quoted);
+  exec = dup_exec_line ();
   keyfile = g_key_file_new ();
   g_key_file_set_string (keyfile, G_KEY_FILE_DESKTOP_GROUP, G_KEY_FILE_DESKTOP_KEY_TYPE,
                          G_KEY_FILE_DESKTOP_TYPE_APPLICATION);
