@@ -14,18 +14,20 @@
 # include "ss-application.h"
 #endif
 
+/* TRUE if option appears before a "--". */
 static gboolean
-wants_headless (int    argc,
-                char **argv)
+has_option (int         argc,
+            char      **argv,
+            const char *option)
 {
   for (int i = 1; i < argc; i++)
     {
       if (strcmp (argv[i], "--") == 0)
         break;
-      if (strcmp (argv[i], "--headless") == 0)
+      if (strcmp (argv[i], option) == 0)
         return TRUE;
     }
-  return !SS_WITH_GUI;
+  return FALSE;
 }
 
 int
@@ -33,6 +35,13 @@ main (int    argc,
       char **argv)
 {
   int ret;
+
+  /* Answered before anything else: needs no schema, display or D-Bus. */
+  if (has_option (argc, argv, "--version"))
+    {
+      g_print ("spamsieve %s\n", PACKAGE_VERSION);
+      return 0;
+    }
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -47,7 +56,7 @@ main (int    argc,
   curl_global_init (CURL_GLOBAL_DEFAULT);
   ss_message_info_init ();
 
-  if (wants_headless (argc, argv))
+  if (!SS_WITH_GUI || has_option (argc, argv, "--headless"))
     ret = ss_headless_run (argc, argv);
   else
 #if SS_WITH_GUI
