@@ -3,7 +3,7 @@ phase's a runs), then after teaching spamd through the learning folders."""
 
 import os
 
-from .maildir import reload
+from .corpus import write_set
 from .spamsieve import read_records, spamsieve_bin, ss_env
 from .throughput import classify, method_a
 from .util import WORK, f1, f2, log, output, run_measured
@@ -53,7 +53,8 @@ def phase_accuracy(ctx):
     if ctx.n_teach > 0:
         log('accuracy: teaching %d ham via "Spam/False Positives" + %d spam via '
             '"Spam/False Negatives", one --once pass' % (ctx.n_teach, ctx.n_teach))
-        reload(ctx.srv.maildir, fp=ctx.teach_ham, fn=ctx.teach_spam)
+        ctx.srv.reload(fp=write_set('teach-ham', ctx.teach_ham),
+                       fn=write_set('teach-spam', ctx.teach_spam))
         env, _ = ss_env('teach')
         out = os.path.join(WORK, 'out', 'teach.jsonl')
         with open(out, 'w') as o:
@@ -71,7 +72,7 @@ def phase_accuracy(ctx):
         acc = accuracy_set(ctx)
         res['set_n'] = len(acc)
         log('accuracy: %d of the held-out messages again, after teaching' % len(acc))
-        reload(ctx.srv.maildir, acc)
+        ctx.srv.reload(write_set('accuracy', acc))
         saved = ctx.n
         ctx.n = len(acc)
         try:

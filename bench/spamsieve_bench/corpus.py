@@ -74,17 +74,23 @@ def pick_sets(files, n, n_teach):
     return mixed, teach_ham, teach_spam
 
 
-def write_files(messages):
-    """The same messages as files in bench/work/msgs/mixed/, for spamc from disk; their
-    NUL-separated list goes to bench/work/msgs/list0 (read by xargs -0)."""
-    mdir = os.path.join(WORK, 'msgs', 'mixed')
+def write_set(name, messages):
+    """The messages as files bench/work/msgs/NAME/00001-KIND.eml, ... in their order (the
+    harness loads a folder in name order); returns the directory."""
+    mdir = os.path.join(WORK, 'msgs', name)
     shutil.rmtree(mdir, ignore_errors=True)
     os.makedirs(mdir)
-    paths = []
     for i, m in enumerate(messages):
-        p = os.path.join(mdir, '%05d-%s.eml' % (i + 1, m.kind))
-        with open(p, 'wb') as f:
+        with open(os.path.join(mdir, '%05d-%s.eml' % (i + 1, m.kind)), 'wb') as f:
             f.write(m.data)
-        paths.append(p)
+    return mdir
+
+
+def write_mixed(messages):
+    """The mixed set as files, for the harness and for spamc from disk; their NUL-separated
+    list goes to bench/work/msgs/list0 (read by xargs -0). Returns the directory."""
+    mdir = write_set('mixed', messages)
+    paths = [os.path.join(mdir, n) for n in sorted(os.listdir(mdir))]
     with open(LIST0, 'wb') as f:
         f.write(b'\0'.join(p.encode() for p in paths) + b'\0')
+    return mdir

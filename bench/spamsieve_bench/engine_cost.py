@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import time
 
-from .maildir import reload
 from .spamsieve import spamsieve_bin, ss_env, write_settings
 from .util import (BENCH, FAKE_SPAMD, ROOT, WORK, cpu_of, die, f1, f2, log, mark, median,
                    run_measured, start, stop)
@@ -32,7 +31,7 @@ def phase_engine(ctx):
         for r in range(ctx.args.engine_runs):
             order = ('ss', 'plain', 'plain-kw')
             for name in order[r % 3:] + order[:r % 3]:
-                reload(ctx.srv.maildir, ctx.mixed)
+                ctx.srv.reload(ctx.mixed_dir)
                 time.sleep(0.5)
                 tag = 'eng-%s-%d' % (name, r + 1)
                 out = os.path.join(WORK, 'out', tag + '.out')
@@ -71,7 +70,7 @@ def profile_engine(ctx, conf):
     if shutil.which('perf') is None:
         log('  --profile: perf is not installed (apt-get install linux-perf)')
         return
-    reload(ctx.srv.maildir, ctx.mixed)
+    ctx.srv.reload(ctx.mixed_dir)
     env, _ = ss_env('profile')
     data = os.path.join(WORK, 'perf.data')
     log('  profiling one pass with perf record --call-graph dwarf')
@@ -86,7 +85,7 @@ def profile_engine(ctx, conf):
             subprocess.run(['perf', 'report', '-i', data, '--stdio', '-g', 'none'] + extra,
                            stdout=f, stderr=subprocess.DEVNULL)
     # Wall time of the same pass by IMAP command, from the engine's debug lines
-    reload(ctx.srv.maildir, ctx.mixed)
+    ctx.srv.reload(ctx.mixed_dir)
     env, _ = ss_env('profile-trace')
     env['G_MESSAGES_DEBUG'] = 'ss-imap-client'
     p = subprocess.Popen([spamsieve_bin(), '--headless', '--config', conf, '--once'], env=env,

@@ -8,7 +8,6 @@ import subprocess
 import threading
 import time
 
-from .maildir import reload
 from .spamsieve import Live, write_settings
 from .util import (BENCH, GUI_BUILD, ROOT, WORK, die, f1, f3, log, mark, pid_cpu,
                    proc_status, run_measured, task_ns)
@@ -18,10 +17,7 @@ IDLE_FOLDERS = ('IdleUnfiltered', 'IdleInbox', 'IdleSpam', 'IdleSpam/FP', 'IdleS
 
 def idle_worker(ctx, seconds, result):
     try:
-        md = ctx.srv.maildir
-        for folder in IDLE_FOLDERS:
-            md.ensure(folder)
-            md.clear(folder)
+        ctx.srv.create_empty(IDLE_FOLDERS)
         conf = write_settings(os.path.join(WORK, 'idle.conf'), ctx.srv, ctx.srv.spamd_address,
                               folders=IDLE_FOLDERS)
         live = Live(conf, 'idle')
@@ -108,7 +104,7 @@ def gui_probe(ctx, rows, tag):
     journal, n, accounts = make_gui_journal(ctx, rows)
     log('GUI: %s under Xvfb with %d history rows for %s'
         % (os.path.relpath(gui_bin, ROOT), n, ', '.join(accounts) or '(none)'))
-    reload(ctx.srv.maildir)
+    ctx.srv.reload()
     out = os.path.join(WORK, tag)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)

@@ -5,7 +5,6 @@ import os
 import queue
 import time
 
-from .maildir import reload
 from .spamd import as_fetched, spamd_request
 from .spamsieve import Live
 from .util import WORK, f3, log, mark, median, pctl
@@ -16,7 +15,7 @@ def phase_latency(ctx):
     log('latency: live engine (IDLE), one message every %.0f s for %d messages'
         % (ctx.args.latency_interval, k))
     md = ctx.srv.maildir
-    reload(md)
+    ctx.srv.reload()
     msgs = ctx.mixed[:k]
     live = Live(ctx.conf_real, 'latency', debug=True)
     res = {}
@@ -32,7 +31,7 @@ def phase_latency(ctx):
             target = t_begin + i * ctx.args.latency_interval
             while time.monotonic() < target:
                 time.sleep(min(0.01, max(0.0, target - time.monotonic())))
-            md.add('Unfiltered', m.data, new=True)
+            md.deliver('Unfiltered', m.data)
             drops.append(time.monotonic())
         arrivals = []
         deadline = time.monotonic() + 60

@@ -1,15 +1,13 @@
-"""The one place that writes into the harness's mail store.
+"""The harness's mail store as the benchmark reads it, and the latency phase's deliveries.
 
-Messages go straight into the maildir, in the layout tests/ss-test-servers.c uses (Maildir++:
-folder "A/B" is Maildir/.A.B; files written in tmp/, renamed into cur/ or new/, owned by the
-mail user), not through IMAP, so that loading them costs nothing that is measured. The bench
-does this itself rather than through the harness program because
-  * the latency phase times each message from the instant it is renamed into new/ (as a
-    delivery agent does); that instant must be taken in the measuring process, and the
-    harness API (ss_test_dovecot_add_message) only stores into cur/;
-  * between runs every folder is emptied together with dovecot's index and UID list, so each
-    run starts from the same server state; the harness API has no such call.
-It also reads the store back (counts, flags, SHA-1 of the bytes) for the runs' checks."""
+The layout is the one tests/ss-test-servers.h documents (Maildir++: folder "A/B" is
+SS_DIR/Maildir/.A.B). Loading message sets goes through the harness (Servers.reload); this
+module only
+  * reads the store back for the runs' checks (counts, flags, SHA-1 of the bytes);
+  * empties folders together with dovecot's index and UID list between runs, so that each
+    run starts from the same server state (the harness API has no such call);
+  * delivers the latency phase's messages into new/ as a delivery agent does, timed by the
+    measuring process at the rename (the harness only stores into cur/)."""
 
 import hashlib
 import os
@@ -35,18 +33,6 @@ class Maildir:
             return self.root
         return os.path.join(self.root, '.' + folder.replace('/', '.'))
 
-    def ensure(self, folder):
-        p = self.path(folder)
-        for sub in ('', 'cur', 'new', 'tmp'):
-            d = os.path.join(p, sub)
-            if not os.path.isdir(d):
-                os.makedirs(d, 0o700)
-                os.chown(d, self.uid, self.gid)
-        marker = os.path.join(p, 'maildirfolder')
-        if p != self.root and not os.path.exists(marker):
-            open(marker, 'w').close()
-            os.chown(marker, self.uid, self.gid)
-
     def clear(self, folder):
         """Empties the folder, and drops dovecot's index and UID list of it too (between
         runs, no session has it open), so that every run starts from the same server state
@@ -62,9 +48,9 @@ class Maildir:
                 if n.startswith('dovecot.index') or n == 'dovecot-uidlist':
                     os.unlink(os.path.join(p, n))
 
-    def add(self, folder, data, new=False, flags=''):
-        """Writes into tmp/, then renames into cur/ (with flags) or new/. Returns the final
-        path once it is visible."""
+    def deliver(self, folder, data):
+        """Writes into tmp/, then renames into new/, as a delivery agent does; returns once
+        the message is visible there."""
         self.counter += 1
         now = time.time()
         base = '%d.M%06dP%dQ%dR%08x.%s' % (int(now), int(now * 1e6) % 1000000, os.getpid(),
@@ -75,9 +61,7 @@ class Maildir:
             f.write(data)
         os.chmod(tmp, 0o600)
         os.chown(tmp, self.uid, self.gid)
-        final = os.path.join(p, 'new', base) if new else os.path.join(p, 'cur', base + ':2,' + flags)
-        os.rename(tmp, final)
-        return final
+        os.rename(tmp, os.path.join(p, 'new', base))
 
     def files(self, folder):
         p = self.path(folder)
@@ -101,14 +85,3 @@ class Maildir:
                 pass
         return out
 
-
-def reload(md, unfiltered=(), fp=(), fn=(), extra_clear=()):
-    for folder in FOLDERS + tuple(extra_clear):
-        md.ensure(folder)
-        md.clear(folder)
-    for m in unfiltered:
-        md.add('Unfiltered', m.data)
-    for m in fp:
-        md.add('Spam/False Positives', m.data)
-    for m in fn:
-        md.add('Spam/False Negatives', m.data)

@@ -7,7 +7,6 @@ import subprocess
 import time
 
 from .corpus import LIST0
-from .maildir import reload
 from .spamsieve import read_records, spamsieve_bin, ss_env
 from .util import (BENCH, WORK, cpu_of, f1, f2, f3, log, mark, median, proc_table,
                    run_measured, self_cpu, system_busy, tree_cpu)
@@ -134,7 +133,7 @@ def phase_throughput(ctx):
     ctx.accuracy_before = []
     for r in range(ctx.runs):
         for name in order[r % 3:] + order[:r % 3]:
-            reload(ctx.srv.maildir, ctx.mixed if name != 'c' else ())
+            ctx.srv.reload(ctx.mixed_dir if name != 'c' else None)
             time.sleep(0.5)
             sampler = Sampler(ctx.srv)
             sampler.begin()
