@@ -194,7 +194,6 @@ def table_rows(ctx):
         per_msg = median([r['spamd_per_msg'] for r in tp['a']])
         per_msg_c = median([r['spamd_per_msg'] for r in tp['c']])
         limit = cores / per_msg
-        sat = median([r['spamd_util'] for r in tp['a']])
         rows.append(('spamd CPU per message', '%s CPU s' % f3(per_msg), '', '',
                      'spamd parent + children (utime+stime, + cutime/cstime of exited '
                      'children) from /proc before/after each a run ÷ N; median. In c runs: '
