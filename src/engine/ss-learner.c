@@ -302,6 +302,7 @@ ss_learner_new_from_data (const guint8  *data,
   bits = get32 (data + 12);
   if (get32 (data + 8) != FILE_VERSION || get32 (data + 16) != SS_LEARNER_NGRAM ||
       get32 (data + 20) != SS_LEARNER_PREFIX || get32 (data + 24) != FORMAT_FLOAT32 ||
+      get32 (data + 28) != 0 || get64 (data + 56) != 0 ||   /* reserved */
       bits < SS_LEARNER_MIN_BITS || bits > SS_LEARNER_MAX_BITS)
     {
       g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_VERSION,
