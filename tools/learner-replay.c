@@ -22,12 +22,12 @@
 
 typedef struct
 {
-  char     *path;
-  gboolean  is_spam;
-  gboolean  is_hard;
-  gint64    date;      /* seconds since the epoch, 0 when unknown */
-  guint     index;     /* in the input order, to sort stably */
-  double    margin;    /* before learning it */
+  const char *path;
+  gboolean    is_spam;
+  gboolean    is_hard;
+  gint64      date;      /* seconds since the epoch, 0 when unknown */
+  guint       index;     /* in the input order, to sort stably */
+  double      margin;    /* before learning it */
 } Item;
 
 typedef struct
@@ -40,15 +40,6 @@ typedef struct
   int         bits;
   int         max;
 } Options;
-
-static void
-item_free (gpointer data)
-{
-  Item *item = data;
-
-  g_free (item->path);
-  g_free (item);
-}
 
 /* The message without an mbox "From " line. */
 static GBytes *
@@ -108,10 +99,11 @@ in_test_part (const char *path)
 }
 
 static void
-collect (const char *dir,
-         const char *rel,
-         GPtrArray  *items,
-         GError    **error)
+collect (const char    *dir,
+         const char    *rel,
+         GStringChunk  *paths,
+         GPtrArray     *items,
+         GError       **error)
 {
   g_autoptr(GDir) d = g_dir_open (dir, 0, error);
   const char *name;
@@ -128,7 +120,7 @@ collect (const char *dir,
 
       if (g_file_test (path, G_FILE_TEST_IS_DIR))
         {
-          collect (path, sub, items, error);
+          collect (path, sub, paths, items, error);
           continue;
         }
       if (!g_str_has_suffix (lower, ".eml") && !g_str_has_suffix (lower, ".txt"))
@@ -136,7 +128,7 @@ collect (const char *dir,
       if (strstr (slash, "/spam") == NULL && strstr (lower, "ham") == NULL)
         continue;
       item = g_new0 (Item, 1);
-      item->path = g_steal_pointer (&path);
+      item->path = g_string_chunk_insert (paths, path);
       item->is_spam = strstr (slash, "/spam") != NULL;
       item->is_hard = !item->is_spam && strstr (lower, "hard") != NULL;
       g_ptr_array_add (items, item);
@@ -263,7 +255,7 @@ main (int    argc,
 {
   Options o = { "test", "date", 20251203, SS_LEARNER_DEFAULT_RATE,
                 SS_LEARNER_DEFAULT_TRAIN_MARGIN, SS_LEARNER_DEFAULT_BITS, 0 };
-  g_autofree char *part = NULL, *order = NULL;
+  g_autofree char *part = NULL, *order = NULL, *train = NULL;
   GOptionEntry entries[] = {
     { "part", 'p', 0, G_OPTION_ARG_STRING, &part, "tune, test (default) or all", "PART" },
     { "order", 'o', 0, G_OPTION_ARG_STRING, &order, "date (default) or random", "ORDER" },
@@ -278,7 +270,8 @@ main (int    argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("DIR... - replay labelled mail "
                                                             "through the personal learner");
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (item_free);
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GStringChunk) paths = g_string_chunk_new (4096);
   g_autoptr(GPtrArray) items = g_ptr_array_new ();
   g_autoptr(SsLearner) learner = NULL;
   guint n_ham = 0, n_spam = 0, n_hard = 0, fp = 0, fn = 0, fp_hard = 0;
@@ -306,7 +299,7 @@ main (int    argc,
   g_mime_init ();
 
   for (int i = 1; i < argc && error == NULL; i++)
-    collect (argv[i], "", all, &error);
+    collect (argv[i], "", paths, all, &error);
   if (error != NULL)
     {
       g_printerr ("%s\n", error->message);
@@ -382,10 +375,12 @@ main (int    argc,
       half_errors[i >= items->len / 2] += wrong;
     }
 
-  printf ("learner-replay: part %s, %s order%s, rate %g, train margin %g, 2^%d weights "
+  train = o.margin >= G_MAXDOUBLE ? g_strdup ("always")
+                                  : g_strdup_printf ("up to margin %g", o.margin);
+  printf ("learner-replay: part %s, %s order%s, rate %g, train %s, 2^%d weights "
           "(model file %" G_GSIZE_FORMAT " bytes)\n",
           o.part, o.order, strcmp (o.order, "random") == 0 ? " (seeded)" : "", o.rate,
-          o.margin, o.bits, ss_learner_file_size (o.bits));
+          train, o.bits, ss_learner_file_size (o.bits));
   printf ("messages: %u ham (%u hard) + %u spam; weight updates %" G_GUINT64_FORMAT "\n",
           n_ham, n_hard, n_spam, ss_learner_get_n_updates (learner));
   printf ("ham put in spam:   %6.2f %%  (%u; hard ham %.2f %%, easy ham %.2f %%)\n",
