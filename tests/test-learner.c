@@ -181,6 +181,11 @@ test_fuse (void)
   g_assert_cmpfloat (ss_learner_fuse (1e300, 5, 1e300), ==, 1);
   g_assert_cmpfloat (ss_learner_fuse (-1e300, 5, -1e300), ==, 0);
   g_assert_cmpfloat (ss_learner_fuse (6, 5, NAN), ==, ss_learner_fuse (6, 5, 0));
+  /* log-odds do not saturate: they still rank where probabilities are all 1 */
+  g_assert_cmpfloat (ss_learner_fuse_logodds (6, 5, 1, 2), ==, 3);
+  g_assert_cmpfloat (ss_learner_fuse_logodds (NAN, 5, 1, 2), ==, 1);
+  g_assert_cmpfloat (ss_learner_fuse_logodds (90, 5, 0, 1), <,
+                     ss_learner_fuse_logodds (95, 5, 0, 1));
   for (double s = -10; s < 30; s += 0.5)
     g_assert_cmpfloat (ss_learner_fuse (s, 5, 1), <, ss_learner_fuse (s + 0.5, 5, 1));
 }

@@ -1,18 +1,14 @@
 /* learner-replay: offline measurement of the personal learner (src/engine/ss-learner.c).
- *
- * Replays labelled messages online, TREC style: each message is scored, its error counted,
- * then its true label learned. The label comes from the path: a file or folder whose name
- * starts with "spam" is spam, one containing "ham" is ham ("hard" in the path: hard ham,
- * reported apart). Works on tools/fetch-corpus output (ham-NNNNN.eml, spam-NNNNN.eml) and on
- * the unpacked SpamAssassin corpus (easy-ham-1/, hard-ham-1/, spam-2/, ... *.txt).
- *
- * The messages are split in two parts by a hash of the file name: "tune" (choose parameters
- * there) and "test" (report there, default); each part is its own stream.
- *
- * Usage: learner-replay [OPTION...] DIR...   (see --help) */
+ * Replays labelled messages online, TREC style: each is scored, its error counted, then its
+ * true label learned. Label from the path: a file or folder name starting with "spam" is spam,
+ * one containing "ham" ham ("hard" in it: hard ham, reported apart); so it reads
+ * tools/fetch-corpus output and the unpacked SpamAssassin corpus (easy-ham-1/, spam-2/, ...).
+ * A hash of the file name splits the messages into a "tune" part (choose parameters there)
+ * and a "test" part (report there, default); each part is its own stream. See --help. */
 #include "config.h"
 
 #include <gmime/gmime.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,21 +21,11 @@ typedef struct
   const char *path;
   gboolean    is_spam;
   gboolean    is_hard;
-  gint64      date;      /* seconds since the epoch, 0 when unknown */
+  gint64      date;      /* seconds since the epoch (0: unknown), or a random key */
   guint       index;     /* in the input order, to sort stably */
   double      margin;    /* before learning it */
+  double      spamd;     /* spamd's score - required (--spamd) */
 } Item;
-
-typedef struct
-{
-  const char *part;
-  const char *order;
-  gint64      seed;
-  double      rate;
-  double      margin;
-  int         bits;
-  int         max;
-} Options;
 
 /* The message without an mbox "From " line. */
 static GBytes *
@@ -153,118 +139,132 @@ compare_date (gconstpointer a,
   return x->index < y->index ? -1 : x->index > y->index;
 }
 
+typedef struct
+{
+  double    value;
+  gboolean  is_spam;
+} Scored;
+
 static int
-compare_margin (const void *a,
+compare_scored (const void *a,
                 const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = ((const Scored *) a)->value, y = ((const Scored *) b)->value;
 
   return (x > y) - (x < y);
 }
 
-/* 1 - area under the ROC curve, in %: the share of (ham, spam) pairs ranked wrongly
- * (ties count half). */
 static double
-one_minus_roca (GPtrArray *items)
+pct (double a,
+     double b)
 {
-  g_autofree double *ham = g_new (double, items->len);
-  guint n_ham = 0, n_spam = 0, lo = 0, hi = 0;
-  double wrong = 0;
+  return b > 0 ? 100.0 * a / b : 0;
+}
 
-  for (guint i = 0; i < items->len; i++)
+/* One verdict's figures over the stream: v[i] is item i's spam log-odds; spam above 0 (also
+ * at 0 when tie_is_spam). 1-ROCA: the share of (ham, spam) pairs in the wrong order, ties
+ * half. "caught": spam above the cut-off that puts at most 0.1 % of ham in Spam. */
+static void
+report (const char   *label,
+        GPtrArray    *items,
+        const double *v,
+        gboolean      tie_is_spam)
+{
+  g_autofree Scored *s = g_new (Scored, items->len);
+  guint n = items->len, n_ham = 0, n_hard = 0, fp = 0, fn = 0, fp_hard = 0, caught = 0;
+  guint half[2] = { 0, 0 }, hams = 0;
+  double right_pairs = 0, ham_below = 0, cut = -G_MAXDOUBLE;
+
+  for (guint i = 0; i < n; i++)
     {
       Item *it = g_ptr_array_index (items, i);
-      if (!it->is_spam)
-        ham[n_ham++] = it->margin;
+      gboolean wrong = it->is_spam != (v[i] > 0 || (tie_is_spam && v[i] == 0));
+
+      n_ham += !it->is_spam;
+      n_hard += it->is_hard;
+      fp += !it->is_spam && wrong;
+      fp_hard += it->is_hard && wrong;
+      fn += it->is_spam && wrong;
+      half[i >= n / 2] += wrong;
+      s[i] = (Scored) { v[i], it->is_spam };
     }
-  qsort (ham, n_ham, sizeof (double), compare_margin);
-  for (guint i = 0; i < items->len; i++)
+  qsort (s, n, sizeof (Scored), compare_scored);
+  for (guint i = 0, j; i < n; i = j)
     {
-      Item *it = g_ptr_array_index (items, i);
-      guint below, not_above;
+      guint h = 0, sp = 0;
 
-      if (!it->is_spam)
+      for (j = i; j < n && s[j].value == s[i].value; j++)
+        s[j].is_spam ? sp++ : h++;
+      right_pairs += sp * (ham_below + 0.5 * h);
+      ham_below += h;
+    }
+  for (guint i = n; i-- > 0;)
+    if (!s[i].is_spam && ++hams == n_ham / 1000 + 1)
+      {
+        cut = s[i].value;
+        break;
+      }
+  for (guint i = 0; i < n; i++)
+    caught += s[i].is_spam && s[i].value > cut;
+  printf ("%-7s ham in spam %5.2f %% (hard %5.2f %%, easy %4.2f %%), spam missed %5.2f %%, "
+          "1-ROCA %5.3f %%, caught at 0.1 %% %5.1f %%, errors 1st/2nd half %u/%u\n",
+          label, pct (fp, n_ham), pct (fp_hard, n_hard), pct (fp - fp_hard, n_ham - n_hard),
+          pct (fn, n - n_ham), 100 - pct (right_pairs, (double) n_ham * (n - n_ham)),
+          pct (caught, n - n_ham), half[0], half[1]);
+}
+
+/* "PATH<TAB>SCORE/REQUIRED" lines (spamc -c output) into PATH -> score - required */
+static GHashTable *
+load_spamd (const char  *path,
+            GError     **error)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GHashTable *scores;
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  scores = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      char *tab = strchr (*l, '\t'), *end;
+      double score, required;
+
+      if (tab == NULL)
         continue;
-      n_spam++;
-      /* ham with margin >= spam's (wrong), = (half) by binary search */
-      lo = 0, hi = n_ham;
-      while (lo < hi)
-        {
-          guint mid = (lo + hi) / 2;
-          if (ham[mid] < it->margin) lo = mid + 1; else hi = mid;
-        }
-      below = lo;
-      lo = below, hi = n_ham;
-      while (lo < hi)
-        {
-          guint mid = (lo + hi) / 2;
-          if (ham[mid] <= it->margin) lo = mid + 1; else hi = mid;
-        }
-      not_above = lo;
-      wrong += (n_ham - not_above) + 0.5 * (not_above - below);
+      score = g_ascii_strtod (tab + 1, &end);
+      if (end == tab + 1 || *end != '/')
+        continue;
+      required = g_ascii_strtod (end + 1, NULL);
+      g_hash_table_insert (scores, g_strndup (*l, tab - *l),
+                           g_memdup2 (&(double) { score - required }, sizeof (double)));
     }
-  return n_ham && n_spam ? 100.0 * wrong / ((double) n_ham * n_spam) : 0;
-}
-
-/* Spam caught (%) at the cut-off that puts at most 0.1 % of ham in Spam. */
-static double
-caught_at_low_fp (GPtrArray *items)
-{
-  g_autofree double *ham = g_new (double, items->len);
-  guint n_ham = 0, n_spam = 0, caught = 0;
-  double cut;
-
-  for (guint i = 0; i < items->len; i++)
-    {
-      Item *it = g_ptr_array_index (items, i);
-      if (!it->is_spam)
-        ham[n_ham++] = it->margin;
-    }
-  if (n_ham == 0)
-    return 0;
-  qsort (ham, n_ham, sizeof (double), compare_margin);
-  cut = ham[n_ham - 1 - (guint) (n_ham * 0.001)];
-  for (guint i = 0; i < items->len; i++)
-    {
-      Item *it = g_ptr_array_index (items, i);
-      if (it->is_spam)
-        n_spam++, caught += it->margin > cut;
-    }
-  return n_spam ? 100.0 * caught / n_spam : 0;
-}
-
-static double
-cpu_seconds (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
-pct (guint a,
-     guint b)
-{
-  return b ? 100.0 * a / b : 0;
+  return scores;
 }
 
 int
 main (int    argc,
       char **argv)
 {
-  Options o = { "test", "date", 20251203, SS_LEARNER_DEFAULT_RATE,
-                SS_LEARNER_DEFAULT_TRAIN_MARGIN, SS_LEARNER_DEFAULT_BITS, 0 };
-  g_autofree char *part = NULL, *order = NULL, *train = NULL;
+  gint64 seed = 20251203;
+  double rate = SS_LEARNER_DEFAULT_RATE, margin = SS_LEARNER_DEFAULT_TRAIN_MARGIN;
+  double per_point = SS_LEARNER_SPAMD_LOGODDS_PER_POINT;
+  int bits = SS_LEARNER_DEFAULT_BITS, max = 0;
+  g_autofree char *part = NULL, *order = NULL, *train = NULL, *spamd_file = NULL;
   GOptionEntry entries[] = {
     { "part", 'p', 0, G_OPTION_ARG_STRING, &part, "tune, test (default) or all", "PART" },
     { "order", 'o', 0, G_OPTION_ARG_STRING, &order, "date (default) or random", "ORDER" },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &o.seed, "seed of the random order", "N" },
-    { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o.rate, "learning rate (0.02)", "R" },
-    { "margin", 'm', 0, G_OPTION_ARG_DOUBLE, &o.margin,
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "seed of the random order", "N" },
+    { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &rate, "learning rate (0.02)", "R" },
+    { "margin", 'm', 0, G_OPTION_ARG_DOUBLE, &margin,
       "learn only when the true side's margin is below M (default: always)", "M" },
-    { "bits", 'b', 0, G_OPTION_ARG_INT, &o.bits, "2^BITS weights (20)", "BITS" },
-    { "max", 'n', 0, G_OPTION_ARG_INT, &o.max, "replay at most N messages", "N" },
+    { "bits", 'b', 0, G_OPTION_ARG_INT, &bits, "2^BITS weights (20)", "BITS" },
+    { "max", 'n', 0, G_OPTION_ARG_INT, &max, "replay at most N messages", "N" },
+    { "spamd", 0, 0, G_OPTION_ARG_FILENAME, &spamd_file, "replay only the messages F has "
+      "spamd's verdict for (PATH<TAB>spamc -c output), report spamd and fused too", "F" },
+    { "per-point", 0, 0, G_OPTION_ARG_DOUBLE, &per_point,
+      "log-odds per spamd point in the fused verdict (1)", "K" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("DIR... - replay labelled mail "
@@ -274,8 +274,9 @@ main (int    argc,
   g_autoptr(GStringChunk) paths = g_string_chunk_new (4096);
   g_autoptr(GPtrArray) items = g_ptr_array_new ();
   g_autoptr(SsLearner) learner = NULL;
-  guint n_ham = 0, n_spam = 0, n_hard = 0, fp = 0, fn = 0, fp_hard = 0;
-  guint half_errors[2] = { 0, 0 };
+  g_autoptr(GHashTable) spamd = NULL;
+  g_autofree double *v = NULL;
+  guint n_ham = 0, n_hard = 0;
   double cpu = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -284,19 +285,24 @@ main (int    argc,
       g_printerr ("%s\n", error ? error->message : "give one or more folders of messages");
       return 2;
     }
-  if (part != NULL)
-    o.part = part;
-  if (order != NULL)
-    o.order = order;
-  if (o.bits < SS_LEARNER_MIN_BITS || o.bits > SS_LEARNER_MAX_BITS || o.rate <= 0 ||
-      (strcmp (o.order, "date") != 0 && strcmp (o.order, "random") != 0) ||
-      (strcmp (o.part, "tune") != 0 && strcmp (o.part, "test") != 0 &&
-       strcmp (o.part, "all") != 0))
+  if (part == NULL)
+    part = g_strdup ("test");
+  if (order == NULL)
+    order = g_strdup ("date");
+  if (bits < SS_LEARNER_MIN_BITS || bits > SS_LEARNER_MAX_BITS || rate <= 0 ||
+      (strcmp (order, "date") != 0 && strcmp (order, "random") != 0) ||
+      (strcmp (part, "tune") != 0 && strcmp (part, "test") != 0 &&
+       strcmp (part, "all") != 0))
     {
       g_printerr ("bad option value (see --help)\n");
       return 2;
     }
   g_mime_init ();
+  if (spamd_file != NULL && (spamd = load_spamd (spamd_file, &error)) == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
 
   for (int i = 1; i < argc && error == NULL; i++)
     collect (argv[i], "", paths, all, &error);
@@ -309,50 +315,42 @@ main (int    argc,
   for (guint i = 0; i < all->len; i++)
     {
       Item *it = g_ptr_array_index (all, i);
+      double *d = spamd != NULL ? g_hash_table_lookup (spamd, it->path) : NULL;
 
-      if (strcmp (o.part, "all") == 0 || in_test_part (it->path) == (strcmp (o.part, "test") == 0))
+      if (spamd != NULL && d == NULL)
+        continue;
+      it->spamd = d != NULL ? *d : NAN;
+      if (strcmp (part, "all") == 0 || in_test_part (it->path) == (strcmp (part, "test") == 0))
         g_ptr_array_add (items, it);
     }
 
-  if (strcmp (o.order, "random") == 0)
-    {
-      g_autoptr(GRand) rand = g_rand_new_with_seed ((guint32) o.seed);
+  {
+    g_autoptr(GRand) rand = g_rand_new_with_seed ((guint32) seed);
 
-      for (guint i = items->len; i > 1; i--)
-        {
-          guint j = g_rand_int_range (rand, 0, i);
-          gpointer t = items->pdata[i - 1];
+    for (guint i = 0; i < items->len; i++)
+      {
+        Item *it = g_ptr_array_index (items, i);
+        g_autoptr(GBytes) message = strcmp (order, "date") == 0 ?
+                                    read_message (it->path, NULL) : NULL;
 
-          items->pdata[i - 1] = items->pdata[j];
-          items->pdata[j] = t;
-        }
-    }
-  else
-    {
-      for (guint i = 0; i < items->len; i++)
-        {
-          Item *it = g_ptr_array_index (items, i);
-          g_autoptr(GBytes) message = read_message (it->path, NULL);
+        it->index = i;
+        it->date = message != NULL ? message_date (message) : g_rand_int (rand);
+      }
+    g_ptr_array_sort (items, compare_date);
+  }
+  if (max > 0 && (guint) max < items->len)
+    g_ptr_array_set_size (items, max);
 
-          it->index = i;
-          it->date = message != NULL ? message_date (message) : 0;
-        }
-      g_ptr_array_sort (items, compare_date);
-    }
-  if (o.max > 0 && (guint) o.max < items->len)
-    g_ptr_array_set_size (items, o.max);
-
-  learner = ss_learner_new_full (o.bits);
-  ss_learner_set_rate (learner, o.rate);
-  ss_learner_set_train_margin (learner, o.margin);
+  learner = ss_learner_new_full (bits);
+  ss_learner_set_rate (learner, rate);
+  ss_learner_set_train_margin (learner, margin);
   for (guint i = 0; i < items->len; i++)
     {
       Item *it = g_ptr_array_index (items, i);
       g_autoptr(GBytes) message = read_message (it->path, &error);
       const guint8 *data;
       gsize len;
-      double t0;
-      gboolean wrong;
+      clock_t t0;
 
       if (message == NULL)
         {
@@ -360,36 +358,40 @@ main (int    argc,
           return 1;
         }
       data = g_bytes_get_data (message, &len);
-      t0 = cpu_seconds ();
+      t0 = clock ();
       it->margin = ss_learner_score (learner, data, len);
       ss_learner_learn (learner, data, len, it->is_spam);
-      cpu += cpu_seconds () - t0;
-
-      wrong = it->is_spam ? it->margin <= 0 : it->margin > 0;
-      n_spam += it->is_spam;
+      cpu += (double) (clock () - t0) / CLOCKS_PER_SEC;
       n_ham += !it->is_spam;
       n_hard += it->is_hard;
-      fn += it->is_spam && wrong;
-      fp += !it->is_spam && wrong;
-      fp_hard += it->is_hard && wrong;
-      half_errors[i >= items->len / 2] += wrong;
     }
 
-  train = o.margin >= G_MAXDOUBLE ? g_strdup ("always")
-                                  : g_strdup_printf ("up to margin %g", o.margin);
+  train = margin >= G_MAXDOUBLE ? g_strdup ("always")
+                                  : g_strdup_printf ("up to margin %g", margin);
   printf ("learner-replay: part %s, %s order%s, rate %g, train %s, 2^%d weights "
           "(model file %" G_GSIZE_FORMAT " bytes)\n",
-          o.part, o.order, strcmp (o.order, "random") == 0 ? " (seeded)" : "", o.rate,
-          train, o.bits, ss_learner_file_size (o.bits));
-  printf ("messages: %u ham (%u hard) + %u spam; weight updates %" G_GUINT64_FORMAT "\n",
-          n_ham, n_hard, n_spam, ss_learner_get_n_updates (learner));
-  printf ("ham put in spam:   %6.2f %%  (%u; hard ham %.2f %%, easy ham %.2f %%)\n",
-          pct (fp, n_ham), fp, pct (fp_hard, n_hard), pct (fp - fp_hard, n_ham - n_hard));
-  printf ("spam missed:       %6.2f %%  (%u)\n", pct (fn, n_spam), fn);
-  printf ("1-ROCA:            %6.3f %%\n", one_minus_roca (items));
-  printf ("spam caught at <= 0.1 %% ham in spam: %.1f %%\n", caught_at_low_fp (items));
-  printf ("errors, first half / second half: %u / %u\n", half_errors[0], half_errors[1]);
-  printf ("CPU per message (score + learn): %.3f ms\n",
-          items->len ? 1000 * cpu / items->len : 0);
+          part, order, strcmp (order, "random") == 0 ? " (seeded)" : "", rate,
+          train, bits, ss_learner_file_size (bits));
+  printf ("messages: %u ham (%u hard) + %u spam; weight updates %" G_GUINT64_FORMAT "; "
+          "CPU per message (score + learn) %.3f ms\n", n_ham, n_hard, items->len - n_ham,
+          ss_learner_get_n_updates (learner), items->len ? 1000 * cpu / items->len : 0);
+  v = g_new (double, items->len);
+  for (guint i = 0; i < items->len; i++)
+    v[i] = ((Item *) g_ptr_array_index (items, i))->margin;
+  report ("learner", items, v, FALSE);
+  if (spamd == NULL)
+    return 0;
+  for (guint i = 0; i < items->len; i++)
+    v[i] = ((Item *) g_ptr_array_index (items, i))->spamd;
+  report ("spamd", items, v, TRUE);   /* spam from its required score on */
+  for (guint i = 0; i < items->len; i++)
+    {
+      Item *it = g_ptr_array_index (items, i);
+
+      v[i] = ss_learner_fuse_logodds (it->spamd, 0, it->margin, per_point);
+    }
+  report ("fused", items, v, FALSE);
+  printf ("(fused: the sum of log-odds, %g per spamd point above its threshold)\n",
+          per_point);
   return 0;
 }

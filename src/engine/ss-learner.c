@@ -78,6 +78,7 @@ void
 ss_learner_set_rate (SsLearner *self,
                      double     rate)
 {
+  g_return_if_fail (self != NULL);
   g_return_if_fail (rate > 0 && rate < 10);
   self->rate = rate;
 }
@@ -86,13 +87,37 @@ void
 ss_learner_set_train_margin (SsLearner *self,
                              double     train_margin)
 {
+  g_return_if_fail (self != NULL);
   self->train_margin = train_margin;
 }
 
-guint64 ss_learner_get_n_ham     (SsLearner *self) { return self->n_ham; }
-guint64 ss_learner_get_n_spam    (SsLearner *self) { return self->n_spam; }
-guint64 ss_learner_get_n_updates (SsLearner *self) { return self->n_updates; }
-guint   ss_learner_get_bits      (SsLearner *self) { return self->bits; }
+guint64
+ss_learner_get_n_ham (SsLearner *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_ham;
+}
+
+guint64
+ss_learner_get_n_spam (SsLearner *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_spam;
+}
+
+guint64
+ss_learner_get_n_updates (SsLearner *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_updates;
+}
+
+guint
+ss_learner_get_bits (SsLearner *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->bits;
+}
 
 /* ---- features ---- */
 
@@ -211,15 +236,26 @@ ss_learner_learn (SsLearner    *self,
 }
 
 double
+ss_learner_fuse_logodds (double spamd_score,
+                         double spamd_required,
+                         double learner_margin,
+                         double logodds_per_point)
+{
+  double z = isnan (learner_margin) ? 0 : learner_margin;
+
+  if (!isnan (spamd_score) && !isnan (spamd_required))
+    z += (spamd_score - spamd_required) * logodds_per_point;
+  return z;
+}
+
+double
 ss_learner_fuse (double spamd_score,
                  double spamd_required,
                  double learner_margin)
 {
-  double z = isfinite (learner_margin) ? learner_margin : 0;
-
-  if (!isnan (spamd_score) && !isnan (spamd_required))
-    z += (spamd_score - spamd_required) * SS_LEARNER_SPAMD_LOGODDS_PER_POINT;
-  return ss_learner_probability (z);
+  return ss_learner_probability (ss_learner_fuse_logodds (spamd_score, spamd_required,
+                                                          learner_margin,
+                                                          SS_LEARNER_SPAMD_LOGODDS_PER_POINT));
 }
 
 /* ---- the model file ---- */

@@ -75,6 +75,12 @@ double       ss_learner_probability     (double           margin);
 double       ss_learner_fuse            (double           spamd_score,
                                          double           spamd_required,
                                          double           learner_margin);
+/* The same sum as log-odds (finite unless an input is infinite), with a chosen weight of a
+ * spamd point: for ranking without saturation, and for measuring other weights. */
+double       ss_learner_fuse_logodds    (double           spamd_score,
+                                         double           spamd_required,
+                                         double           learner_margin,
+                                         double           logodds_per_point);
 
 /* The model file: a 64-byte header (magic, version, shape, counts), the weights as
  * little-endian float32, a SHA-256 of all that. Its exact size for 2^bits weights: */
