@@ -1,0 +1,541 @@
+/* ss-learner.c: online logistic regression on hashed byte 4-grams, and its model file */
+#include "config.h"
+
+#include "ss-learner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAGIC           "SsLearn\n"
+#define FILE_VERSION    1
+#define FORMAT_FLOAT32  1
+#define HEADER_SIZE     64
+#define CHECKSUM_SIZE   32   /* SHA-256 */
+
+struct _SsLearner
+{
+  guint     bits;
+  guint32   mask;
+  float    *weights;         /* 2^bits */
+  guint64   n_ham;
+  guint64   n_spam;
+  guint64   n_updates;
+  double    rate;
+  double    train_margin;
+};
+
+G_DEFINE_QUARK (ss-learner-error-quark, ss_learner_error)
+G_DEFINE_BOXED_TYPE (SsLearner, ss_learner, ss_learner_ref, ss_learner_unref)
+
+SsLearner *
+ss_learner_new_full (guint bits)
+{
+  SsLearner *self;
+
+  g_return_val_if_fail (bits >= SS_LEARNER_MIN_BITS && bits <= SS_LEARNER_MAX_BITS, NULL);
+
+  self = g_rc_box_new0 (SsLearner);
+  self->bits = bits;
+  self->mask = (1u << bits) - 1;
+  self->weights = g_new0 (float, (gsize) 1 << bits);
+  self->rate = SS_LEARNER_DEFAULT_RATE;
+  self->train_margin = SS_LEARNER_DEFAULT_TRAIN_MARGIN;
+  return self;
+}
+
+SsLearner *
+ss_learner_new (void)
+{
+  return ss_learner_new_full (SS_LEARNER_DEFAULT_BITS);
+}
+
+SsLearner *
+ss_learner_ref (SsLearner *self)
+{
+  return g_rc_box_acquire (self);
+}
+
+static void
+learner_clear (gpointer data)
+{
+  SsLearner *self = data;
+
+  g_free (self->weights);
+}
+
+void
+ss_learner_unref (SsLearner *self)
+{
+  g_rc_box_release_full (self, learner_clear);
+}
+
+void
+ss_learner_set_rate (SsLearner *self,
+                     double     rate)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (rate > 0 && rate < 10);
+  self->rate = rate;
+}
+
+void
+ss_learner_set_train_margin (SsLearner *self,
+                             double     train_margin)
+{
+  g_return_if_fail (self != NULL);
+  self->train_margin = train_margin;
+}
+
+guint64
+ss_learner_get_n_ham (SsLearner *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_ham;
+}
+
+guint64
+ss_learner_get_n_spam (SsLearner *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_spam;
+}
+
+guint64
+ss_learner_get_n_updates (SsLearner *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_updates;
+}
+
+guint
+ss_learner_get_bits (SsLearner *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->bits;
+}
+
+/* ---- features ---- */
+
+/* murmur3's finaliser: every input bit reaches the low bits we keep */
+static inline guint32
+mix32 (guint32 x)
+{
+  x ^= x >> 16;
+  x *= 0x85ebca6bu;
+  x ^= x >> 13;
+  x *= 0xc2b2ae35u;
+  x ^= x >> 16;
+  return x;
+}
+
+static int
+compare_u32 (const void *a,
+             const void *b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* The distinct weight indexes of msg's 4-grams (binary features) into out; their number. */
+static guint
+extract (const SsLearner *self,
+         const guint8    *msg,
+         gsize            len,
+         guint32          out[SS_LEARNER_PREFIX])
+{
+  guint32 x = 0;
+  guint seen = 0, n = 0, k = 0;
+
+  for (gsize i = 0; i < len && seen < SS_LEARNER_PREFIX; i++)
+    {
+      if (msg[i] == '\r')   /* CRLF (IMAP) and LF (files) give the same features */
+        continue;
+      x = (x << 8) | msg[i];
+      if (++seen >= SS_LEARNER_NGRAM)
+        out[n++] = mix32 (x) & self->mask;
+    }
+  if (n == 0)
+    return 0;
+  qsort (out, n, sizeof out[0], compare_u32);
+  for (guint i = 1; i < n; i++)
+    if (out[i] != out[k])
+      out[++k] = out[i];
+  return k + 1;
+}
+
+static double
+margin_of (const SsLearner *self,
+           const guint32   *features,
+           guint            n)
+{
+  double sum = 0;
+
+  for (guint i = 0; i < n; i++)
+    sum += self->weights[features[i]];
+  return sum;
+}
+
+double
+ss_learner_score (SsLearner    *self,
+                  const guint8 *msg,
+                  gsize         len)
+{
+  guint32 features[SS_LEARNER_PREFIX];
+  guint n;
+
+  g_return_val_if_fail (self != NULL, 0);
+  g_return_val_if_fail (msg != NULL || len == 0, 0);
+
+  n = extract (self, msg, len, features);
+  return margin_of (self, features, n);
+}
+
+double
+ss_learner_probability (double margin)
+{
+  if (isnan (margin))
+    return 0.5;
+  if (margin >= 0)
+    return 1 / (1 + exp (-margin));
+  return exp (margin) / (1 + exp (margin));
+}
+
+gboolean
+ss_learner_learn (SsLearner    *self,
+                  const guint8 *msg,
+                  gsize         len,
+                  gboolean      is_spam)
+{
+  guint32 features[SS_LEARNER_PREFIX];
+  double margin, step;
+  guint n;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (msg != NULL || len == 0, FALSE);
+
+  if (is_spam)
+    self->n_spam++;
+  else
+    self->n_ham++;
+  n = extract (self, msg, len, features);
+  margin = margin_of (self, features, n);
+  if (n == 0 || (is_spam ? margin : -margin) > self->train_margin)
+    return FALSE;
+  /* gradient of the log-likelihood for binary features: (y - p) */
+  step = self->rate * ((is_spam ? 1.0 : 0.0) - ss_learner_probability (margin));
+  for (guint i = 0; i < n; i++)
+    self->weights[features[i]] += (float) step;
+  self->n_updates++;
+  return TRUE;
+}
+
+double
+ss_learner_fuse_logodds (double spamd_score,
+                         double spamd_required,
+                         double learner_margin,
+                         double logodds_per_point)
+{
+  double z = isnan (learner_margin) ? 0 : learner_margin;
+
+  if (!isnan (spamd_score) && !isnan (spamd_required))
+    z += (spamd_score - spamd_required) * logodds_per_point;
+  return z;
+}
+
+double
+ss_learner_fuse (double spamd_score,
+                 double spamd_required,
+                 double learner_margin)
+{
+  return ss_learner_probability (ss_learner_fuse_logodds (spamd_score, spamd_required,
+                                                          learner_margin,
+                                                          SS_LEARNER_SPAMD_LOGODDS_PER_POINT));
+}
+
+/* ---- the model file ---- */
+
+gsize
+ss_learner_file_size (guint bits)
+{
+  return HEADER_SIZE + (sizeof (float) << bits) + CHECKSUM_SIZE;
+}
+
+static void put32 (guint8 *p, guint32 v) { v = GUINT32_TO_LE (v); memcpy (p, &v, 4); }
+static void put64 (guint8 *p, guint64 v) { v = GUINT64_TO_LE (v); memcpy (p, &v, 8); }
+static guint32 get32 (const guint8 *p) { guint32 v; memcpy (&v, p, 4); return GUINT32_FROM_LE (v); }
+static guint64 get64 (const guint8 *p) { guint64 v; memcpy (&v, p, 8); return GUINT64_FROM_LE (v); }
+
+static void
+checksum (const guint8 *data,
+          gsize         len,
+          guint8        digest[CHECKSUM_SIZE])
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize digest_len = CHECKSUM_SIZE;
+
+  g_checksum_update (sum, data, len);
+  g_checksum_get_digest (sum, digest, &digest_len);
+}
+
+GBytes *
+ss_learner_serialize (SsLearner *self)
+{
+  gsize size = ss_learner_file_size (self->bits);
+  gsize n = (gsize) 1 << self->bits;
+  guint8 *data = g_malloc0 (size);
+
+  memcpy (data, MAGIC, 8);
+  put32 (data + 8, FILE_VERSION);
+  put32 (data + 12, self->bits);
+  put32 (data + 16, SS_LEARNER_NGRAM);
+  put32 (data + 20, SS_LEARNER_PREFIX);
+  put32 (data + 24, FORMAT_FLOAT32);
+  put64 (data + 32, self->n_ham);
+  put64 (data + 40, self->n_spam);
+  put64 (data + 48, self->n_updates);
+  for (gsize i = 0; i < n; i++)
+    {
+      guint32 v;
+
+      memcpy (&v, &self->weights[i], 4);
+      put32 (data + HEADER_SIZE + 4 * i, v);
+    }
+  checksum (data, size - CHECKSUM_SIZE, data + size - CHECKSUM_SIZE);
+  return g_bytes_new_take (data, size);
+}
+
+SsLearner *
+ss_learner_new_from_data (const guint8  *data,
+                          gsize          len,
+                          GError       **error)
+{
+  g_autoptr(SsLearner) self = NULL;
+  guint8 digest[CHECKSUM_SIZE];
+  guint32 bits;
+  gsize n;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  if (len < 8 ? len > 0 && memcmp (data, MAGIC, len) != 0 : memcmp (data, MAGIC, 8) != 0)
+    {
+      g_set_error_literal (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_FOREIGN,
+                           "Not a learner model (wrong magic)");
+      return NULL;
+    }
+  if (len < HEADER_SIZE)
+    {
+      g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_TRUNCATED,
+                   "Learner model truncated: %" G_GSIZE_FORMAT " bytes, no complete header",
+                   len);
+      return NULL;
+    }
+  bits = get32 (data + 12);
+  if (get32 (data + 8) != FILE_VERSION || get32 (data + 16) != SS_LEARNER_NGRAM ||
+      get32 (data + 20) != SS_LEARNER_PREFIX || get32 (data + 24) != FORMAT_FLOAT32 ||
+      get32 (data + 28) != 0 || get64 (data + 56) != 0 ||   /* reserved */
+      bits < SS_LEARNER_MIN_BITS || bits > SS_LEARNER_MAX_BITS)
+    {
+      g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_VERSION,
+                   "Learner model of an unknown version or shape (version %u, %u bits, "
+                   "%u-grams of %u bytes, format %u)", get32 (data + 8), bits,
+                   get32 (data + 16), get32 (data + 20), get32 (data + 24));
+      return NULL;
+    }
+  if (len != ss_learner_file_size (bits))
+    {
+      gboolean shorter = len < ss_learner_file_size (bits);
+
+      g_set_error (error, SS_LEARNER_ERROR,
+                   shorter ? SS_LEARNER_ERROR_TRUNCATED : SS_LEARNER_ERROR_CORRUPT,
+                   "Learner model %s: %" G_GSIZE_FORMAT " bytes, expected %" G_GSIZE_FORMAT,
+                   shorter ? "truncated" : "too long", len, ss_learner_file_size (bits));
+      return NULL;
+    }
+  checksum (data, len - CHECKSUM_SIZE, digest);
+  if (memcmp (digest, data + len - CHECKSUM_SIZE, CHECKSUM_SIZE) != 0)
+    {
+      g_set_error_literal (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_CORRUPT,
+                           "Learner model corrupt (checksum mismatch)");
+      return NULL;
+    }
+
+  self = ss_learner_new_full (bits);
+  self->n_ham = get64 (data + 32);
+  self->n_spam = get64 (data + 40);
+  self->n_updates = get64 (data + 48);
+  n = (gsize) 1 << bits;
+  for (gsize i = 0; i < n; i++)
+    {
+      guint32 v = get32 (data + HEADER_SIZE + 4 * i);
+
+      memcpy (&self->weights[i], &v, 4);
+      /* learning moves a weight by less than rate per message: far below 1e6 */
+      if (!isfinite (self->weights[i]) || fabsf (self->weights[i]) > 1e6f)
+        {
+          g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_CORRUPT,
+                       "Learner model corrupt (weight %" G_GSIZE_FORMAT " is %g)",
+                       i, (double) self->weights[i]);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&self);
+}
+
+static gboolean
+set_io_error (GError     **error,
+              int          saved_errno,
+              const char  *what,
+              const char  *path)
+{
+  g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_IO, "Cannot %s %s: %s",
+               what, path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+static gboolean
+write_all (int           fd,
+           const guint8 *data,
+           gsize         len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+gboolean
+ss_learner_save (SsLearner   *self,
+                 const char  *path,
+                 GError     **error)
+{
+  g_autoptr(GBytes) bytes = ss_learner_serialize (self);
+  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  const char *crash = g_getenv ("SS_DEBUG_LEARNER_CRASH");
+  const guint8 *data;
+  gsize len;
+  int fd, dir_fd;
+
+  g_return_val_if_fail (self != NULL && path != NULL, FALSE);
+
+  data = g_bytes_get_data (bytes, &len);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return set_io_error (error, errno, "create the folder", dir);
+  /* a fixed temp name: a crash's leftover is overwritten by the next save, not piled up */
+  fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return set_io_error (error, errno, "create", tmp);
+  if (g_strcmp0 (crash, "write") == 0)
+    {
+      write_all (fd, data, len / 2);
+      g_printerr ("spamsieve: SS_DEBUG_LEARNER_CRASH=write: exiting mid-write\n");
+      _exit (99);
+    }
+  if (!write_all (fd, data, len) || fsync (fd) != 0)
+    {
+      int saved_errno = errno;
+
+      close (fd);
+      g_unlink (tmp);
+      return set_io_error (error, saved_errno, "write", tmp);
+    }
+  if (close (fd) != 0)
+    {
+      int saved_errno = errno;
+
+      g_unlink (tmp);
+      return set_io_error (error, saved_errno, "write", tmp);
+    }
+  if (g_strcmp0 (crash, "rename") == 0)
+    {
+      g_printerr ("spamsieve: SS_DEBUG_LEARNER_CRASH=rename: exiting before the rename\n");
+      _exit (99);
+    }
+  if (g_rename (tmp, path) != 0)
+    {
+      int saved_errno = errno;
+
+      g_unlink (tmp);
+      return set_io_error (error, saved_errno, "replace", path);
+    }
+  /* make the rename itself durable */
+  dir_fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir_fd >= 0)
+    {
+      fsync (dir_fd);
+      close (dir_fd);
+    }
+  return TRUE;
+}
+
+SsLearner *
+ss_learner_load (const char  *path,
+                 GError     **error)
+{
+  g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GError) local_error = NULL;
+  SsLearner *self;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  /* mapped, not read: a huge foreign file is refused by its size, not loaded */
+  file = g_mapped_file_new (path, FALSE, error);
+  if (file == NULL)
+    return NULL;
+  self = ss_learner_new_from_data ((const guint8 *) g_mapped_file_get_contents (file),
+                                   g_mapped_file_get_length (file), &local_error);
+  if (self == NULL)
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+  return self;
+}
+
+SsLearner *
+ss_learner_open (const char  *path,
+                 GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *aside = NULL;
+  SsLearner *self = ss_learner_load (path, &local_error);
+
+  if (self != NULL)
+    return self;
+  if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    return ss_learner_new ();
+  if (local_error->domain != SS_LEARNER_ERROR || local_error->code == SS_LEARNER_ERROR_IO)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  aside = g_strdup_printf ("%s.corrupt-%" G_GINT64_FORMAT, path,
+                           g_get_real_time () / G_USEC_PER_SEC);
+  if (g_rename (path, aside) != 0)
+    {
+      set_io_error (error, errno, "move aside", path);
+      return NULL;
+    }
+  g_message ("%s; moved to %s and started a new learner", local_error->message, aside);
+  return ss_learner_new ();
+}
+
+char *
+ss_learner_default_path (const char *account)
+{
+  g_autofree char *escaped = g_uri_escape_string (account, NULL, FALSE);
+  g_autofree char *name = g_strconcat ("learner-", escaped, ".model", NULL);
+
+  return g_build_filename (g_get_user_data_dir (), "spamsieve", name, NULL);
+}
