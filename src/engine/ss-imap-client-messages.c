@@ -12,15 +12,20 @@
 
 #define MAX_UIDS_PER_CMD 2000
 
-/* One command (or a few) for a batch of at most MAX_UIDS_PER_CMD uids; set is their
- * sequence-set text. */
-typedef gboolean (*BatchFunc) (SsImapClient   *self,
-                               const guint32  *uids,
-                               gsize           n_uids,
-                               const char     *set,
-                               gpointer        data,
-                               GCancellable   *cancellable,
-                               GError        **error);
+/* At most MAX_UIDS_PER_CMD uids of one call, with their sequence-set text. */
+typedef struct
+{
+  const guint32 *uids;
+  gsize          n_uids;
+  const char    *set;
+  GCancellable  *cancellable;
+} Batch;
+
+/* The command (or few) for one batch. */
+typedef gboolean (*BatchFunc) (SsImapClient  *self,
+                               const Batch   *batch,
+                               gpointer       data,
+                               GError       **error);
 
 static gboolean
 for_each_batch (SsImapClient   *self,
@@ -35,8 +40,9 @@ for_each_batch (SsImapClient   *self,
     {
       gsize n = MIN (n_uids - off, MAX_UIDS_PER_CMD);
       g_autofree char *set = ss_imap_uid_set_format (uids + off, n);
+      Batch batch = { uids + off, n, set, cancellable };
 
-      if (!func (self, uids + off, n, set, data, cancellable, error))
+      if (!func (self, &batch, data, error))
         return FALSE;
     }
   return TRUE;
@@ -187,18 +193,15 @@ fetch_items (SsImapFetchFlags flags)
 }
 
 static gboolean
-fetch_batch (SsImapClient   *self,
-             const guint32  *uids,
-             gsize           n_uids,
-             const char     *set,
-             gpointer        data,
-             GCancellable   *cancellable,
-             GError        **error)
+fetch_batch (SsImapClient  *self,
+             const Batch   *batch,
+             gpointer       data,
+             GError       **error)
 {
   FetchData *fetch = data;
 
-  return _ss_imap_client_run_command (self, fetch_cb, fetch, cancellable, error,
-                                      "UID FETCH %s %s", set, fetch_items (fetch->flags));
+  return _ss_imap_client_run_command (self, fetch_cb, fetch, batch->cancellable, error,
+                                      "UID FETCH %s %s", batch->set, fetch_items (fetch->flags));
 }
 
 gboolean
@@ -226,23 +229,21 @@ typedef struct
 } StoreData;
 
 static gboolean
-store_batch (SsImapClient   *self,
-             const guint32  *uids,
-             gsize           n_uids,
-             const char     *set,
-             gpointer        data,
-             GCancellable   *cancellable,
-             GError        **error)
+store_batch (SsImapClient  *self,
+             const Batch   *batch,
+             gpointer       data,
+             GError       **error)
 {
   StoreData *store = data;
 
   if (store->add != NULL &&
-      !_ss_imap_client_run_command (self, NULL, NULL, cancellable, error,
-                                    "UID STORE %s +FLAGS.SILENT (%s)", set, store->add))
+      !_ss_imap_client_run_command (self, NULL, NULL, batch->cancellable, error,
+                                    "UID STORE %s +FLAGS.SILENT (%s)", batch->set, store->add))
     return FALSE;
   return store->remove == NULL ||
-         _ss_imap_client_run_command (self, NULL, NULL, cancellable, error,
-                                      "UID STORE %s -FLAGS.SILENT (%s)", set, store->remove);
+         _ss_imap_client_run_command (self, NULL, NULL, batch->cancellable, error,
+                                      "UID STORE %s -FLAGS.SILENT (%s)", batch->set,
+                                      store->remove);
 }
 
 gboolean
@@ -275,28 +276,25 @@ take_copyuid (SsImapClient *self,
     *validity = self->copyuid_validity;
 }
 
-/* Expunges exactly set: UID EXPUNGE, or a plain EXPUNGE only if nothing else is \Deleted. */
+/* Expunges exactly the batch: UID EXPUNGE, or a plain EXPUNGE only if nothing else is \Deleted. */
 static gboolean
 expunge_exactly (SsImapClient  *self,
-                 const guint32 *uids,
-                 gsize          n_uids,
-                 const char    *set,
-                 GCancellable  *cancellable,
+                 const Batch   *batch,
                  GError       **error)
 {
   g_autoptr(GArray) deleted = NULL;
   g_autoptr(GHashTable) ours = NULL;
 
   if (ss_imap_client_has_capability (self, "UIDPLUS"))
-    return _ss_imap_client_run_command (self, NULL, NULL, cancellable, error,
-                                        "UID EXPUNGE %s", set);
+    return _ss_imap_client_run_command (self, NULL, NULL, batch->cancellable, error,
+                                        "UID EXPUNGE %s", batch->set);
 
-  deleted = ss_imap_client_uid_search (self, "DELETED", cancellable, error);
+  deleted = ss_imap_client_uid_search (self, "DELETED", batch->cancellable, error);
   if (deleted == NULL)
     return FALSE;
   ours = g_hash_table_new (NULL, NULL);
-  for (gsize i = 0; i < n_uids; i++)
-    g_hash_table_add (ours, GUINT_TO_POINTER (uids[i]));
+  for (gsize i = 0; i < batch->n_uids; i++)
+    g_hash_table_add (ours, GUINT_TO_POINTER (batch->uids[i]));
   for (guint i = 0; i < deleted->len; i++)
     if (!g_hash_table_contains (ours, GUINT_TO_POINTER (g_array_index (deleted, guint32, i))))
       {
@@ -304,22 +302,19 @@ expunge_exactly (SsImapClient  *self,
         g_debug ("not expunging: other messages are marked \\Deleted");
         return TRUE;
       }
-  return _ss_imap_client_run_command (self, NULL, NULL, cancellable, error, "EXPUNGE");
+  return _ss_imap_client_run_command (self, NULL, NULL, batch->cancellable, error, "EXPUNGE");
 }
 
-/* \Deleted on exactly set, then expunge exactly those. */
+/* \Deleted on exactly the batch, then expunge exactly those. */
 static gboolean
-delete_batch (SsImapClient   *self,
-              const guint32  *uids,
-              gsize           n_uids,
-              const char     *set,
-              gpointer        data,
-              GCancellable   *cancellable,
-              GError        **error)
+delete_batch (SsImapClient  *self,
+              const Batch   *batch,
+              gpointer       data,
+              GError       **error)
 {
-  return _ss_imap_client_run_command (self, NULL, NULL, cancellable, error,
-                                      "UID STORE %s +FLAGS.SILENT (\\Deleted)", set) &&
-         expunge_exactly (self, uids, n_uids, set, cancellable, error);
+  return _ss_imap_client_run_command (self, NULL, NULL, batch->cancellable, error,
+                                      "UID STORE %s +FLAGS.SILENT (\\Deleted)", batch->set) &&
+         expunge_exactly (self, batch, error);
 }
 
 typedef struct
@@ -332,24 +327,21 @@ typedef struct
 } TransferData;
 
 static gboolean
-transfer_batch (SsImapClient   *self,
-                const guint32  *uids,
-                gsize           n_uids,
-                const char     *set,
-                gpointer        data,
-                GCancellable   *cancellable,
-                GError        **error)
+transfer_batch (SsImapClient  *self,
+                const Batch   *batch,
+                gpointer       data,
+                GError       **error)
 {
   TransferData *t = data;
   gboolean move = !t->copy_only && ss_imap_client_has_capability (self, "MOVE");
 
-  if (!_ss_imap_client_run_command (self, NULL, NULL, cancellable, error, "UID %s %s %s",
-                                    move ? "MOVE" : "COPY", set, t->wire))
+  if (!_ss_imap_client_run_command (self, NULL, NULL, batch->cancellable, error, "UID %s %s %s",
+                                    move ? "MOVE" : "COPY", batch->set, t->wire))
     return FALSE;
   take_copyuid (self, t->src_out, t->dst_out, t->validity);
   if (move || t->copy_only)
     return TRUE;
-  return delete_batch (self, uids, n_uids, set, NULL, cancellable, error);
+  return delete_batch (self, batch, NULL, error);
 }
 
 gboolean

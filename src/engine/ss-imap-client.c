@@ -420,18 +420,29 @@ ss_imap_client_list (SsImapClient  *self,
   return g_steal_pointer (&folders);
 }
 
+/* "VERB folder", folder in the user form. */
+static gboolean
+folder_command (SsImapClient  *self,
+                const char    *verb,
+                const char    *folder,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_autofree char *wire = _ss_imap_client_wire_mailbox (self, folder, error);
+
+  return wire != NULL &&
+         _ss_imap_client_run_command (self, NULL, NULL, cancellable, error, "%s %s", verb, wire);
+}
+
 gboolean
 ss_imap_client_create (SsImapClient  *self,
                        const char    *folder,
                        GCancellable  *cancellable,
                        GError       **error)
 {
-  g_autofree char *wire = _ss_imap_client_wire_mailbox (self, folder, error);
   g_autoptr(GError) local_error = NULL;
 
-  if (wire == NULL)
-    return FALSE;
-  if (!_ss_imap_client_run_command (self, NULL, NULL, cancellable, &local_error, "CREATE %s", wire))
+  if (!folder_command (self, "CREATE", folder, cancellable, &local_error))
     {
       /* [ALREADYEXISTS] or a race with another client: fine if it is there now. */
       if (!g_error_matches (local_error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO))
@@ -442,7 +453,7 @@ ss_imap_client_create (SsImapClient  *self,
       g_debug ("CREATE %s: %s", folder, local_error->message);
     }
   /* Subscribed folders show up in mail clients; best effort. */
-  _ss_imap_client_run_command (self, NULL, NULL, cancellable, NULL, "SUBSCRIBE %s", wire);
+  folder_command (self, "SUBSCRIBE", folder, cancellable, NULL);
   return self->curl != NULL || (g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_CONNECT,
                                              "Connection lost"), FALSE);
 }
