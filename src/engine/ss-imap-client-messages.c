@@ -19,12 +19,12 @@ typedef struct
   gsize          n_uids;
   const char    *set;
   GCancellable  *cancellable;
+  gpointer       data;          /* the caller's */
 } Batch;
 
 /* The command (or few) for one batch. */
 typedef gboolean (*BatchFunc) (SsImapClient  *self,
                                const Batch   *batch,
-                               gpointer       data,
                                GError       **error);
 
 static gboolean
@@ -40,9 +40,9 @@ for_each_batch (SsImapClient   *self,
     {
       gsize n = MIN (n_uids - off, MAX_UIDS_PER_CMD);
       g_autofree char *set = ss_imap_uid_set_format (uids + off, n);
-      Batch batch = { uids + off, n, set, cancellable };
+      Batch batch = { uids + off, n, set, cancellable, data };
 
-      if (!func (self, &batch, data, error))
+      if (!func (self, &batch, error))
         return FALSE;
     }
   return TRUE;
@@ -195,10 +195,9 @@ fetch_items (SsImapFetchFlags flags)
 static gboolean
 fetch_batch (SsImapClient  *self,
              const Batch   *batch,
-             gpointer       data,
              GError       **error)
 {
-  FetchData *fetch = data;
+  FetchData *fetch = batch->data;
 
   return _ss_imap_client_run_command (self, fetch_cb, fetch, batch->cancellable, error,
                                       "UID FETCH %s %s", batch->set, fetch_items (fetch->flags));
@@ -231,10 +230,9 @@ typedef struct
 static gboolean
 store_batch (SsImapClient  *self,
              const Batch   *batch,
-             gpointer       data,
              GError       **error)
 {
-  StoreData *store = data;
+  StoreData *store = batch->data;
 
   if (store->add != NULL &&
       !_ss_imap_client_run_command (self, NULL, NULL, batch->cancellable, error,
@@ -309,7 +307,6 @@ expunge_exactly (SsImapClient  *self,
 static gboolean
 delete_batch (SsImapClient  *self,
               const Batch   *batch,
-              gpointer       data,
               GError       **error)
 {
   return _ss_imap_client_run_command (self, NULL, NULL, batch->cancellable, error,
@@ -329,10 +326,9 @@ typedef struct
 static gboolean
 transfer_batch (SsImapClient  *self,
                 const Batch   *batch,
-                gpointer       data,
                 GError       **error)
 {
-  TransferData *t = data;
+  TransferData *t = batch->data;
   gboolean move = !t->copy_only && ss_imap_client_has_capability (self, "MOVE");
 
   if (!_ss_imap_client_run_command (self, NULL, NULL, batch->cancellable, error, "UID %s %s %s",
@@ -341,7 +337,7 @@ transfer_batch (SsImapClient  *self,
   take_copyuid (self, t->src_out, t->dst_out, t->validity);
   if (move || t->copy_only)
     return TRUE;
-  return delete_batch (self, batch, NULL, error);
+  return delete_batch (self, batch, error);
 }
 
 gboolean
