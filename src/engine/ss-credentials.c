@@ -38,20 +38,9 @@ ss_credentials_password_free (char *password)
 
 /* ---- password file ---- */
 
-static gboolean G_GNUC_PRINTF (2, 3)
-credentials_error (GError    **error,
-                   const char *format,
-                   ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error_literal (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS, message);
-  return FALSE;
-}
+/* SS_ENGINE_ERROR_CREDENTIALS; returns FALSE. */
+#define credentials_error(error, ...) \
+  ss_error_set_prefixed ((error), SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS, NULL, __VA_ARGS__)
 
 static int
 open_password_file (const char  *path,

@@ -11,6 +11,27 @@ G_DEFINE_QUARK (ss-spamd-error-quark, ss_spamd_error)
 G_DEFINE_QUARK (ss-engine-error-quark, ss_engine_error)
 
 gboolean
+ss_error_set_prefixed (GError     **error,
+                       GQuark       domain,
+                       int          code,
+                       const char  *prefix,
+                       const char  *format,
+                       ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (prefix != NULL)
+    g_set_error (error, domain, code, "%s: %s", prefix, message);
+  else
+    g_set_error_literal (error, domain, code, message);
+  return FALSE;
+}
+
+gboolean
 ss_error_is_transient (const GError *error)
 {
   g_return_val_if_fail (error != NULL, FALSE);

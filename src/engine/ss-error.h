@@ -41,6 +41,15 @@ GQuark   ss_imap_error_quark   (void) G_GNUC_CONST;
 GQuark   ss_spamd_error_quark  (void) G_GNUC_CONST;
 GQuark   ss_engine_error_quark (void) G_GNUC_CONST;
 
+/* Sets error to (domain, code) with the message "prefix: FORMAT..." (just FORMAT... when
+ * prefix is NULL) and returns FALSE, for one-line failure paths. */
+gboolean ss_error_set_prefixed (GError     **error,
+                                GQuark       domain,
+                                int          code,
+                                const char  *prefix,
+                                const char  *format,
+                                ...) G_GNUC_PRINTF (5, 6);
+
 /* TRUE when retrying later (reconnect, back off) can succeed without a settings change. */
 gboolean ss_error_is_transient (const GError *error);
 

@@ -102,9 +102,15 @@ gboolean      ss_imap_client_uid_store         (SsImapClient      *self,
                                                 const char        *remove,
                                                 GCancellable      *cancellable,
                                                 GError           **error);
-/* Moves uids to folder: UID MOVE, else UID COPY + \Deleted + UID EXPUNGE. dest_uids (may be
- * NULL) receives COPYUID pairs as guint32 dest UIDs in the order of src_uids_out. */
-gboolean      ss_imap_client_uid_move          (SsImapClient      *self,
+typedef enum {
+  SS_IMAP_TRANSFER_MOVE,  /* UID MOVE, else UID COPY + \Deleted + UID EXPUNGE */
+  SS_IMAP_TRANSFER_COPY,  /* UID COPY only */
+} SsImapTransfer;
+
+/* Moves or copies uids to folder. src_uids_out and dest_uids_out (may be NULL) receive the
+ * COPYUID pairs (guint32, in the same order), dest_uidvalidity the destination's. */
+gboolean      ss_imap_client_uid_transfer      (SsImapClient      *self,
+                                                SsImapTransfer     how,
                                                 const guint32     *uids,
                                                 gsize              n_uids,
                                                 const char        *folder,
@@ -113,16 +119,12 @@ gboolean      ss_imap_client_uid_move          (SsImapClient      *self,
                                                 guint32           *dest_uidvalidity,
                                                 GCancellable      *cancellable,
                                                 GError           **error);
-/* UID COPY only (COPYUID pairs as for uid_move). */
-gboolean      ss_imap_client_uid_copy          (SsImapClient      *self,
-                                                const guint32     *uids,
-                                                gsize              n_uids,
-                                                const char        *folder,
-                                                GArray            *src_uids_out,
-                                                GArray            *dest_uids_out,
-                                                guint32           *dest_uidvalidity,
-                                                GCancellable      *cancellable,
-                                                GError           **error);
+/* ss_imap_client_uid_move/_copy (self, uids, n_uids, folder, src_uids_out, dest_uids_out,
+ * dest_uidvalidity, cancellable, error) */
+#define ss_imap_client_uid_move(self, ...) \
+  ss_imap_client_uid_transfer ((self), SS_IMAP_TRANSFER_MOVE, __VA_ARGS__)
+#define ss_imap_client_uid_copy(self, ...) \
+  ss_imap_client_uid_transfer ((self), SS_IMAP_TRANSFER_COPY, __VA_ARGS__)
 /* Deletes exactly uids: \Deleted + UID EXPUNGE (or a plain EXPUNGE only when no other message
  * of the folder is \Deleted). */
 gboolean      ss_imap_client_uid_delete        (SsImapClient      *self,

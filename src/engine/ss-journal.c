@@ -191,6 +191,26 @@ release (sqlite3_stmt *stmt)
   sqlite3_clear_bindings (stmt);
 }
 
+/* The verdict columns, from first on: message_id, sender, subject, scanned, score, threshold,
+ * rules, verdict, destination. rules is r->rules joined (kept by the caller until the step). */
+static void
+bind_verdict (sqlite3_stmt   *stmt,
+              int             first,
+              const SsRecord *r,
+              const char     *rules)
+{
+  sqlite3_bind_text (stmt, first, r->message_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, first + 1, r->from, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, first + 2, r->subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, first + 3, r->scanned);
+  sqlite3_bind_double (stmt, first + 4, r->score);
+  sqlite3_bind_double (stmt, first + 5, r->threshold);
+  sqlite3_bind_text (stmt, first + 6, rules, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, first + 7, ss_verdict_kind_to_string (r->verdict), -1,
+                     SQLITE_STATIC);
+  sqlite3_bind_text (stmt, first + 8, r->destination, -1, SQLITE_TRANSIENT);
+}
+
 static void
 bind_key (sqlite3_stmt *stmt,
           const char   *account,
@@ -243,24 +263,30 @@ ss_journal_note_scan_failure (SsJournal     *self,
 }
 
 gboolean
-ss_journal_clear_scan_failure (SsJournal  *self,
-                               const char *account,
-                               const char *folder,
-                               guint32     uidvalidity,
-                               guint32     uid,
-                               GError    **error)
+ss_journal_forget (SsJournal      *self,
+                   SsJournalTable  table,
+                   const char     *account,
+                   const char     *folder,
+                   guint32         uidvalidity,
+                   guint32         uid,
+                   GError        **error)
 {
+  gboolean pending = table == SS_JOURNAL_PENDING;
   sqlite3_stmt *stmt;
   int rc;
 
-  stmt = prepare (self, "DELETE FROM scan_failures WHERE account = ?1 AND folder = ?2 "
-                        "AND uidvalidity = ?3 AND uid = ?4", error);
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self, pending ? "DELETE FROM pending WHERE account = ?1 AND folder = ?2 "
+                                  "AND uidvalidity = ?3 AND uid = ?4"
+                                : "DELETE FROM scan_failures WHERE account = ?1 AND folder = ?2 "
+                                  "AND uidvalidity = ?3 AND uid = ?4", error);
   if (stmt == NULL)
     return FALSE;
   bind_key (stmt, account, folder, uidvalidity, uid);
   rc = sqlite3_step (stmt);
   release (stmt);
-  return rc == SQLITE_DONE || set_db_error (self->db, "clear", error);
+  return rc == SQLITE_DONE || set_db_error (self->db, pending ? "pending" : "clear", error);
 }
 
 static void
@@ -306,15 +332,7 @@ ss_journal_add_record (SsJournal      *self,
   sqlite3_bind_text (stmt, 3, r->folder, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 4, r->uidvalidity);
   sqlite3_bind_int64 (stmt, 5, r->uid);
-  sqlite3_bind_text (stmt, 6, r->message_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 7, r->from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 8, r->subject, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int (stmt, 9, r->scanned);
-  sqlite3_bind_double (stmt, 10, r->score);
-  sqlite3_bind_double (stmt, 11, r->threshold);
-  sqlite3_bind_text (stmt, 12, rules, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 13, ss_verdict_kind_to_string (r->verdict), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 14, r->destination, -1, SQLITE_TRANSIENT);
+  bind_verdict (stmt, 6, r, rules);
   sqlite3_bind_int64 (stmt, 15, r->dest_uidvalidity);
   sqlite3_bind_int64 (stmt, 16, r->dest_uid);
   rc = sqlite3_step (stmt);
@@ -362,15 +380,38 @@ record_from_row (sqlite3_stmt *stmt)
   return r;
 }
 
+typedef gpointer (*RowFunc) (sqlite3_stmt *stmt);
+
+/* Steps the bound stmt to its end: one from_row() item per row. */
+static GPtrArray *
+collect_rows (SsJournal       *self,
+              sqlite3_stmt    *stmt,
+              RowFunc          from_row,
+              GDestroyNotify   free_func,
+              const char      *what,
+              GError         **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (free_func);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (rows, from_row (stmt));
+  release (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self->db, what, error);
+      return NULL;
+    }
+  return g_steal_pointer (&rows);
+}
+
 GPtrArray *
 ss_journal_list_records (SsJournal  *self,
                          const char *account,
                          guint       limit,
                          GError    **error)
 {
-  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (SS_IS_JOURNAL (self), NULL);
 
@@ -382,15 +423,8 @@ ss_journal_list_records (SsJournal  *self,
     return NULL;
   sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int (stmt, 2, limit);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (records, record_from_row (stmt));
-  release (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self->db, "history", error);
-      return NULL;
-    }
-  return g_steal_pointer (&records);
+  return collect_rows (self, stmt, (RowFunc) record_from_row,
+                       (GDestroyNotify) ss_record_free, "history", error);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -461,40 +495,11 @@ ss_journal_put_pending (SsJournal       *self,
   bind_key (stmt, account, r->folder, r->uidvalidity, p->uid);
   sqlite3_bind_int (stmt, 5, p->step);
   sqlite3_bind_int64 (stmt, 6, r->time);
-  sqlite3_bind_text (stmt, 7, r->message_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 8, r->from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 9, r->subject, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int (stmt, 10, r->scanned);
-  sqlite3_bind_double (stmt, 11, r->score);
-  sqlite3_bind_double (stmt, 12, r->threshold);
-  sqlite3_bind_text (stmt, 13, rules, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 14, ss_verdict_kind_to_string (r->verdict), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 15, r->destination, -1, SQLITE_TRANSIENT);
+  bind_verdict (stmt, 7, r, rules);
   sqlite3_bind_int64 (stmt, 16, (sqlite3_int64) p->size);
   sqlite3_bind_int64 (stmt, 17, p->dest_uidnext);
   sqlite3_bind_int64 (stmt, 18, r->dest_uidvalidity);
   sqlite3_bind_int64 (stmt, 19, r->dest_uid);
-  rc = sqlite3_step (stmt);
-  release (stmt);
-  return rc == SQLITE_DONE || set_db_error (self->db, "pending", error);
-}
-
-gboolean
-ss_journal_delete_pending (SsJournal  *self,
-                           const char *account,
-                           const char *folder,
-                           guint32     uidvalidity,
-                           guint32     uid,
-                           GError    **error)
-{
-  sqlite3_stmt *stmt;
-  int rc;
-
-  stmt = prepare (self, "DELETE FROM pending WHERE account = ?1 AND folder = ?2 "
-                        "AND uidvalidity = ?3 AND uid = ?4", error);
-  if (stmt == NULL)
-    return FALSE;
-  bind_key (stmt, account, folder, uidvalidity, uid);
   rc = sqlite3_step (stmt);
   release (stmt);
   return rc == SQLITE_DONE || set_db_error (self->db, "pending", error);
@@ -520,9 +525,7 @@ ss_journal_list_pending (SsJournal  *self,
                          const char *folder,
                          GError    **error)
 {
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_pending_free);
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (SS_IS_JOURNAL (self), NULL);
 
@@ -535,13 +538,6 @@ ss_journal_list_pending (SsJournal  *self,
     return NULL;
   sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (list, pending_from_row (stmt));
-  release (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self->db, "pending", error);
-      return NULL;
-    }
-  return g_steal_pointer (&list);
+  return collect_rows (self, stmt, (RowFunc) pending_from_row,
+                       (GDestroyNotify) ss_pending_free, "pending", error);
 }

@@ -33,12 +33,27 @@ gboolean   ss_journal_note_scan_failure   (SsJournal      *self,
                                            const char     *reason,
                                            SsScanFailure  *out,
                                            GError        **error);
-gboolean   ss_journal_clear_scan_failure  (SsJournal      *self,
+
+typedef enum {
+  SS_JOURNAL_SCAN_FAILURES,
+  SS_JOURNAL_PENDING,         /* see SsPending below */
+} SsJournalTable;
+
+/* Deletes the row of one message from table (nothing there is fine). */
+gboolean   ss_journal_forget              (SsJournal      *self,
+                                           SsJournalTable  table,
                                            const char     *account,
                                            const char     *folder,
                                            guint32         uidvalidity,
                                            guint32         uid,
                                            GError        **error);
+/* ss_journal_clear_scan_failure / _delete_pending (self, account, folder, uidvalidity, uid,
+ * error) */
+#define ss_journal_clear_scan_failure(self, ...) \
+  ss_journal_forget ((self), SS_JOURNAL_SCAN_FAILURES, __VA_ARGS__)
+#define ss_journal_delete_pending(self, ...) \
+  ss_journal_forget ((self), SS_JOURNAL_PENDING, __VA_ARGS__)
+
 gboolean   ss_journal_add_record          (SsJournal      *self,
                                            const char     *account,
                                            const SsRecord *record,
@@ -80,12 +95,6 @@ void       ss_journal_rollback            (SsJournal      *self);
 gboolean   ss_journal_put_pending         (SsJournal      *self,
                                            const char     *account,
                                            const SsPending *pending,
-                                           GError        **error);
-gboolean   ss_journal_delete_pending      (SsJournal      *self,
-                                           const char     *account,
-                                           const char     *folder,
-                                           guint32         uidvalidity,
-                                           guint32         uid,
                                            GError        **error);
 /* Pending messages of folder (any UIDVALIDITY: rows of an old one are returned too, so the
  * caller can drop them). GPtrArray of SsPending*. */

@@ -94,25 +94,10 @@ ss_spamd_daemon_init (SsSpamdDaemon *self)
   self->lock_fd = -1;
 }
 
-static gboolean
-start_error (GError     **error,
-             const char  *format,
-             ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-start_error (GError     **error,
-             const char  *format,
-             ...)
-{
-  va_list args;
-  g_autofree char *message = NULL;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_START, "Cannot start spamd: %s", message);
-  return FALSE;
-}
+/* "Cannot start spamd: ..." (SS_SPAMD_ERROR_START); returns FALSE. */
+#define start_error(error, ...) \
+  ss_error_set_prefixed ((error), SS_SPAMD_ERROR, SS_SPAMD_ERROR_START, "Cannot start spamd", \
+                         __VA_ARGS__)
 
 /* ---- directories ------------------------------------------------------------------------ */
 

@@ -30,26 +30,10 @@ typedef enum {
   LINE_TRUNCATED,  /* bytes without a line terminator */
 } LineStatus;
 
-static gboolean
-protocol_error (GError     **error,
-                const char  *format,
-                ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-protocol_error (GError     **error,
-                const char  *format,
-                ...)
-{
-  va_list args;
-  g_autofree char *message = NULL;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL,
-               "Malformed spamd reply: %s", message);
-  return FALSE;
-}
+/* "Malformed spamd reply: ..." (SS_SPAMD_ERROR_PROTOCOL); returns FALSE. */
+#define protocol_error(error, ...) \
+  ss_error_set_prefixed ((error), SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL, \
+                         "Malformed spamd reply", __VA_ARGS__)
 
 /* Next line without its LF or CRLF terminator. Lines longer than MAX_LINE_LEN or holding
  * control bytes (a lone CR, NUL, ...) are rejected. */
