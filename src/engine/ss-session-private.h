@@ -24,13 +24,16 @@ struct _SsSession
   GTask          *stop_task;
   GThread        *thread;
 
+  /* Commands: sources on worker_context, which only the worker thread iterates */
+  GMainContext   *worker_context; /* (owned) */
+  gpointer        worker;         /* the running worker's state; worker thread only */
+
   /* Shared (mutex) */
   GMutex          mutex;
-  GQueue          commands;       /* Command* */
   SsConfig       *config;
   char           *password;
   SsFilter       *filter;         /* the worker's current filter, for request_stop */
-  GCancellable   *wake;           /* (owned) cancelled to wake the worker */
+  GCancellable   *wake;           /* (owned) cancelled with each command: ends IDLE */
   char           *journal_path;
   gint            stopping;       /* (atomic) */
 
@@ -51,6 +54,7 @@ typedef enum {
 typedef struct
 {
   CommandKind  kind;
+  SsSession   *session;    /* (unowned) outlives its commands */
   SsConfig    *config;     /* RELOAD */
   char        *password;   /* RELOAD */
   GTask       *task;       /* MARK */
@@ -62,6 +66,10 @@ typedef struct
 
 void      _ss_session_command_free   (Command   *cmd);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Command, _ss_session_command_free)
+
+/* Runs a command on the worker thread: the callback of the source post_command() attaches
+ * to worker_context. */
+gboolean  _ss_session_command_dispatch (gpointer data);
 
 /* What the worker reports; applied on the owner context, in the order posted. */
 typedef struct

@@ -162,91 +162,100 @@ static char *worker_account      (Worker   *w);
 static void  worker_load_history (Worker   *w,
                                  gboolean  replace);
 
-/* Takes the queued commands; returns after handling them. */
 static void
-worker_commands (Worker *w)
+worker_command (Worker  *w,
+                Command *cmd)
 {
-  GQueue pending = G_QUEUE_INIT;
-  Command *cmd;
-
-  g_mutex_lock (&w->self->mutex);
-  pending = w->self->commands;
-  g_queue_init (&w->self->commands);
-  g_cancellable_reset (w->self->wake);
-  g_mutex_unlock (&w->self->mutex);
-
-  while ((cmd = g_queue_pop_head (&pending)) != NULL)
+  switch (cmd->kind)
     {
-      g_autoptr(Command) owned = cmd;
-
-      switch (cmd->kind)
+    case CMD_CHECK_NOW:
+      w->check_now = TRUE;
+      w->waiting = FALSE;
+      ss_backoff_reset (&w->backoff);
+      break;
+    case CMD_PAUSE:
+      w->paused = TRUE;
+      break;
+    case CMD_RESUME:
+      w->paused = FALSE;
+      w->waiting = FALSE;
+      w->check_now = TRUE;
+      break;
+    case CMD_RELOAD:
+      worker_disconnect (w);
+      if (cmd->config != NULL)
         {
-        case CMD_CHECK_NOW:
-          w->check_now = TRUE;
-          w->waiting = FALSE;
-          ss_backoff_reset (&w->backoff);
-          break;
-        case CMD_PAUSE:
-          w->paused = TRUE;
-          break;
-        case CMD_RESUME:
-          w->paused = FALSE;
-          w->waiting = FALSE;
-          w->check_now = TRUE;
-          break;
-        case CMD_RELOAD:
-          worker_disconnect (w);
-          if (cmd->config != NULL)
-            {
-              g_autofree char *before = worker_account (w);
-              g_autofree char *after = NULL;
+          g_autofree char *before = worker_account (w);
+          g_autofree char *after = NULL;
 
-              ss_config_free (w->config);
-              w->config = g_steal_pointer (&cmd->config);
-              g_clear_object (&w->parts.daemon);
-              after = worker_account (w);
-              if (w->journal != NULL && strcmp (before, after) != 0)
-                worker_load_history (w, TRUE);
-            }
-          g_clear_pointer (&w->password, g_free);
-          w->password = g_steal_pointer (&cmd->password);
-          w->waiting = FALSE;
-          w->next_maintenance = 0;
-          ss_backoff_reset (&w->backoff);
-          break;
-        case CMD_MARK:
-          worker_mark (w, cmd);
-          break;
-        case CMD_STOP:
-          w->stop = TRUE;
-          break;
+          ss_config_free (w->config);
+          w->config = g_steal_pointer (&cmd->config);
+          g_clear_object (&w->parts.daemon);
+          after = worker_account (w);
+          if (w->journal != NULL && strcmp (before, after) != 0)
+            worker_load_history (w, TRUE);
         }
+      g_clear_pointer (&w->password, g_free);
+      w->password = g_steal_pointer (&cmd->password);
+      w->waiting = FALSE;
+      w->next_maintenance = 0;
+      ss_backoff_reset (&w->backoff);
+      break;
+    case CMD_MARK:
+      worker_mark (w, cmd);
+      break;
+    case CMD_STOP:
+      w->stop = TRUE;
+      break;
     }
 }
 
-/* The queue is shared with the main thread: only ever read under the lock. */
+gboolean
+_ss_session_command_dispatch (gpointer data)
+{
+  Command *cmd = data;
+
+  worker_command (cmd->session->worker, cmd);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the queued commands; returns after handling them. */
+static void
+worker_commands (Worker *w)
+{
+  g_cancellable_reset (w->self->wake);
+  while (g_main_context_iteration (w->self->worker_context, FALSE))
+    ;
+}
+
 static gboolean
 worker_has_commands (Worker *w)
 {
-  gboolean any;
-
-  g_mutex_lock (&w->self->mutex);
-  any = !g_queue_is_empty (&w->self->commands);
-  g_mutex_unlock (&w->self->mutex);
-  return any;
+  return g_main_context_pending (w->self->worker_context);
 }
 
-/* Sleeps until a command arrives or ms pass (0 = forever). */
+static gboolean
+wake_up (gpointer user_data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+/* Sleeps until ms pass (0 = forever) or a command comes; the commands that came are run. */
 static void
 worker_sleep (Worker *w,
               guint   ms)
 {
-  GPollFD pfd;
+  g_autoptr(GSource) timeout = NULL;
 
-  if (!g_cancellable_make_pollfd (w->self->wake, &pfd))
-    return;
-  g_poll (&pfd, 1, ms > 0 ? (int) ms : -1);
-  g_cancellable_release_fd (w->self->wake);
+  if (ms > 0)
+    {
+      timeout = g_timeout_source_new (ms);
+      g_source_set_callback (timeout, wake_up, NULL, NULL);
+      g_source_attach (timeout, w->self->worker_context);
+    }
+  g_main_context_iteration (w->self->worker_context, TRUE);
+  if (timeout != NULL)
+    g_source_destroy (timeout);
 }
 
 static void
@@ -450,6 +459,8 @@ _ss_session_worker_main (gpointer data)
   g_autoptr(GError) error = NULL;
   SsSession *self = w.self;
 
+  self->worker = &w;
+
   g_mutex_lock (&self->mutex);
   w.config = ss_config_copy (self->config);
   w.password = g_strdup (self->password);
@@ -482,6 +493,7 @@ _ss_session_worker_main (gpointer data)
   g_clear_object (&w.journal);
   ss_config_free (w.config);
   g_free (w.password);
+  self->worker = NULL;
   worker_state (&w, SS_SESSION_STOPPED, NULL, 0);
   _ss_session_worker_finished (self);
   return NULL;

@@ -1,8 +1,8 @@
 /* ss-session.c: the live engine as the main thread sees it. One worker thread
  * (ss-session-worker.c) owns the IMAP connection, the spamd client and the journal; the main
  * thread only sees properties, signals and the verdict list, all changed on the owner
- * context. Commands reach the worker through a locked queue and a "wake" cancellable that
- * also ends IDLE. */
+ * context. Commands reach the worker as sources on its own GMainContext; each also
+ * cancels "wake", which ends IDLE. */
 #define G_LOG_DOMAIN "ss-session"
 
 #include "config.h"
@@ -112,7 +112,8 @@ ss_session_finalize (GObject *object)
 
   /* The worker holds a reference while it runs: it is gone here. */
   g_assert (self->thread == NULL);
-  g_queue_clear_full (&self->commands, (GDestroyNotify) _ss_session_command_free);
+  /* Commands nobody ran are freed with their sources. */
+  g_clear_pointer (&self->worker_context, g_main_context_unref);
   g_clear_pointer (&self->owner_context, g_main_context_unref);
   g_clear_object (&self->verdicts);
   g_clear_object (&self->wake);
@@ -157,7 +158,7 @@ static void
 ss_session_init (SsSession *self)
 {
   g_mutex_init (&self->mutex);
-  g_queue_init (&self->commands);
+  self->worker_context = g_main_context_new ();
   self->verdicts = g_list_store_new (SS_TYPE_VERDICT);
   self->wake = g_cancellable_new ();
 }
@@ -183,9 +184,14 @@ static void
 post_command (SsSession *self,
               Command   *cmd)
 {
-  g_mutex_lock (&self->mutex);
-  g_queue_push_tail (&self->commands, cmd);
-  g_mutex_unlock (&self->mutex);
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  cmd->session = self;
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, _ss_session_command_dispatch, cmd,
+                         (GDestroyNotify) _ss_session_command_free);
+  g_source_set_static_name (source, "[spamsieve] session command");
+  g_source_attach (source, self->worker_context);
   g_cancellable_cancel (self->wake);
 }
 
