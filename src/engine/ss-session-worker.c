@@ -1,6 +1,7 @@
 /* ss-session-worker.c: the session's worker thread: connect, filter, watch with IDLE,
  * back off, learn and expire, and run the commands the main thread posts. It only talks to
- * the main thread through events (ss-session.c) and the command queue. */
+ * the main thread through events (ss-session.c) and the command sources on its own
+ * GMainContext, which only this thread iterates. */
 #define G_LOG_DOMAIN "ss-session"
 
 #include "config.h"
@@ -215,6 +216,7 @@ _ss_session_command_dispatch (gpointer data)
 {
   Command *cmd = data;
 
+  g_assert (cmd->session->worker != NULL);
   worker_command (cmd->session->worker, cmd);
   return G_SOURCE_REMOVE;
 }
