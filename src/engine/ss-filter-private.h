@@ -69,43 +69,43 @@ typedef gboolean (*SettleFunc) (SsFilter      *self,
                                 GError       **error);
 
 /* ss-filter.c */
-void _ss_filter_emit_record (SsFilter *self,
-                             SsRecord *record);
-gboolean _ss_filter_finish_records (SsFilter   *self,
-                                    GPtrArray  *records,
-                                    gboolean    journaled,
-                                    GError    **error);
-gboolean _ss_filter_folder_exists (SsFilter   *self,
-                                   const char *name);
-void _ss_filter_job_free (Job *job);
+void       _ss_filter_emit_record    (SsFilter *self,
+                                      SsRecord *record);
+gboolean   _ss_filter_finish_records (SsFilter   *self,
+                                      GPtrArray  *records,
+                                      gboolean    journaled,
+                                      GError    **error);
+gboolean   _ss_filter_folder_exists  (SsFilter   *self,
+                                      const char *name);
+void       _ss_filter_job_free       (Job *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, _ss_filter_job_free)
-SsRecord *_ss_filter_job_record (SsFilter       *self,
-                                 Job            *job,
-                                 const MoveSpec *spec);
-gboolean _ss_filter_move_jobs (SsFilter       *self,
-                               GPtrArray      *jobs,
-                               const MoveSpec *spec,
-                               GCancellable   *cancellable,
-                               GError        **error);
-gboolean _ss_filter_move_jobs_full (SsFilter       *self,
-                                    GPtrArray      *jobs,
-                                    const MoveSpec *spec,
-                                    GPtrArray      *records_out,
-                                    GCancellable   *cancellable,
-                                    GError        **error);
-void _ss_filter_progress (SsFilter   *self,
-                          const char *step,
-                          guint       n,
-                          guint       total);
-SsRecord *_ss_filter_record_for (SsFilter            *self,
-                                 const SsImapMessage *message,
-                                 const SsMessageInfo *info,
-                                 SsVerdictKind            verdict,
-                                 const char          *destination);
-gboolean _ss_filter_select_folder (SsFilter      *self,
-                                   const char    *folder,
-                                   GCancellable  *cancellable,
-                                   GError       **error);
+SsRecord  *_ss_filter_job_record     (SsFilter       *self,
+                                      Job            *job,
+                                      const MoveSpec *spec);
+gboolean   _ss_filter_move_jobs      (SsFilter        *self,
+                                      GPtrArray       *jobs,
+                                      const MoveSpec  *spec,
+                                      GCancellable    *cancellable,
+                                      GError         **error);
+gboolean   _ss_filter_move_jobs_full (SsFilter        *self,
+                                      GPtrArray       *jobs,
+                                      const MoveSpec  *spec,
+                                      GPtrArray       *records_out,
+                                      GCancellable    *cancellable,
+                                      GError         **error);
+void       _ss_filter_progress       (SsFilter   *self,
+                                      const char *step,
+                                      guint       n,
+                                      guint       total);
+SsRecord  *_ss_filter_record_for     (SsFilter            *self,
+                                      const SsImapMessage *message,
+                                      const SsMessageInfo *info,
+                                      SsVerdictKind        verdict,
+                                      const char          *destination);
+gboolean   _ss_filter_select_folder  (SsFilter      *self,
+                                      const char    *folder,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
 
 /* ss-filter-scan.c */
 GPtrArray *_ss_filter_fetch_messages (SsFilter          *self,
@@ -113,29 +113,29 @@ GPtrArray *_ss_filter_fetch_messages (SsFilter          *self,
                                       SsImapFetchFlags   flags,
                                       GCancellable      *cancellable,
                                       GError           **error);
-GPtrArray *_ss_filter_header_jobs (SsFilter      *self,
-                                   GArray        *uids,
-                                   GCancellable  *cancellable,
-                                   GError       **error);
-gboolean _ss_filter_is_spamd_down (const GError *error);
-gboolean _ss_filter_pipeline (SsFilter      *self,
-                              const char    *step,
-                              JobKind        kind,
-                              GArray        *uids,
-                              SettleFunc     settle,
-                              GCancellable  *cancellable,
-                              GError       **error);
-gboolean _ss_filter_split_by_size (SsFilter      *self,
-                                   GArray        *uids,
-                                   GArray        *small,
-                                   GArray        *large,
-                                   GCancellable  *cancellable,
-                                   GError       **error);
+GPtrArray *_ss_filter_header_jobs    (SsFilter      *self,
+                                      GArray        *uids,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
+gboolean   _ss_filter_is_spamd_down  (const GError *error);
+gboolean   _ss_filter_pipeline       (SsFilter      *self,
+                                      const char    *step,
+                                      JobKind        kind,
+                                      GArray        *uids,
+                                      SettleFunc     settle,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
+gboolean   _ss_filter_split_by_size  (SsFilter      *self,
+                                      GArray        *uids,
+                                      GArray        *small,
+                                      GArray        *large,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
 
 /* ss-filter-resume.c */
-gboolean _ss_filter_resume_pending (SsFilter      *self,
-                                    GHashTable    *handled,
-                                    GCancellable  *cancellable,
-                                    GError       **error);
+gboolean   _ss_filter_resume_pending (SsFilter      *self,
+                                      GHashTable    *handled,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
 
 G_END_DECLS

@@ -280,7 +280,7 @@ SsRecord *
 _ss_filter_record_for (SsFilter            *self,
                        const SsImapMessage *message,
                        const SsMessageInfo *info,
-                       SsVerdictKind            verdict,
+                       SsVerdictKind        verdict,
                        const char          *destination)
 {
   SsRecord *record = ss_record_new ();
