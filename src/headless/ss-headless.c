@@ -173,12 +173,10 @@ print_summary (const SsFilterStats *s,
            options->dry_run ? " (dry run: nothing moved)" : "");
 }
 
-/* Connect, learn, expire, then Unfiltered: the live session's cycle, once. */
+/* Learning, expiry, then Unfiltered: the live session's cycle, once. */
 static gboolean
 run_cycle_once (SsAssembly      *parts,
                 const SsConfig  *config,
-                const char      *password,
-                SsJournal       *journal,
                 const Options   *options,
                 GError         **error)
 {
@@ -186,8 +184,6 @@ run_cycle_once (SsAssembly      *parts,
   const SsFilterStats *stats;
   gboolean ok;
 
-  if (!ss_assembly_connect (parts, config, password, journal, 0, NULL, error))
-    return FALSE;
   ss_filter_set_dry_run (parts->filter, options->dry_run);
   ss_filter_set_record_func (parts->filter, print_record, (gpointer) options);
   ok = ss_spamd_client_ping_sync (parts->spamd, NULL, error) &&
@@ -228,8 +224,9 @@ run_once (const SsConfig  *config,
   journal = ss_journal_open (journal_path, error);
   if (journal == NULL)
     return FALSE;
-  ok = run_cycle_once (&parts, config, password, journal, options, error);
+  ok = ss_assembly_connect (&parts, config, password, journal, 0, NULL, error);
   ss_credentials_password_free (g_steal_pointer (&password));
+  ok = ok && run_cycle_once (&parts, config, options, error);
   ss_assembly_clear (&parts);
   return ok;
 }
