@@ -255,6 +255,47 @@ ss_credentials_lookup_sync (const char    *server,
 }
 
 static void
+keep_result (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static gboolean
+cancel_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+char *
+ss_credentials_lookup_wait (const char  *server,
+                            const char  *user,
+                            guint        timeout_s,
+                            GError     **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GSource) timeout = g_timeout_source_new_seconds (timeout_s);
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_return_val_if_fail (server != NULL && user != NULL, NULL);
+
+  g_source_set_callback (timeout, cancel_cb, cancellable, NULL);
+  g_source_attach (timeout, context);
+  g_main_context_push_thread_default (context);
+  ss_credentials_lookup_async (server, user, cancellable, keep_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_source_destroy (timeout);
+  return ss_credentials_lookup_finish (result, error);
+}
+
+static void
 store_cb (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)

@@ -31,6 +31,13 @@ char     *ss_credentials_lookup_sync     (const char          *server,
                                           const char          *user,
                                           GCancellable        *cancellable,
                                           GError             **error);
+/* The async lookup run to its end on a private main context (the caller's context is not
+ * iterated), given up after timeout_s seconds: the keyring may sit behind an unlock prompt
+ * nobody answers. For the headless runner; NULL with no error when nothing is stored. */
+char     *ss_credentials_lookup_wait     (const char          *server,
+                                          const char          *user,
+                                          guint                timeout_s,
+                                          GError             **error);
 void      ss_credentials_store_async     (const char          *server,
                                           const char          *user,
                                           const char          *password,

@@ -64,10 +64,6 @@ gboolean    ss_filter_run_learning     (SsFilter        *self,
 gboolean    ss_filter_run_expire       (SsFilter        *self,
                                         GCancellable    *cancellable,
                                         GError         **error);
-/* prepare + unfiltered + learning + expire: the whole classic job, once. */
-gboolean    ss_filter_run_once         (SsFilter        *self,
-                                        GCancellable    *cancellable,
-                                        GError         **error);
 /* Thread-safe: finish the moves in progress, cancel scans (those messages stay), stop. */
 void        ss_filter_request_stop     (SsFilter        *self);
 /* Learn one message as spam/ham and move it (INBOX → Spam with $Junk, or Spam → INBOX with

@@ -1,29 +1,16 @@
-/* ss-session.c: the live engine. One worker thread owns the IMAP connection, the spamd
- * client and the journal; the main thread only sees properties, signals and the verdict
- * list, all changed on the owner context. Commands reach the worker through a locked queue
- * and a "wake" cancellable that also ends IDLE. */
+/* ss-session.c: the live engine as the main thread sees it. One worker thread
+ * (ss-session-worker.c) owns the IMAP connection, the spamd client and the journal; the main
+ * thread only sees properties, signals and the verdict list, all changed on the owner
+ * context. Commands reach the worker as sources on its own GMainContext; each also
+ * cancels "wake", which ends IDLE. */
 #define G_LOG_DOMAIN "ss-session"
 
 #include "config.h"
 
-#include "ss-session.h"
+#include "ss-session-private.h"
 
-#include <gio/gio.h>
-
-#include "ss-backoff.h"
-#include "ss-credentials.h"
 #include "ss-error.h"
-#include "ss-filter.h"
-#include "ss-imap-client.h"
-#include "ss-journal.h"
-#include "ss-spamd-client.h"
-#include "ss-spamd-daemon.h"
 
-#define IDLE_MAX_MS        (25 * 60 * 1000)  /* re-issue IDLE at least this often */
-#define FAILED_RETRY_MS    (5 * 60 * 1000)   /* a "final" error is retried this rarely */
-#define BACKOFF_MIN_MS     1000
-#define BACKOFF_MAX_MS     (5 * 60 * 1000)
-#define HISTORY_LOAD       5000
 
 /* Debug knobs for the fault-injection tests, read once by ss_session_start(); the defaults
  * above are never changed by them:
@@ -34,36 +21,6 @@
 #define DEBUG_TIMEOUT_ENV  "SS_DEBUG_TIMEOUT_MS"
 #define DEBUG_BACKOFF_ENV  "SS_DEBUG_BACKOFF_MAX_MS"
 
-struct _SsSession
-{
-  GObject         parent_instance;
-
-  /* Owner context only */
-  GMainContext   *owner_context;
-  GListStore     *verdicts;
-  SsSessionState  state;
-  char           *last_error;
-  guint           progress_n;
-  guint           progress_total;
-  gint64          retry_at;
-  gint64          last_check;
-  GTask          *stop_task;
-  GThread        *thread;
-
-  /* Shared (mutex) */
-  GMutex          mutex;
-  GQueue          commands;       /* Command* */
-  SsConfig       *config;
-  char           *password;
-  SsFilter       *filter;         /* the worker's current filter, for request_stop */
-  GCancellable   *wake;           /* (owned) cancelled to wake the worker */
-  char           *journal_path;
-  gint            stopping;       /* (atomic) */
-
-  /* Set by ss_session_start() before the worker exists; read-only afterwards */
-  guint           debug_timeout_ms;      /* 0: the IMAP client's default */
-  guint           debug_backoff_max_ms;  /* 0: BACKOFF_MAX_MS */
-};
 
 G_DEFINE_FINAL_TYPE (SsSession, ss_session, G_TYPE_OBJECT)
 
@@ -99,29 +56,9 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-typedef enum {
-  CMD_CHECK_NOW,
-  CMD_PAUSE,
-  CMD_RESUME,
-  CMD_RELOAD,
-  CMD_MARK,
-  CMD_STOP,
-} CommandKind;
 
-typedef struct
-{
-  CommandKind  kind;
-  SsConfig    *config;     /* RELOAD */
-  char        *password;   /* RELOAD */
-  GTask       *task;       /* MARK */
-  char        *folder;     /* MARK */
-  guint32      uidvalidity;
-  guint32      uid;
-  gboolean     as_spam;
-} Command;
-
-static void
-command_free (Command *cmd)
+void
+_ss_session_command_free (Command *cmd)
 {
   g_clear_pointer (&cmd->config, ss_config_free);
   if (cmd->password != NULL)
@@ -134,7 +71,6 @@ command_free (Command *cmd)
   g_free (cmd);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Command, command_free)
 
 const char *
 ss_session_state_to_string (SsSessionState state)
@@ -176,7 +112,8 @@ ss_session_finalize (GObject *object)
 
   /* The worker holds a reference while it runs: it is gone here. */
   g_assert (self->thread == NULL);
-  g_queue_clear_full (&self->commands, (GDestroyNotify) command_free);
+  /* Commands nobody ran are freed with their sources. */
+  g_clear_pointer (&self->worker_context, g_main_context_unref);
   g_clear_pointer (&self->owner_context, g_main_context_unref);
   g_clear_object (&self->verdicts);
   g_clear_object (&self->wake);
@@ -221,7 +158,7 @@ static void
 ss_session_init (SsSession *self)
 {
   g_mutex_init (&self->mutex);
-  g_queue_init (&self->commands);
+  self->worker_context = g_main_context_new ();
   self->verdicts = g_list_store_new (SS_TYPE_VERDICT);
   self->wake = g_cancellable_new ();
 }
@@ -247,9 +184,14 @@ static void
 post_command (SsSession *self,
               Command   *cmd)
 {
-  g_mutex_lock (&self->mutex);
-  g_queue_push_tail (&self->commands, cmd);
-  g_mutex_unlock (&self->mutex);
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  cmd->session = self;
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, _ss_session_command_dispatch, cmd,
+                         (GDestroyNotify) _ss_session_command_free);
+  g_source_set_static_name (source, "[spamsieve] session command");
+  g_source_attach (source, self->worker_context);
   g_cancellable_cancel (self->wake);
 }
 
@@ -359,22 +301,6 @@ ss_session_get_config (SsSession *self)
 /* ---------------------------------------------------------------------------------------- */
 /* Events from the worker, delivered on the owner context                                   */
 
-typedef struct
-{
-  SsSession      *self;        /* (owned) */
-  SsSessionState  state;
-  char           *error;
-  guint           progress_n;
-  guint           progress_total;
-  gint64          retry_at;
-  gint64          last_check;
-  gboolean        set_state;
-  gboolean        set_progress;
-  gboolean        set_check;
-  SsRecord       *record;
-  GPtrArray      *history;     /* SsRecord*, newest first */
-  gboolean        replace_history;   /* another account: drop the rows shown so far */
-} Event;
 
 static void
 event_free (Event *event)
@@ -464,511 +390,12 @@ invoke_on_owner (SsSession      *self,
   g_source_attach (source, context);
 }
 
-static void
-post_event (SsSession *self,
-            Event     *event)
+void
+_ss_session_post_event (SsSession *self,
+                        Event     *event)
 {
   event->self = g_object_ref (self);
   invoke_on_owner (self, event_dispatch, event, (GDestroyNotify) event_free);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* The worker                                                                                */
-
-typedef struct
-{
-  SsSession      *self;
-  SsConfig       *config;
-  char           *password;
-  SsJournal      *journal;
-  SsSpamdDaemon  *daemon;
-  SsSpamdClient  *spamd;
-  SsImapClient   *imap;
-  SsFilter       *filter;
-  SsBackoff       backoff;
-  SsBackoff       deferred_backoff;  /* retrying messages spamd gave no verdict for */
-  guint           deferred_retry_ms; /* 0: none left in Unfiltered after the last pass */
-  gint64          next_maintenance;  /* monotonic µs */
-  gboolean        connected;
-  gboolean        paused;
-  gboolean        waiting;           /* login refused or failed: until reload / retry */
-  gboolean        check_now;
-  gboolean        stop;
-  gboolean        marking;
-} Worker;
-
-static void
-worker_state (Worker         *w,
-              SsSessionState  state,
-              const char     *error,
-              gint64          retry_at)
-{
-  Event *event = g_new0 (Event, 1);
-
-  event->set_state = TRUE;
-  event->state = state;
-  event->error = g_strdup (error);
-  event->retry_at = retry_at;
-  post_event (w->self, event);
-}
-
-static void
-on_record (const SsRecord *record,
-           gpointer        user_data)
-{
-  Worker *w = user_data;
-  Event *event;
-
-  /* A message moved: the link works, so the next failure starts from a short delay. */
-  ss_backoff_reset (&w->backoff);
-  if (w->marking)
-    return;
-  event = g_new0 (Event, 1);
-  event->record = ss_record_copy (record);
-  post_event (w->self, event);
-}
-
-static void
-on_progress (const char *step,
-             guint       n,
-             guint       total,
-             gpointer    user_data)
-{
-  Worker *w = user_data;
-  Event *event = g_new0 (Event, 1);
-
-  event->set_progress = TRUE;
-  event->progress_n = n;
-  event->progress_total = total;
-  post_event (w->self, event);
-}
-
-static void
-worker_disconnect (Worker *w)
-{
-  if (w->filter != NULL)
-    {
-      g_mutex_lock (&w->self->mutex);
-      w->self->filter = NULL;
-      g_mutex_unlock (&w->self->mutex);
-    }
-  if (w->imap != NULL && w->connected)
-    ss_imap_client_disconnect (w->imap);
-  g_clear_object (&w->filter);
-  g_clear_object (&w->imap);
-  g_clear_object (&w->spamd);
-  w->connected = FALSE;
-}
-
-static gboolean
-worker_ensure_password (Worker  *w,
-                        GError **error)
-{
-  if (w->password != NULL)
-    return TRUE;
-  if (w->config->password_file != NULL)
-    {
-      w->password = ss_credentials_read_file (w->config->password_file, error);
-      return w->password != NULL;
-    }
-  g_set_error_literal (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS,
-                       "No password: enter it in the settings");
-  return FALSE;
-}
-
-static gboolean
-worker_spamd (Worker  *w,
-              GError **error)
-{
-  const char *address = w->config->spamd_address;
-
-  if (address == NULL || *address == '\0')
-    {
-      if (w->daemon == NULL)
-        {
-          g_autofree char *run_dir = g_build_filename (g_get_user_runtime_dir (), "spamsieve",
-                                                       NULL);
-          g_autofree char *data_dir = g_build_filename (g_get_user_data_dir (), "spamsieve",
-                                                        NULL);
-
-          w->daemon = ss_spamd_daemon_start (SPAMD_PROGRAM, run_dir, data_dir,
-                                             w->config->spamd_parallel, FALSE, NULL, error);
-          if (w->daemon == NULL)
-            return FALSE;
-        }
-      address = ss_spamd_daemon_get_address (w->daemon);
-    }
-  w->spamd = ss_spamd_client_new (address, NULL, w->config->spamd_timeout * 1000, error);
-  return w->spamd != NULL;
-}
-
-static gboolean
-worker_connect (Worker  *w,
-                GError **error)
-{
-  worker_state (w, SS_SESSION_CONNECTING, NULL, 0);
-  if (!worker_ensure_password (w, error) || !worker_spamd (w, error))
-    return FALSE;
-  w->imap = ss_imap_client_new (w->config);
-  if (w->self->debug_timeout_ms > 0)
-    ss_imap_client_set_timeout (w->imap, w->self->debug_timeout_ms);
-  if (!ss_imap_client_connect (w->imap, w->password, NULL, error))
-    return FALSE;
-  w->connected = TRUE;
-  w->filter = ss_filter_new (w->config, w->imap, w->spamd, w->journal);
-  ss_filter_set_record_func (w->filter, on_record, w);
-  ss_filter_set_progress_func (w->filter, on_progress, w);
-  g_mutex_lock (&w->self->mutex);
-  w->self->filter = w->filter;
-  g_mutex_unlock (&w->self->mutex);
-  if (g_atomic_int_get (&w->self->stopping))
-    ss_filter_request_stop (w->filter);
-  return ss_filter_prepare (w->filter, NULL, error);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-
-static void
-mark_complete (Worker  *w,
-               Command *cmd,
-               SsRecord *record,
-               GError  *error);
-
-static void
-worker_mark (Worker  *w,
-             Command *cmd)
-{
-  g_autoptr(GError) error = NULL;
-  SsRecord *record = NULL;
-
-  if (!w->connected)
-    g_set_error_literal (&error, SS_IMAP_ERROR, SS_IMAP_ERROR_CONNECT,
-                         "Not connected to the mail server; try again when it is back");
-  else
-    {
-      worker_state (w, SS_SESSION_LEARNING, NULL, 0);
-      w->marking = TRUE;
-      record = ss_filter_mark (w->filter, cmd->folder, cmd->uidvalidity, cmd->uid,
-                               cmd->as_spam, NULL, &error);
-      w->marking = FALSE;
-    }
-  mark_complete (w, cmd, record, g_steal_pointer (&error));
-}
-
-static char *worker_account      (Worker   *w);
-static void  worker_load_history (Worker   *w,
-                                 gboolean  replace);
-
-/* Takes the queued commands; returns after handling them. */
-static void
-worker_commands (Worker *w)
-{
-  GQueue pending = G_QUEUE_INIT;
-  Command *cmd;
-
-  g_mutex_lock (&w->self->mutex);
-  pending = w->self->commands;
-  g_queue_init (&w->self->commands);
-  g_cancellable_reset (w->self->wake);
-  g_mutex_unlock (&w->self->mutex);
-
-  while ((cmd = g_queue_pop_head (&pending)) != NULL)
-    {
-      g_autoptr(Command) owned = cmd;
-
-      switch (cmd->kind)
-        {
-        case CMD_CHECK_NOW:
-          w->check_now = TRUE;
-          w->waiting = FALSE;
-          ss_backoff_reset (&w->backoff);
-          break;
-        case CMD_PAUSE:
-          w->paused = TRUE;
-          break;
-        case CMD_RESUME:
-          w->paused = FALSE;
-          w->waiting = FALSE;
-          w->check_now = TRUE;
-          break;
-        case CMD_RELOAD:
-          worker_disconnect (w);
-          if (cmd->config != NULL)
-            {
-              g_autofree char *before = worker_account (w);
-              g_autofree char *after = NULL;
-
-              ss_config_free (w->config);
-              w->config = g_steal_pointer (&cmd->config);
-              g_clear_object (&w->daemon);
-              after = worker_account (w);
-              if (w->journal != NULL && strcmp (before, after) != 0)
-                worker_load_history (w, TRUE);
-            }
-          g_clear_pointer (&w->password, g_free);
-          w->password = g_steal_pointer (&cmd->password);
-          w->waiting = FALSE;
-          w->next_maintenance = 0;
-          ss_backoff_reset (&w->backoff);
-          break;
-        case CMD_MARK:
-          worker_mark (w, cmd);
-          break;
-        case CMD_STOP:
-          w->stop = TRUE;
-          break;
-        }
-    }
-}
-
-/* Sleeps until a command arrives or ms pass (0 = forever). */
-static void
-worker_sleep (Worker *w,
-              guint   ms)
-{
-  GPollFD pfd;
-
-  if (!g_cancellable_make_pollfd (w->self->wake, &pfd))
-    return;
-  g_poll (&pfd, 1, ms > 0 ? (int) ms : -1);
-  g_cancellable_release_fd (w->self->wake);
-}
-
-static void
-worker_failed (Worker *w,
-               GError *error)
-{
-  worker_disconnect (w);
-  if (w->stop || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  g_message ("%s", error->message);
-  if (g_error_matches (error, SS_IMAP_ERROR, SS_IMAP_ERROR_LOGIN) ||
-      g_error_matches (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS))
-    {
-      /* Never hammer the server with a refused password: wait for new credentials. */
-      g_clear_pointer (&w->password, g_free);
-      w->waiting = TRUE;
-      worker_state (w, SS_SESSION_LOGIN_REFUSED, error->message, 0);
-    }
-  else if (!ss_error_is_transient (error) &&
-           !g_error_matches (error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO_MAILBOX))
-    {
-      gint64 retry = g_get_real_time () / G_USEC_PER_SEC + FAILED_RETRY_MS / 1000;
-
-      w->waiting = TRUE;
-      worker_state (w, SS_SESSION_FAILED, error->message, retry);
-      worker_sleep (w, FAILED_RETRY_MS);
-      w->waiting = FALSE;
-    }
-  else
-    {
-      guint delay = ss_backoff_next (&w->backoff, g_random_double ());
-      gint64 retry = g_get_real_time () / G_USEC_PER_SEC + (delay + 999) / 1000;
-
-      worker_state (w, SS_SESSION_BACKING_OFF, error->message, retry);
-      worker_sleep (w, delay);
-    }
-}
-
-static gboolean
-worker_cycle (Worker  *w,
-              GError **error)
-{
-  gint64 now = g_get_monotonic_time ();
-  guint deferred;
-  Event *event;
-
-  if (now >= w->next_maintenance)
-    {
-      g_autoptr(GError) learn_error = NULL;
-
-      worker_state (w, SS_SESSION_LEARNING, NULL, 0);
-      if (!ss_filter_run_learning (w->filter, NULL, &learn_error))
-        {
-          /* A spamd without --allow-tell does not stop filtering; it is reported. */
-          if (!g_error_matches (learn_error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
-            {
-              g_propagate_error (error, g_steal_pointer (&learn_error));
-              return FALSE;
-            }
-          g_message ("%s", learn_error->message);
-        }
-      worker_state (w, SS_SESSION_EXPIRING, NULL, 0);
-      if (!ss_filter_run_expire (w->filter, NULL, error))
-        return FALSE;
-      w->next_maintenance = now + (gint64) w->config->maintenance_minutes * 60 * G_USEC_PER_SEC;
-    }
-  worker_state (w, SS_SESSION_SCANNING, NULL, 0);
-  deferred = ss_filter_get_stats (w->filter)->deferred;
-  if (!ss_filter_run_unfiltered (w->filter, NULL, error))
-    return FALSE;
-  /* Messages spamd gave no verdict for (a timeout, a broken reply) stay in Unfiltered; they
-   * are tried again after a back-off, not only when new mail or maintenance comes. */
-  if (ss_filter_get_stats (w->filter)->deferred > deferred)
-    w->deferred_retry_ms = ss_backoff_next (&w->deferred_backoff, g_random_double ());
-  else
-    {
-      w->deferred_retry_ms = 0;
-      ss_backoff_reset (&w->deferred_backoff);
-    }
-  ss_backoff_reset (&w->backoff);
-  event = g_new0 (Event, 1);
-  event->set_check = TRUE;
-  event->last_check = g_get_real_time () / G_USEC_PER_SEC;
-  event->set_progress = TRUE;
-  post_event (w->self, event);
-  return TRUE;
-}
-
-/* Waits for new mail in Unfiltered (IDLE, else polling), a command, or maintenance. */
-static gboolean
-worker_watch (Worker  *w,
-              GError **error)
-{
-  gint64 until_maintenance = (w->next_maintenance - g_get_monotonic_time ()) / 1000;
-  guint max_ms = (guint) CLAMP (until_maintenance, 1000, IDLE_MAX_MS);
-  SsImapIdleResult result;
-
-  if (w->deferred_retry_ms > 0)
-    max_ms = MIN (max_ms, w->deferred_retry_ms);
-  worker_state (w, SS_SESSION_WATCHING, NULL, 0);
-  if (!ss_imap_client_has_capability (w->imap, "IDLE"))
-    {
-      worker_sleep (w, MIN (max_ms, w->config->poll_seconds * 1000));
-      return TRUE;
-    }
-  if (g_strcmp0 (ss_imap_client_get_selected (w->imap), w->config->folder_unfiltered) != 0 &&
-      !ss_imap_client_select (w->imap, w->config->folder_unfiltered, NULL, NULL, error))
-    return FALSE;
-  return ss_imap_client_idle (w->imap, w->self->wake, max_ms, &result, error);
-}
-
-/* A record whose message was later moved again (a mark) no longer says where it is: newest
- * first, a later record's source is an older record's destination. Such rows keep their
- * verdict for the history but cannot be marked any more. */
-static void
-supersede_moved (GPtrArray *records)
-{
-  g_autoptr(GHashTable) moved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
-  for (guint i = 0; i < records->len; i++)
-    {
-      SsRecord *r = g_ptr_array_index (records, i);
-      g_autofree char *here = g_strdup_printf ("%u:%u:%s", r->dest_uidvalidity, r->dest_uid,
-                                               r->destination);
-
-      if (r->dest_uid != 0 && g_hash_table_contains (moved, here))
-        r->dest_uid = 0;
-      g_hash_table_add (moved, g_strdup_printf ("%u:%u:%s", r->uidvalidity, r->uid, r->folder));
-    }
-}
-
-static char *
-worker_account (Worker *w)
-{
-  g_autofree char *server = ss_config_dup_server (w->config);
-
-  return g_strdup_printf ("%s@%s", w->config->user, server);
-}
-
-/* Posts the account's recent records; replace: they take the place of those shown. */
-static void
-worker_load_history (Worker   *w,
-                     gboolean  replace)
-{
-  g_autofree char *account = worker_account (w);
-  g_autoptr(GError) error = NULL;
-  Event *event = g_new0 (Event, 1);
-
-  event->replace_history = replace;
-  event->history = ss_journal_list_records (w->journal, account, HISTORY_LOAD, &error);
-  if (event->history == NULL)
-    g_message ("%s", error->message);
-  else
-    supersede_moved (event->history);
-  post_event (w->self, event);
-}
-
-static void
-worker_run (Worker *w)
-{
-  while (!w->stop)
-    {
-      g_autoptr(GError) error = NULL;
-
-      worker_commands (w);
-      if (w->stop)
-        break;
-      if (w->paused)
-        {
-          worker_disconnect (w);
-          worker_state (w, SS_SESSION_PAUSED, NULL, 0);
-          worker_sleep (w, 0);
-          continue;
-        }
-      if (w->waiting)
-        {
-          /* Login refused: any other command (a mark, say) must not log in again with the
-           * same password; only reload, check-now and resume do. */
-          worker_sleep (w, 0);
-          continue;
-        }
-      if (!w->connected && !worker_connect (w, &error))
-        {
-          worker_failed (w, error);
-          continue;
-        }
-      w->check_now = FALSE;
-      if (!worker_cycle (w, &error) || (!w->check_now && !w->stop &&
-                                        g_queue_is_empty (&w->self->commands) &&
-                                        !worker_watch (w, &error)))
-        worker_failed (w, error);
-    }
-}
-
-static gpointer
-worker_main (gpointer data)
-{
-  Worker w = { .self = data };
-  g_autoptr(GError) error = NULL;
-  SsSession *self = w.self;
-
-  g_mutex_lock (&self->mutex);
-  w.config = ss_config_copy (self->config);
-  w.password = g_strdup (self->password);
-  g_mutex_unlock (&self->mutex);
-  if (self->debug_backoff_max_ms > 0)
-    {
-      guint max_ms = self->debug_backoff_max_ms;
-
-      ss_backoff_init (&w.backoff, MIN (BACKOFF_MIN_MS, max_ms), max_ms);
-      ss_backoff_init (&w.deferred_backoff, MIN (BACKOFF_MIN_MS, max_ms), max_ms);
-    }
-  else
-    {
-      ss_backoff_init (&w.backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
-      ss_backoff_init (&w.deferred_backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
-    }
-
-  w.journal = ss_journal_open (self->journal_path, &error);
-  if (w.journal == NULL)
-    {
-      g_message ("%s; history is not kept", error->message);
-      g_clear_error (&error);
-      w.journal = ss_journal_open (NULL, &error);
-    }
-  worker_load_history (&w, FALSE);
-  worker_run (&w);
-
-  worker_disconnect (&w);
-  if (w.daemon != NULL)
-    ss_spamd_daemon_stop (w.daemon);
-  g_clear_object (&w.daemon);
-  g_clear_object (&w.journal);
-  ss_config_free (w.config);
-  g_free (w.password);
-  worker_state (&w, SS_SESSION_STOPPED, NULL, 0);
-  return NULL;
 }
 
 static guint
@@ -995,7 +422,8 @@ ss_session_start (SsSession *self)
   self->debug_timeout_ms = debug_knob (DEBUG_TIMEOUT_ENV);
   self->debug_backoff_max_ms = debug_knob (DEBUG_BACKOFF_ENV);
   /* The worker keeps the session alive until it has stopped. */
-  self->thread = g_thread_new ("spamsieve-engine", worker_main, g_object_ref (self));
+  self->thread = g_thread_new ("spamsieve-engine", _ss_session_worker_main,
+                           g_object_ref (self));
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1007,33 +435,19 @@ stop_done (gpointer data)
   SsSession *self = data;
   g_autoptr(GTask) task = g_steal_pointer (&self->stop_task);
 
-  /* The worker was joined by stop_thread; self->thread only changes on this context. */
-  if (self->thread != NULL)
-    {
-      g_clear_pointer (&self->thread, g_thread_unref);
-      g_object_unref (self);   /* the worker's reference */
-    }
+  /* Posted as the worker's last act: the join only waits for its return. self->thread only
+   * changes on this context. */
+  g_thread_join (g_steal_pointer (&self->thread));
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
   return G_SOURCE_REMOVE;
 }
 
-typedef struct
+void
+_ss_session_worker_finished (SsSession *self)
 {
-  SsSession *self;     /* (owned) */
-  GThread   *worker;   /* (owned) consumed by the join */
-} StopData;
-
-static gpointer
-stop_thread (gpointer data)
-{
-  StopData *stop = data;
-
-  /* Wait for the worker without blocking the owner context. */
-  g_thread_join (stop->worker);
-  invoke_on_owner (stop->self, stop_done, stop->self, g_object_unref);
-  g_free (stop);
-  return NULL;
+  /* The worker's reference goes with the source, released on the owner context. */
+  invoke_on_owner (self, stop_done, self, g_object_unref);
 }
 
 void
@@ -1043,7 +457,6 @@ ss_session_stop_async (SsSession          *self,
                        gpointer            user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  StopData *stop;
 
   g_return_if_fail (SS_IS_SESSION (self));
   g_task_set_source_tag (task, ss_session_stop_async);
@@ -1065,11 +478,6 @@ ss_session_stop_async (SsSession          *self,
     ss_filter_request_stop (self->filter);
   g_mutex_unlock (&self->mutex);
   post_simple (self, CMD_STOP);
-  /* The worker's reference goes in stop_done; the joiner holds one too. */
-  stop = g_new0 (StopData, 1);
-  stop->self = g_object_ref (self);
-  stop->worker = g_thread_ref (self->thread);
-  g_thread_unref (g_thread_new ("spamsieve-stop", stop_thread, stop));
 }
 
 gboolean
@@ -1141,18 +549,18 @@ mark_result_free (MarkResult *result)
   g_free (result);
 }
 
-static void
-mark_complete (Worker   *w,
-               Command  *cmd,
-               SsRecord *record,
-               GError   *error)
+void
+_ss_session_mark_complete (SsSession *self,
+                           GTask     *task,
+                           SsRecord  *record,
+                           GError    *error)
 {
   MarkResult *result = g_new0 (MarkResult, 1);
 
-  result->task = g_steal_pointer (&cmd->task);
+  result->task = task;
   result->record = record;
   result->error = error;
-  invoke_on_owner (w->self, mark_dispatch, result, (GDestroyNotify) mark_result_free);
+  invoke_on_owner (self, mark_dispatch, result, (GDestroyNotify) mark_result_free);
 }
 
 void
@@ -1179,7 +587,7 @@ ss_session_mark_async (SsSession          *self,
   data->folder = g_strdup (folder);
   data->uidvalidity = uidvalidity;
   data->uid = uid;
-  g_task_set_task_data (task, data, (GDestroyNotify) command_free);
+  g_task_set_task_data (task, data, (GDestroyNotify) _ss_session_command_free);
 
   if (self->thread == NULL)
     {

@@ -9,11 +9,10 @@
 #include <glib-unix.h>
 #include <stdio.h>
 
+#include "ss-assembly.h"
 #include "ss-credentials.h"
 #include "ss-error.h"
-#include "ss-filter.h"
 #include "ss-session.h"
-#include "ss-spamd-daemon.h"
 
 #define KEYRING_TIMEOUT_S 20
 
@@ -110,45 +109,17 @@ parse_options (int       *argc,
   return TRUE;
 }
 
-typedef struct
-{
-  char     *password;
-  GError   *error;
-  gboolean  done;
-} Lookup;
-
-static void
-lookup_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Lookup *lookup = user_data;
-
-  lookup->password = ss_credentials_lookup_finish (result, &lookup->error);
-  lookup->done = TRUE;
-}
-
-static gboolean
-cancel_cb (gpointer user_data)
-{
-  g_cancellable_cancel (user_data);
-  return G_SOURCE_REMOVE;
-}
-
 static char *
 get_password (const SsConfig  *config,
               GError         **error)
 {
   g_autofree char *server = NULL;
-  g_autoptr(GCancellable) cancellable = NULL;
-  Lookup lookup = { 0 };
-  guint timeout_id;
+  g_autoptr(GError) local_error = NULL;
+  char *password;
 
   if (config->password_file != NULL)
     {
-      g_autoptr(GError) local_error = NULL;
-      char *password = ss_credentials_read_file (config->password_file, &local_error);
-
+      password = ss_credentials_read_file (config->password_file, &local_error);
       /* A password file that is unsafe or missing is a settings problem. */
       if (password == NULL)
         g_set_error_literal (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG,
@@ -156,46 +127,16 @@ get_password (const SsConfig  *config,
       return password;
     }
 
-  /* The keyring may sit behind an unlock prompt nobody answers: bound the wait. */
   server = ss_config_dup_server (config);
-  cancellable = g_cancellable_new ();
-  timeout_id = g_timeout_add_seconds (KEYRING_TIMEOUT_S, cancel_cb, cancellable);
-  ss_credentials_lookup_async (server, config->user, cancellable, lookup_cb, &lookup);
-  while (!lookup.done)
-    g_main_context_iteration (NULL, TRUE);
-  if (!g_cancellable_is_cancelled (cancellable))
-    g_source_remove (timeout_id);
-  if (lookup.password != NULL)
-    return lookup.password;
+  password = ss_credentials_lookup_wait (server, config->user, KEYRING_TIMEOUT_S, &local_error);
+  if (password != NULL)
+    return password;
   g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS,
                "No password for %s on %s: set password-file in the settings or store it "
                "in the keyring%s%s", config->user, server,
-               lookup.error != NULL ? ": " : "",
-               lookup.error != NULL ? lookup.error->message : "");
-  g_clear_error (&lookup.error);
+               local_error != NULL ? ": " : "",
+               local_error != NULL ? local_error->message : "");
   return NULL;
-}
-
-static SsSpamdClient *
-get_spamd (const SsConfig  *config,
-           SsSpamdDaemon  **daemon_out,
-           GError         **error)
-{
-  const char *address = config->spamd_address;
-  guint timeout_ms = config->spamd_timeout * 1000;
-
-  if (address == NULL || *address == '\0')
-    {
-      g_autofree char *run_dir = g_build_filename (g_get_user_runtime_dir (), "spamsieve", NULL);
-      g_autofree char *data_dir = g_build_filename (g_get_user_data_dir (), "spamsieve", NULL);
-
-      *daemon_out = ss_spamd_daemon_start (SPAMD_PROGRAM, run_dir, data_dir,
-                                           config->spamd_parallel, FALSE, NULL, error);
-      if (*daemon_out == NULL)
-        return NULL;
-      address = ss_spamd_daemon_get_address (*daemon_out);
-    }
-  return ss_spamd_client_new (address, NULL, timeout_ms, error);
 }
 
 static void
@@ -232,16 +173,47 @@ print_summary (const SsFilterStats *s,
            options->dry_run ? " (dry run: nothing moved)" : "");
 }
 
+/* Learning, expiry, then Unfiltered: the live session's cycle, once. */
+static gboolean
+run_cycle_once (SsAssembly      *parts,
+                const SsConfig  *config,
+                const Options   *options,
+                GError         **error)
+{
+  g_autoptr(GError) refused = NULL;
+  const SsFilterStats *stats;
+  gboolean ok;
+
+  ss_filter_set_dry_run (parts->filter, options->dry_run);
+  ss_filter_set_record_func (parts->filter, print_record, (gpointer) options);
+  ok = ss_spamd_client_ping_sync (parts->spamd, NULL, error) &&
+       ss_filter_prepare (parts->filter, NULL, error) &&
+       ss_assembly_run_cycle (parts->filter, TRUE, NULL, NULL, &refused, NULL, error);
+  stats = ss_filter_get_stats (parts->filter);
+  print_summary (stats, options);
+  if (ok && refused != NULL)
+    {
+      /* Reported once the rest of the cycle ran. */
+      g_propagate_error (error, g_steal_pointer (&refused));
+      return FALSE;
+    }
+  if (ok && stats->deferred > 0)
+    {
+      g_set_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL,
+                   "spamd gave no verdict for %u message(s); they stay in %s and will be "
+                   "retried", stats->deferred, config->folder_unfiltered);
+      return FALSE;
+    }
+  return ok;
+}
+
 static gboolean
 run_once (const SsConfig  *config,
           const Options   *options,
           GError         **error)
 {
-  g_autoptr(SsSpamdDaemon) daemon = NULL;
-  g_autoptr(SsSpamdClient) spamd = NULL;
-  g_autoptr(SsImapClient) imap = NULL;
+  SsAssembly parts = { 0 };
   g_autoptr(SsJournal) journal = NULL;
-  g_autoptr(SsFilter) filter = NULL;
   g_autofree char *journal_path = ss_journal_default_path ();
   g_autofree char *password = NULL;
   gboolean ok;
@@ -252,31 +224,10 @@ run_once (const SsConfig  *config,
   journal = ss_journal_open (journal_path, error);
   if (journal == NULL)
     return FALSE;
-  spamd = get_spamd (config, &daemon, error);
-  if (spamd == NULL)
-    return FALSE;
-  imap = ss_imap_client_new (config);
-  ok = ss_imap_client_connect (imap, password, NULL, error);
-  g_clear_pointer (&password, g_free);
-  if (!ok)
-    return FALSE;
-
-  filter = ss_filter_new (config, imap, spamd, journal);
-  ss_filter_set_dry_run (filter, options->dry_run);
-  ss_filter_set_record_func (filter, print_record, (gpointer) options);
-  ok = ss_filter_run_once (filter, NULL, error);
-  print_summary (ss_filter_get_stats (filter), options);
-  if (ok && ss_filter_get_stats (filter)->deferred > 0)
-    {
-      g_set_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL,
-                   "spamd gave no verdict for %u message(s); they stay in %s and will be "
-                   "retried", ss_filter_get_stats (filter)->deferred,
-                   config->folder_unfiltered);
-      ok = FALSE;
-    }
-  ss_imap_client_disconnect (imap);
-  if (daemon != NULL)
-    ss_spamd_daemon_stop (daemon);
+  ok = ss_assembly_connect (&parts, config, password, journal, 0, NULL, error);
+  ss_credentials_password_free (g_steal_pointer (&password));
+  ok = ok && run_cycle_once (&parts, config, options, error);
+  ss_assembly_clear (&parts);
   return ok;
 }
 

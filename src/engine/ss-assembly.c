@@ -1,0 +1,123 @@
+/* ss-assembly.c: spamd + IMAP + filter from settings, and the cycle they run */
+#define G_LOG_DOMAIN "ss-assembly"
+
+#include "config.h"
+
+#include "ss-assembly.h"
+
+#include "ss-error.h"
+
+/* The configured spamd address, else the private daemon's (started once). */
+static const char *
+spamd_address (SsAssembly      *self,
+               const SsConfig  *config,
+               GError         **error)
+{
+  g_autofree char *run_dir = NULL;
+  g_autofree char *data_dir = NULL;
+
+  if (config->spamd_address != NULL && *config->spamd_address != '\0')
+    return config->spamd_address;
+  if (self->daemon == NULL)
+    {
+      run_dir = g_build_filename (g_get_user_runtime_dir (), "spamsieve", NULL);
+      data_dir = g_build_filename (g_get_user_data_dir (), "spamsieve", NULL);
+      self->daemon = ss_spamd_daemon_start (SPAMD_PROGRAM, run_dir, data_dir,
+                                            config->spamd_parallel, FALSE, NULL, error);
+      if (self->daemon == NULL)
+        return NULL;
+    }
+  return ss_spamd_daemon_get_address (self->daemon);
+}
+
+gboolean
+ss_assembly_connect (SsAssembly      *self,
+                     const SsConfig  *config,
+                     const char      *password,
+                     SsJournal       *journal,
+                     guint            imap_timeout_ms,
+                     GCancellable    *cancellable,
+                     GError         **error)
+{
+  const char *address;
+
+  g_return_val_if_fail (self != NULL && self->imap == NULL, FALSE);
+
+  address = spamd_address (self, config, error);
+  if (address == NULL)
+    return FALSE;
+  self->spamd = ss_spamd_client_new (address, NULL, config->spamd_timeout * 1000, error);
+  if (self->spamd == NULL)
+    return FALSE;
+  self->imap = ss_imap_client_new (config);
+  if (imap_timeout_ms > 0)
+    ss_imap_client_set_timeout (self->imap, imap_timeout_ms);
+  if (!ss_imap_client_connect (self->imap, password, cancellable, error))
+    return FALSE;
+  self->connected = TRUE;
+  self->filter = ss_filter_new (config, self->imap, self->spamd, journal);
+  return TRUE;
+}
+
+void
+ss_assembly_disconnect (SsAssembly *self)
+{
+  if (self->imap != NULL && self->connected)
+    ss_imap_client_disconnect (self->imap);
+  g_clear_object (&self->filter);
+  g_clear_object (&self->imap);
+  g_clear_object (&self->spamd);
+  self->connected = FALSE;
+}
+
+void
+ss_assembly_clear (SsAssembly *self)
+{
+  ss_assembly_disconnect (self);
+  if (self->daemon != NULL)
+    ss_spamd_daemon_stop (self->daemon);
+  g_clear_object (&self->daemon);
+}
+
+static void
+step (SsCycleStepFunc func,
+      SsCycleStep     cycle_step,
+      gpointer        user_data)
+{
+  if (func != NULL)
+    func (cycle_step, user_data);
+}
+
+gboolean
+ss_assembly_run_cycle (SsFilter         *filter,
+                       gboolean          maintenance,
+                       SsCycleStepFunc   step_func,
+                       gpointer          user_data,
+                       GError          **refused,
+                       GCancellable     *cancellable,
+                       GError          **error)
+{
+  g_return_val_if_fail (SS_IS_FILTER (filter), FALSE);
+
+  if (maintenance)
+    {
+      g_autoptr(GError) learn_error = NULL;
+
+      step (step_func, SS_CYCLE_LEARNING, user_data);
+      if (!ss_filter_run_learning (filter, cancellable, &learn_error))
+        {
+          /* A spamd without --allow-tell does not stop filtering; it is reported. */
+          if (!g_error_matches (learn_error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
+            {
+              g_propagate_error (error, g_steal_pointer (&learn_error));
+              return FALSE;
+            }
+          g_propagate_error (refused, g_steal_pointer (&learn_error));
+        }
+      step (step_func, SS_CYCLE_EXPIRING, user_data);
+      if (!ss_filter_run_expire (filter, cancellable, error))
+        return FALSE;
+    }
+  step (step_func, SS_CYCLE_SCANNING, user_data);
+  return ss_filter_run_unfiltered (filter, cancellable, error);
+}

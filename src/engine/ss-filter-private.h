@@ -1,0 +1,141 @@
+/* ss-filter-private.h: what the ss-filter*.c files share (never used outside them) */
+#pragma once
+
+#include "ss-filter.h"
+#include "ss-message-info.h"
+
+G_BEGIN_DECLS
+
+struct _SsFilter
+{
+  GObject          parent_instance;
+
+  /* Owned */
+  SsConfig        *config;
+  SsImapClient    *imap;
+  SsSpamdClient   *spamd;
+  SsJournal       *journal;
+  char            *account;
+  char            *spam_folder;
+  GHashTable      *folders;        /* existing folder names (user form) */
+  GThreadPool     *pool;
+  GAsyncQueue     *done;           /* finished Job* */
+  GError          *spamd_error;    /* spamd unreachable during this pass */
+  GError          *learn_error;    /* TELL refused */
+  GCancellable    *scan_cancellable; /* cancelled by ss_filter_request_stop() */
+
+  SsRecordFunc     record_func;
+  gpointer         record_data;
+  SsProgressFunc   progress_func;
+  gpointer         progress_data;
+
+  SsImapMailbox    mailbox;        /* of the selected folder */
+  SsFilterStats    stats;
+  gint             stopping;       /* (atomic) */
+  guint            n_submitted;
+  guint            n_done;
+  gboolean         dry_run;
+};
+
+typedef enum {
+  JOB_SCAN,
+  JOB_TELL_SPAM,
+  JOB_TELL_HAM,
+} JobKind;
+
+typedef struct
+{
+  JobKind         kind;
+  SsImapMessage  *message;
+  SsMessageInfo  *info;
+  SsSpamdReply   *reply;
+  GError         *error;
+  GCancellable   *cancellable;
+  SsRecord       *resumed;    /* from the journal: verdict known, not scanned again */
+} Job;
+
+typedef struct
+{
+  SsVerdictKind  verdict;
+  const char    *destination;
+  const char    *add_keyword;
+  const char    *remove_keyword;
+  gboolean       journaled;   /* leaving Unfiltered: each step recorded before the next */
+} MoveSpec;
+
+typedef gboolean (*SettleFunc) (SsFilter      *self,
+                                GPtrArray     *ready,
+                                GCancellable  *cancellable,
+                                GError       **error);
+
+/* ss-filter.c */
+void       _ss_filter_emit_record    (SsFilter *self,
+                                      SsRecord *record);
+gboolean   _ss_filter_finish_records (SsFilter   *self,
+                                      GPtrArray  *records,
+                                      gboolean    journaled,
+                                      GError    **error);
+gboolean   _ss_filter_folder_exists  (SsFilter   *self,
+                                      const char *name);
+void       _ss_filter_job_free       (Job *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, _ss_filter_job_free)
+SsRecord  *_ss_filter_job_record     (SsFilter       *self,
+                                      Job            *job,
+                                      const MoveSpec *spec);
+gboolean   _ss_filter_move_jobs      (SsFilter        *self,
+                                      GPtrArray       *jobs,
+                                      const MoveSpec  *spec,
+                                      GCancellable    *cancellable,
+                                      GError         **error);
+gboolean   _ss_filter_move_jobs_full (SsFilter        *self,
+                                      GPtrArray       *jobs,
+                                      const MoveSpec  *spec,
+                                      GPtrArray       *records_out,
+                                      GCancellable    *cancellable,
+                                      GError         **error);
+void       _ss_filter_progress       (SsFilter   *self,
+                                      const char *step,
+                                      guint       n,
+                                      guint       total);
+SsRecord  *_ss_filter_record_for     (SsFilter            *self,
+                                      const SsImapMessage *message,
+                                      const SsMessageInfo *info,
+                                      SsVerdictKind        verdict,
+                                      const char          *destination);
+gboolean   _ss_filter_select_folder  (SsFilter      *self,
+                                      const char    *folder,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
+
+/* ss-filter-scan.c */
+GPtrArray *_ss_filter_fetch_messages (SsFilter          *self,
+                                      GArray            *uids,
+                                      SsImapFetchFlags   flags,
+                                      GCancellable      *cancellable,
+                                      GError           **error);
+GPtrArray *_ss_filter_header_jobs    (SsFilter      *self,
+                                      GArray        *uids,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
+gboolean   _ss_filter_is_spamd_down  (const GError *error);
+gboolean   _ss_filter_pipeline       (SsFilter      *self,
+                                      const char    *step,
+                                      JobKind        kind,
+                                      GArray        *uids,
+                                      SettleFunc     settle,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
+gboolean   _ss_filter_split_by_size  (SsFilter      *self,
+                                      GArray        *uids,
+                                      GArray        *small,
+                                      GArray        *large,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
+
+/* ss-filter-resume.c */
+gboolean   _ss_filter_resume_pending (SsFilter      *self,
+                                      GHashTable    *handled,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
+
+G_END_DECLS
