@@ -317,20 +317,14 @@ read_number (SsConfig           *self,
   return TRUE;
 }
 
+/* One key's text, as GKeyFile unescaped it, into its field. */
 static gboolean
-read_key (SsConfig           *self,
-          GKeyFile           *keyfile,
-          const SsConfigKey  *spec,
-          const char         *base_dir,
-          GError            **error)
+read_value (SsConfig           *self,
+            const SsConfigKey  *spec,
+            const char         *value,
+            const char         *base_dir,
+            GError            **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *value = g_key_file_get_string (keyfile, spec->group, spec->key,
-                                                  &local_error);
-
-  if (value == NULL)
-    return key_error (error, spec->group, spec->key, "%s", local_error->message);
-
   switch (spec->kind)
     {
     case SS_CONFIG_TEXT:
@@ -390,6 +384,8 @@ read_group (SsConfig    *self,
   for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
     {
       const SsConfigKey *spec = find_spec (group, keys[i]);
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *value = NULL;
 
       /* Never read the value: it must not end up in a message or a log. */
       if (g_str_equal (group, "account") && g_str_equal (keys[i], "password"))
@@ -398,7 +394,10 @@ read_group (SsConfig    *self,
                           "use password-file (mode 0600) or the keyring");
       if (spec == NULL)
         return key_error (error, group, keys[i], "unknown key");
-      if (!read_key (self, keyfile, spec, base_dir, error))
+      value = g_key_file_get_string (keyfile, group, keys[i], &local_error);
+      if (value == NULL)
+        return key_error (error, group, keys[i], "%s", local_error->message);
+      if (!read_value (self, spec, value, base_dir, error))
         return FALSE;
       if (spec->kind == SS_CONFIG_TLS)
         *tls_set = TRUE;
