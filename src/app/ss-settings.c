@@ -35,76 +35,6 @@ ss_settings_has_account (GSettings *settings)
   return *url != '\0' && *user != '\0';
 }
 
-static void
-read_key (GSettings         *settings,
-          const SsConfigKey *key,
-          SsConfig          *config)
-{
-  const char *name = key->gsettings_key;
-
-  switch (key->kind)
-    {
-    case SS_CONFIG_TEXT:
-    case SS_CONFIG_OPTIONAL:
-    case SS_CONFIG_PATH:
-      {
-        g_autofree char *value = g_settings_get_string (settings, name);
-
-        ss_config_set_text (config, key, value);
-      }
-      return;
-    case SS_CONFIG_TLS:
-      ss_config_set_number (config, key, g_settings_get_enum (settings, name));
-      return;
-    case SS_CONFIG_UINT:
-      ss_config_set_number (config, key, g_settings_get_uint (settings, name));
-      return;
-    case SS_CONFIG_UINT64:
-      ss_config_set_number (config, key, g_settings_get_uint64 (settings, name));
-      return;
-    case SS_CONFIG_BOOL:
-      ss_config_set_number (config, key, g_settings_get_boolean (settings, name));
-      return;
-    default:
-      g_return_if_reached ();
-    }
-}
-
-static void
-write_key (GSettings         *settings,
-           const SsConfigKey *key,
-           const SsConfig    *config)
-{
-  const char *name = key->gsettings_key;
-
-  switch (key->kind)
-    {
-    case SS_CONFIG_TEXT:
-    case SS_CONFIG_OPTIONAL:
-    case SS_CONFIG_PATH:
-      {
-        const char *value = ss_config_get_text (config, key);
-
-        g_settings_set_string (settings, name, value != NULL ? value : "");
-      }
-      return;
-    case SS_CONFIG_TLS:
-      g_settings_set_enum (settings, name, (int) ss_config_get_number (config, key));
-      return;
-    case SS_CONFIG_UINT:
-      g_settings_set_uint (settings, name, (guint) ss_config_get_number (config, key));
-      return;
-    case SS_CONFIG_UINT64:
-      g_settings_set_uint64 (settings, name, ss_config_get_number (config, key));
-      return;
-    case SS_CONFIG_BOOL:
-      g_settings_set_boolean (settings, name, ss_config_get_number (config, key) != 0);
-      return;
-    default:
-      g_return_if_reached ();
-    }
-}
-
 SsConfig *
 ss_settings_load_config (GSettings *settings)
 {
@@ -118,7 +48,13 @@ ss_settings_load_config (GSettings *settings)
   keys = ss_config_get_keys (&n_keys);
   for (gsize i = 0; i < n_keys; i++)
     if (keys[i].gsettings_key != NULL)
-      read_key (settings, &keys[i], config);
+      {
+        g_autoptr(GVariant) value = g_settings_get_value (settings, keys[i].gsettings_key);
+
+        /* The schema test keeps types and nicks in step with the table. */
+        if (!ss_config_set_variant (config, &keys[i], value))
+          g_critical ("GSettings key %s does not fit the key table", keys[i].gsettings_key);
+      }
   return config;
 }
 
@@ -156,6 +92,7 @@ ss_settings_store_config (GSettings      *shared,
   keys = ss_config_get_keys (&n_keys);
   for (gsize i = 0; i < n_keys; i++)
     if (keys[i].gsettings_key != NULL)
-      write_key (settings, &keys[i], config);
+      g_settings_set_value (settings, keys[i].gsettings_key,
+                            ss_config_get_variant (config, &keys[i]));
   g_settings_apply (settings);
 }

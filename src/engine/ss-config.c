@@ -51,6 +51,10 @@ static const SsConfigKey config_keys[] = {
 #define N_KEYS      G_N_ELEMENTS (config_keys)
 #define KEYS_END    (config_keys + N_KEYS)
 
+/* The GSettings type of each kind, indexed by SsConfigKind. */
+static const char * const kind_types[] = { "s", "s", "s", "s", "u", "t", "b" };
+G_STATIC_ASSERT (G_N_ELEMENTS (kind_types) == SS_CONFIG_BOOL + 1);
+
 /* Indexed by SsTlsMode. */
 static const char * const tls_nicks[] = { "implicit", "starttls", "none" };
 
@@ -926,4 +930,53 @@ ss_config_set_number (SsConfig          *self,
       break;
     }
   g_return_if_reached ();
+}
+
+GVariant *
+ss_config_get_variant (const SsConfig    *self,
+                       const SsConfigKey *key)
+{
+  g_return_val_if_fail (self != NULL && key != NULL, NULL);
+
+  if (is_text (key))
+    {
+      const char *text = ss_config_get_text (self, key);
+
+      return g_variant_new_string (text != NULL ? text : "");
+    }
+  if (key->kind == SS_CONFIG_TLS)
+    return g_variant_new_string (ss_config_tls_nick (self->tls));
+  if (key->kind == SS_CONFIG_UINT)
+    return g_variant_new_uint32 ((guint32) ss_config_get_number (self, key));
+  if (key->kind == SS_CONFIG_UINT64)
+    return g_variant_new_uint64 (ss_config_get_number (self, key));
+  return g_variant_new_boolean (ss_config_get_number (self, key) != 0);
+}
+
+gboolean
+ss_config_set_variant (SsConfig          *self,
+                       const SsConfigKey *key,
+                       GVariant          *value)
+{
+  SsTlsMode tls;
+
+  g_return_val_if_fail (self != NULL && key != NULL && value != NULL, FALSE);
+
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE (kind_types[key->kind])))
+    return FALSE;
+  if (is_text (key))
+    ss_config_set_text (self, key, g_variant_get_string (value, NULL));
+  else if (key->kind == SS_CONFIG_TLS)
+    {
+      if (!parse_tls (g_variant_get_string (value, NULL), &tls))
+        return FALSE;
+      ss_config_set_number (self, key, tls);
+    }
+  else if (key->kind == SS_CONFIG_UINT)
+    ss_config_set_number (self, key, g_variant_get_uint32 (value));
+  else if (key->kind == SS_CONFIG_UINT64)
+    ss_config_set_number (self, key, g_variant_get_uint64 (value));
+  else
+    ss_config_set_number (self, key, g_variant_get_boolean (value));
+  return TRUE;
 }

@@ -116,6 +116,14 @@ guint64            ss_config_get_number  (const SsConfig    *self,
 void               ss_config_set_number  (SsConfig          *self,
                                           const SsConfigKey *key,
                                           guint64            value);
+/* The field as a GVariant of the key's GSettings type ("s" with NULL as "", the TLS mode as its
+ * nick, "u", "t", "b"); floating, as g_variant_new () returns. */
+GVariant          *ss_config_get_variant (const SsConfig    *self,
+                                          const SsConfigKey *key);
+/* Sets the field from such a GVariant; FALSE (nothing set) for a wrong type or an unknown nick. */
+gboolean           ss_config_set_variant (SsConfig          *self,
+                                          const SsConfigKey *key,
+                                          GVariant          *value);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsConfig, ss_config_free)
 
