@@ -74,6 +74,69 @@ in_group (const SsConfigKey *key,
   return g_strcmp0 (key->group, group) == 0;
 }
 
+/* ---- typed access to the field a key describes ---- */
+
+static void
+set_string (SsConfig *self,
+            gsize     offset,
+            char     *value)
+{
+  g_free (STRING_AT (self, offset));
+  STRING_AT (self, offset) = value;
+}
+
+static const char *
+get_text (const SsConfig    *self,
+          const SsConfigKey *key)
+{
+  g_assert (is_text (key));
+
+  return STRING_AT (self, key->offset);
+}
+
+static void
+set_text (SsConfig          *self,
+          const SsConfigKey *key,
+          const char        *value)
+{
+  g_assert (is_text (key));
+
+  if (value != NULL && *value == '\0' && key->kind != SS_CONFIG_TEXT)
+    value = NULL;
+  set_string (self, key->offset, g_strdup (value));
+}
+
+/* TLS, UINT and BOOL fields are guint-sized; UINT64 ones are 64 bits wide. */
+G_STATIC_ASSERT (sizeof (SsTlsMode) == sizeof (guint) && sizeof (gboolean) == sizeof (guint));
+
+static guint64
+get_number (const SsConfig    *self,
+            const SsConfigKey *key)
+{
+  gconstpointer field = G_STRUCT_MEMBER_P (self, key->offset);
+
+  g_assert (!is_text (key));
+
+  if (key->kind == SS_CONFIG_UINT64)
+    return *(const guint64 *) field;
+  return *(const guint *) field;
+}
+
+static void
+set_number (SsConfig          *self,
+            const SsConfigKey *key,
+            guint64            value)
+{
+  gpointer field = G_STRUCT_MEMBER_P (self, key->offset);
+
+  g_assert (!is_text (key));
+
+  if (key->kind == SS_CONFIG_UINT64)
+    *(guint64 *) field = value;
+  else
+    *(guint *) field = key->kind == SS_CONFIG_BOOL ? value != 0 : (guint) value;
+}
+
 /* ---- errors ---- */
 
 /* "settings: [group] key: …", or "settings: line N: …" when group is NULL. */
@@ -292,15 +355,6 @@ resolve_path (const char *path,
   return g_canonicalize_filename (expanded != NULL ? expanded : path, base_dir);
 }
 
-static void
-set_string (SsConfig *self,
-            gsize     offset,
-            char     *value)
-{
-  g_free (STRING_AT (self, offset));
-  STRING_AT (self, offset) = value;
-}
-
 static gboolean
 read_number (SsConfig           *self,
              const SsConfigKey  *spec,
@@ -317,7 +371,7 @@ read_number (SsConfig           *self,
     }
   if (!check_range (spec, value, error))
     return FALSE;
-  ss_config_set_number (self, spec, value);
+  set_number (self, spec, value);
   return TRUE;
 }
 
@@ -333,7 +387,7 @@ read_value (SsConfig           *self,
     {
     case SS_CONFIG_TEXT:
     case SS_CONFIG_OPTIONAL:
-      ss_config_set_text (self, spec, value);
+      set_text (self, spec, value);
       return TRUE;
     case SS_CONFIG_PATH:
       set_string (self, spec->offset, *value != '\0' ? resolve_path (value, base_dir) : NULL);
@@ -595,7 +649,7 @@ static const char *
 effective_folder (const SsConfig    *self,
                   const SsConfigKey *key)
 {
-  const char *name = ss_config_get_text (self, key);
+  const char *name = get_text (self, key);
 
   if (name == NULL || *name == '\0')
     return g_str_equal (key->key, "spam") ? "Spam" : "";
@@ -612,7 +666,7 @@ validate_folders (SsConfig  *self,
 
       if (!in_group (key, "folders"))
         continue;
-      name = ss_config_get_text (self, key);
+      name = get_text (self, key);
       if (!validate_folder_name (key->key, name != NULL ? name : "", error))
         return FALSE;
     }
@@ -679,7 +733,7 @@ validate_numbers (const SsConfig  *self,
 {
   for (const SsConfigKey *spec = config_keys; spec < KEYS_END; spec++)
     if ((spec->kind == SS_CONFIG_UINT || spec->kind == SS_CONFIG_UINT64) &&
-        !check_range (spec, ss_config_get_number (self, spec), error))
+        !check_range (spec, get_number (self, spec), error))
       return FALSE;
   return TRUE;
 }
@@ -696,7 +750,7 @@ ss_config_new_default (void)
     if (is_text (key))
       STRING_AT (self, key->offset) = g_strdup (key->default_text);
     else
-      ss_config_set_number (self, key, key->default_number);
+      set_number (self, key, key->default_number);
   return self;
 }
 
@@ -856,82 +910,6 @@ ss_config_tls_nick (SsTlsMode tls)
   return tls_nicks[tls];
 }
 
-const char *
-ss_config_get_text (const SsConfig    *self,
-                    const SsConfigKey *key)
-{
-  g_return_val_if_fail (self != NULL && key != NULL && is_text (key), NULL);
-
-  return STRING_AT (self, key->offset);
-}
-
-void
-ss_config_set_text (SsConfig          *self,
-                    const SsConfigKey *key,
-                    const char        *value)
-{
-  g_return_if_fail (self != NULL && key != NULL && is_text (key));
-
-  if (value != NULL && *value == '\0' && key->kind != SS_CONFIG_TEXT)
-    value = NULL;
-  set_string (self, key->offset, g_strdup (value));
-}
-
-guint64
-ss_config_get_number (const SsConfig    *self,
-                      const SsConfigKey *key)
-{
-  g_return_val_if_fail (self != NULL && key != NULL, 0);
-
-  switch (key->kind)
-    {
-    case SS_CONFIG_TLS:
-      return G_STRUCT_MEMBER (SsTlsMode, self, key->offset);
-    case SS_CONFIG_UINT:
-      return G_STRUCT_MEMBER (guint, self, key->offset);
-    case SS_CONFIG_UINT64:
-      return G_STRUCT_MEMBER (guint64, self, key->offset);
-    case SS_CONFIG_BOOL:
-      return G_STRUCT_MEMBER (gboolean, self, key->offset);
-    case SS_CONFIG_TEXT:
-    case SS_CONFIG_OPTIONAL:
-    case SS_CONFIG_PATH:
-    default:
-      break;
-    }
-  g_return_val_if_reached (0);
-}
-
-void
-ss_config_set_number (SsConfig          *self,
-                      const SsConfigKey *key,
-                      guint64            value)
-{
-  g_return_if_fail (self != NULL && key != NULL);
-
-  switch (key->kind)
-    {
-    case SS_CONFIG_TLS:
-      G_STRUCT_MEMBER (SsTlsMode, self, key->offset) = (SsTlsMode) value;
-      return;
-    case SS_CONFIG_UINT:
-      G_STRUCT_MEMBER (guint, self, key->offset) = (guint) value;
-      return;
-    case SS_CONFIG_UINT64:
-      G_STRUCT_MEMBER (guint64, self, key->offset) = value;
-      return;
-    case SS_CONFIG_BOOL:
-      G_STRUCT_MEMBER (gboolean, self, key->offset) = value != 0;
-      return;
-    case SS_CONFIG_TEXT:
-    case SS_CONFIG_OPTIONAL:
-    case SS_CONFIG_PATH:
-    default:
-      break;
-    }
-  g_return_if_reached ();
-}
-
 GVariant *
 ss_config_get_variant (const SsConfig    *self,
                        const SsConfigKey *key)
@@ -940,17 +918,17 @@ ss_config_get_variant (const SsConfig    *self,
 
   if (is_text (key))
     {
-      const char *text = ss_config_get_text (self, key);
+      const char *text = get_text (self, key);
 
       return g_variant_new_string (text != NULL ? text : "");
     }
   if (key->kind == SS_CONFIG_TLS)
     return g_variant_new_string (ss_config_tls_nick (self->tls));
   if (key->kind == SS_CONFIG_UINT)
-    return g_variant_new_uint32 ((guint32) ss_config_get_number (self, key));
+    return g_variant_new_uint32 ((guint32) get_number (self, key));
   if (key->kind == SS_CONFIG_UINT64)
-    return g_variant_new_uint64 (ss_config_get_number (self, key));
-  return g_variant_new_boolean (ss_config_get_number (self, key) != 0);
+    return g_variant_new_uint64 (get_number (self, key));
+  return g_variant_new_boolean (get_number (self, key) != 0);
 }
 
 gboolean
@@ -965,18 +943,18 @@ ss_config_set_variant (SsConfig          *self,
   if (!g_variant_is_of_type (value, G_VARIANT_TYPE (kind_types[key->kind])))
     return FALSE;
   if (is_text (key))
-    ss_config_set_text (self, key, g_variant_get_string (value, NULL));
+    set_text (self, key, g_variant_get_string (value, NULL));
   else if (key->kind == SS_CONFIG_TLS)
     {
       if (!parse_tls (g_variant_get_string (value, NULL), &tls))
         return FALSE;
-      ss_config_set_number (self, key, tls);
+      set_number (self, key, tls);
     }
   else if (key->kind == SS_CONFIG_UINT)
-    ss_config_set_number (self, key, g_variant_get_uint32 (value));
+    set_number (self, key, g_variant_get_uint32 (value));
   else if (key->kind == SS_CONFIG_UINT64)
-    ss_config_set_number (self, key, g_variant_get_uint64 (value));
+    set_number (self, key, g_variant_get_uint64 (value));
   else
-    ss_config_set_number (self, key, g_variant_get_boolean (value));
+    set_number (self, key, g_variant_get_boolean (value));
   return TRUE;
 }

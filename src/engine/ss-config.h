@@ -104,18 +104,6 @@ gboolean  ss_config_same_folder    (const char     *a,
 const SsConfigKey *ss_config_get_keys    (gsize             *n_keys);
 /* "implicit", "starttls", "none": the key file's and the GSettings enum's names. */
 const char        *ss_config_tls_nick    (SsTlsMode          tls);
-/* Typed access to the field a key describes. Strings are copied; for OPTIONAL and PATH keys an
- * empty string is stored as NULL. Numbers cover TLS, UINT, UINT64 and BOOL keys. */
-const char        *ss_config_get_text    (const SsConfig    *self,
-                                          const SsConfigKey *key);
-void               ss_config_set_text    (SsConfig          *self,
-                                          const SsConfigKey *key,
-                                          const char        *value);
-guint64            ss_config_get_number  (const SsConfig    *self,
-                                          const SsConfigKey *key);
-void               ss_config_set_number  (SsConfig          *self,
-                                          const SsConfigKey *key,
-                                          guint64            value);
 /* The field as a GVariant of the key's GSettings type ("s" with NULL as "", the TLS mode as its
  * nick, "u", "t", "b"); floating, as g_variant_new () returns. */
 GVariant          *ss_config_get_variant (const SsConfig    *self,
