@@ -93,19 +93,38 @@ set_text (AdwEntryRow *row,
   gtk_editable_set_text (GTK_EDITABLE (row), text != NULL ? text : "");
 }
 
+/* Each folder row and the SsConfig field it edits, in FOLDER_* order. */
+static const struct
+{
+  gsize row;
+  gsize field;
+} folder_rows[N_FOLDERS] = {
+  { G_STRUCT_OFFSET (SsSetupDialog, unfiltered_row),
+    G_STRUCT_OFFSET (SsConfig, folder_unfiltered) },
+  { G_STRUCT_OFFSET (SsSetupDialog, inbox_row),
+    G_STRUCT_OFFSET (SsConfig, folder_inbox) },
+  { G_STRUCT_OFFSET (SsSetupDialog, spam_row),
+    G_STRUCT_OFFSET (SsConfig, folder_spam) },
+  { G_STRUCT_OFFSET (SsSetupDialog, false_positives_row),
+    G_STRUCT_OFFSET (SsConfig, folder_false_positives) },
+  { G_STRUCT_OFFSET (SsSetupDialog, false_negatives_row),
+    G_STRUCT_OFFSET (SsConfig, folder_false_negatives) },
+};
+
 static AdwEntryRow *
 folder_row (SsSetupDialog *self,
             guint          which)
 {
-  switch (which)
-    {
-    case FOLDER_UNFILTERED: return self->unfiltered_row;
-    case FOLDER_INBOX: return self->inbox_row;
-    case FOLDER_SPAM: return self->spam_row;
-    case FOLDER_FALSE_POSITIVES: return self->false_positives_row;
-    case FOLDER_FALSE_NEGATIVES: return self->false_negatives_row;
-    default: g_return_val_if_reached (NULL);
-    }
+  g_return_val_if_fail (which < N_FOLDERS, NULL);
+  return G_STRUCT_MEMBER (AdwEntryRow *, self, folder_rows[which].row);
+}
+
+static char **
+folder_field (SsConfig *config,
+              guint     which)
+{
+  g_return_val_if_fail (which < N_FOLDERS, NULL);
+  return G_STRUCT_MEMBER_P (config, folder_rows[which].field);
 }
 
 /* ---- result row ---- */
@@ -192,20 +211,6 @@ update_spamd_row (SsSetupDialog *self)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->spamd_address_row),
                                  mode == SPAMD_SOCKET ? _("Socket Path")
                                                       : _("Host and Port"));
-}
-
-/* The config fields the folder rows edit, in FOLDER_* order. */
-static char **
-folder_field (SsConfig *config,
-              guint     which)
-{
-  char **fields[N_FOLDERS] = {
-    &config->folder_unfiltered, &config->folder_inbox, &config->folder_spam,
-    &config->folder_false_positives, &config->folder_false_negatives,
-  };
-
-  g_return_val_if_fail (which < N_FOLDERS, NULL);
-  return fields[which];
 }
 
 /* What the server row shows: the engine's "host[:port]" (IPv6 in brackets), else the url. */

@@ -20,6 +20,8 @@
 #define NUMBER(group, key, gsettings, kind, field, min, max, def) \
   { group, key, gsettings, SS_CONFIG_ ## kind, FIELD (field), min, max, def, NULL }
 
+/* Every setting, once (see SsConfigKey in ss-config.h). Columns: key file [group] and key,
+ * GSettings key, kind, SsConfig field, then for numbers the range, and the default. */
 static const SsConfigKey config_keys[] = {
   TEXT ("account", "url", "url", TEXT, url, NULL),
   NUMBER ("account", "tls", "tls", TLS, tls, 0, 0, SS_TLS_IMPLICIT),
