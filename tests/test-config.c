@@ -2,6 +2,9 @@
 
 #include "config.h"
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gio.h>
+#include <gio/gsettingsbackend.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -70,6 +73,169 @@ assert_config_error (const char *text,
   g_assert_null (strchr (error->message, '\n'));
 }
 
+/* Values that must be refused: the settings text is the kind's head, the value and its tail; the
+ * message is the kind's prefix and the row's message. */
+typedef enum
+{
+  BAD_LINE,           /* a whole "[group]\nkey=value" after the account */
+  BAD_URL,
+  BAD_SPAMD_ADDRESS,
+} BadKind;
+
+static const struct
+{
+  const char *head;
+  const char *tail;
+  const char *prefix;
+} bad_templates[] = {
+  [BAD_LINE] = { ACCOUNT, "\n", "settings: " },
+  [BAD_URL] = { "[account]\nurl=", "\nuser=u\n", "settings: [account] url: " },
+  [BAD_SPAMD_ADDRESS] = { ACCOUNT "[spamd]\naddress=", "\n", "settings: [spamd] address: " },
+};
+
+static const struct
+{
+  BadKind     kind;
+  const char *value;
+  const char *message;
+} bad_values[] = {
+  { BAD_LINE, "[spamd]\nparallel=0",
+    "[spamd] parallel: \"0\" is out of range (1–64)" },
+  { BAD_LINE, "[spamd]\nparallel=65",
+    "[spamd] parallel: \"65\" is out of range (1–64)" },
+  { BAD_LINE, "[spamd]\nparallel=10x",
+    "[spamd] parallel: \"10x\" is not a decimal number" },
+  { BAD_LINE, "[spamd]\nparallel=-1",
+    "[spamd] parallel: \"-1\" is not a decimal number" },
+  { BAD_LINE, "[spamd]\nparallel=+5",
+    "[spamd] parallel: \"+5\" is not a decimal number" },
+  { BAD_LINE, "[spamd]\nparallel=1e3",
+    "[spamd] parallel: \"1e3\" is not a decimal number" },
+  { BAD_LINE, "[spamd]\nparallel=0x10",
+    "[spamd] parallel: \"0x10\" is not a decimal number" },
+  { BAD_LINE, "[spamd]\nparallel=",
+    "[spamd] parallel: \"\" is not a decimal number" },
+  { BAD_LINE, "[spamd]\nparallel=1 0",
+    "[spamd] parallel: \"1 0\" is not a decimal number" },
+  { BAD_LINE, "[spamd]\nparallel=99999999999999999999999",
+    "[spamd] parallel: \"99999999999999999999999\" is not a decimal number" },
+  { BAD_LINE, "[spamd]\nmax-size=1023",
+    "[spamd] max-size: \"1023\" is out of range (1024–268435456)" },
+  { BAD_LINE, "[spamd]\nmax-size=268435457",
+    "[spamd] max-size: \"268435457\" is out of range (1024–268435456)" },
+  { BAD_LINE, "[spamd]\ntimeout=4",
+    "[spamd] timeout: \"4\" is out of range (5–3600)" },
+  { BAD_LINE, "[spamd]\ntimeout=3601",
+    "[spamd] timeout: \"3601\" is out of range (5–3600)" },
+  { BAD_LINE, "[filter]\nchunk=0",
+    "[filter] chunk: \"0\" is out of range (1–1000)" },
+  { BAD_LINE, "[filter]\nchunk=1001",
+    "[filter] chunk: \"1001\" is out of range (1–1000)" },
+  { BAD_LINE, "[expire]\nspam-days=36501",
+    "[expire] spam-days: \"36501\" is out of range (0–36500)" },
+  { BAD_LINE, "[expire]\nunfiltered-days=-0",
+    "[expire] unfiltered-days: \"-0\" is not a decimal number" },
+  { BAD_LINE, "[live]\npoll-seconds=4",
+    "[live] poll-seconds: \"4\" is out of range (5–86400)" },
+  { BAD_LINE, "[live]\npoll-seconds=86401",
+    "[live] poll-seconds: \"86401\" is out of range (5–86400)" },
+  { BAD_LINE, "[live]\nmaintenance-minutes=0",
+    "[live] maintenance-minutes: \"0\" is out of range (1–1440)" },
+  { BAD_LINE, "[live]\nmaintenance-minutes=1441",
+    "[live] maintenance-minutes: \"1441\" is out of range (1–1440)" },
+
+  { BAD_URL, "http://h",
+    "\"http://h\" must start with imaps:// (TLS) or imap:// (STARTTLS)" },
+  { BAD_URL, "h:993",
+    "\"h:993\" must start with imaps:// (TLS) or imap:// (STARTTLS)" },
+  { BAD_URL, "imaps://h/INBOX",
+    "\"imaps://h/INBOX\" must not have a path, query or fragment" },
+  { BAD_URL, "imaps://h?x=1",
+    "\"imaps://h?x=1\" must not have a path, query or fragment" },
+  { BAD_URL, "imaps://h#x",
+    "\"imaps://h#x\" must not have a path, query or fragment" },
+  { BAD_URL, "imaps://h:0",
+    "\"imaps://h:0\": the port must be 1–65535" },
+  { BAD_URL, "imaps://h:65536",
+    "\"imaps://h:65536\" is not a valid URL (imaps://host[:port] or imap://host[:port])" },
+  { BAD_URL, "imaps://h:99x",
+    "\"imaps://h:99x\" is not a valid URL (imaps://host[:port] or imap://host[:port])" },
+  { BAD_URL, "imaps://",
+    "\"imaps://\" has no host" },
+  { BAD_URL, "imaps:h",
+    "\"imaps:h\" has no host" },
+  { BAD_URL, "imaps://:993",
+    "\"imaps://:993\" has no host" },
+  { BAD_URL, "imaps://a%20b",
+    "\"imaps://a%20b\" has an invalid host" },
+  { BAD_URL, "imaps://a b",
+    "\"imaps://a b\" is not a valid URL" },
+  /* Never echoed: it may carry a password. */
+  { BAD_URL, "imaps://ann:secret@h",
+    "the url must not contain a user name or password (use user=)" },
+  { BAD_URL, "",
+    "missing (imaps://host[:port] or imap://host[:port])" },
+
+  { BAD_SPAMD_ADDRESS, "localhost",
+    "\"localhost\" is not host:port (port 1–65535) or unix:/path" },
+  { BAD_SPAMD_ADDRESS, "h:0",
+    "\"h:0\" is not host:port (port 1–65535) or unix:/path" },
+  { BAD_SPAMD_ADDRESS, "h:70000",
+    "\"h:70000\" is not host:port (port 1–65535) or unix:/path" },
+  { BAD_SPAMD_ADDRESS, ":783",
+    "\":783\" is not host:port (port 1–65535) or unix:/path" },
+  { BAD_SPAMD_ADDRESS, "::1:783",
+    "\"::1:783\": write an IPv6 address as [address]:port" },
+  { BAD_SPAMD_ADDRESS, "unix:run/s",
+    "\"unix:run/s\": unix: needs an absolute socket path" },
+  { BAD_SPAMD_ADDRESS, "unix:/",
+    "\"unix:/\": unix: needs an absolute socket path" },
+};
+
+/* Every bad_values row of this kind is refused with its message. */
+static void
+assert_bad_values (BadKind kind)
+{
+  guint n = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_values); i++)
+    {
+      g_autofree char *text = NULL;
+      g_autofree char *message = NULL;
+
+      if (bad_values[i].kind != kind)
+        continue;
+      text = g_strconcat (bad_templates[kind].head, bad_values[i].value,
+                          bad_templates[kind].tail, NULL);
+      message = g_strconcat (bad_templates[kind].prefix, bad_values[i].message, NULL);
+      assert_config_error (text, message);
+      n++;
+    }
+  g_assert_cmpuint (n, >, 0);
+}
+
+/* The numeric settings, in the key file's order. */
+static void
+assert_numbers (const SsConfig *c,
+                guint           parallel,
+                guint64         max_size,
+                guint           timeout,
+                guint           chunk,
+                guint           unfiltered_days,
+                guint           spam_days,
+                guint           poll_seconds,
+                guint           maintenance_minutes)
+{
+  g_assert_cmpuint (c->spamd_parallel, ==, parallel);
+  g_assert_cmpuint (c->max_size, ==, max_size);
+  g_assert_cmpuint (c->spamd_timeout, ==, timeout);
+  g_assert_cmpuint (c->chunk, ==, chunk);
+  g_assert_cmpuint (c->unfiltered_days, ==, unfiltered_days);
+  g_assert_cmpuint (c->spam_days, ==, spam_days);
+  g_assert_cmpuint (c->poll_seconds, ==, poll_seconds);
+  g_assert_cmpuint (c->maintenance_minutes, ==, maintenance_minutes);
+}
+
 static void
 test_example (void)
 {
@@ -88,14 +254,7 @@ test_example (void)
   g_assert_cmpstr (c->folder_false_positives, ==, "Spam/False Positives");
   g_assert_cmpstr (c->folder_false_negatives, ==, "Spam/False Negatives");
   g_assert_cmpstr (c->spamd_address, ==, "127.0.0.1:14783");
-  g_assert_cmpuint (c->spamd_parallel, ==, 10);
-  g_assert_cmpuint (c->max_size, ==, 512000);
-  g_assert_cmpuint (c->spamd_timeout, ==, 120);
-  g_assert_cmpuint (c->chunk, ==, 32);
-  g_assert_cmpuint (c->unfiltered_days, ==, 0);
-  g_assert_cmpuint (c->spam_days, ==, 60);
-  g_assert_cmpuint (c->poll_seconds, ==, 60);
-  g_assert_cmpuint (c->maintenance_minutes, ==, 15);
+  assert_numbers (c, 10, 512000, 120, 32, 0, 60, 60, 15);
 }
 
 static void
@@ -109,14 +268,7 @@ assert_defaults (const SsConfig *c)
   g_assert_cmpstr (c->folder_false_positives, ==, "Spam/False Positives");
   g_assert_cmpstr (c->folder_false_negatives, ==, "Spam/False Negatives");
   g_assert_null (c->spamd_address);
-  g_assert_cmpuint (c->spamd_parallel, ==, 10);
-  g_assert_cmpuint (c->spamd_timeout, ==, 120);
-  g_assert_cmpuint (c->max_size, ==, 512000);
-  g_assert_cmpuint (c->chunk, ==, 32);
-  g_assert_cmpuint (c->unfiltered_days, ==, 0);
-  g_assert_cmpuint (c->spam_days, ==, 60);
-  g_assert_cmpuint (c->poll_seconds, ==, 60);
-  g_assert_cmpuint (c->maintenance_minutes, ==, 15);
+  assert_numbers (c, 10, 512000, 120, 32, 0, 60, 60, 15);
 }
 
 static void
@@ -165,61 +317,19 @@ test_comments (void)
 static void
 test_numbers (void)
 {
-  const struct { const char *group; const char *line; const char *message; } bad[] = {
-    { "spamd", "parallel=0", "settings: [spamd] parallel: \"0\" is out of range (1–64)" },
-    { "spamd", "parallel=65", "settings: [spamd] parallel: \"65\" is out of range (1–64)" },
-    { "spamd", "parallel=10x", "settings: [spamd] parallel: \"10x\" is not a decimal number" },
-    { "spamd", "parallel=-1", "settings: [spamd] parallel: \"-1\" is not a decimal number" },
-    { "spamd", "parallel=+5", "settings: [spamd] parallel: \"+5\" is not a decimal number" },
-    { "spamd", "parallel=1e3", "settings: [spamd] parallel: \"1e3\" is not a decimal number" },
-    { "spamd", "parallel=0x10", "settings: [spamd] parallel: \"0x10\" is not a decimal number" },
-    { "spamd", "parallel=", "settings: [spamd] parallel: \"\" is not a decimal number" },
-    { "spamd", "parallel=1 0", "settings: [spamd] parallel: \"1 0\" is not a decimal number" },
-    { "spamd", "parallel=99999999999999999999999",
-      "settings: [spamd] parallel: \"99999999999999999999999\" is not a decimal number" },
-    { "spamd", "max-size=1023",
-      "settings: [spamd] max-size: \"1023\" is out of range (1024–268435456)" },
-    { "spamd", "max-size=268435457",
-      "settings: [spamd] max-size: \"268435457\" is out of range (1024–268435456)" },
-    { "spamd", "timeout=4", "settings: [spamd] timeout: \"4\" is out of range (5–3600)" },
-    { "spamd", "timeout=3601", "settings: [spamd] timeout: \"3601\" is out of range (5–3600)" },
-    { "filter", "chunk=0", "settings: [filter] chunk: \"0\" is out of range (1–1000)" },
-    { "filter", "chunk=1001", "settings: [filter] chunk: \"1001\" is out of range (1–1000)" },
-    { "expire", "spam-days=36501",
-      "settings: [expire] spam-days: \"36501\" is out of range (0–36500)" },
-    { "expire", "unfiltered-days=-0",
-      "settings: [expire] unfiltered-days: \"-0\" is not a decimal number" },
-    { "live", "poll-seconds=4", "settings: [live] poll-seconds: \"4\" is out of range (5–86400)" },
-    { "live", "poll-seconds=86401",
-      "settings: [live] poll-seconds: \"86401\" is out of range (5–86400)" },
-    { "live", "maintenance-minutes=0",
-      "settings: [live] maintenance-minutes: \"0\" is out of range (1–1440)" },
-    { "live", "maintenance-minutes=1441",
-      "settings: [live] maintenance-minutes: \"1441\" is out of range (1–1440)" },
-  };
-  g_autoptr(SsConfig) edges = load_ok (
-    ACCOUNT
-    "[spamd]\nparallel=64\nmax-size=268435456\ntimeout=5\n"
-    "[filter]\nchunk=1000\n"
-    "[expire]\nunfiltered-days=36500\nspam-days=0\n"
-    "[live]\npoll-seconds=86400\nmaintenance-minutes=1\n");
-  g_autoptr(SsConfig) low = load_ok (ACCOUNT "[spamd]\nparallel=1\nmax-size=1024\n");
+  g_autoptr(SsConfig) edges = NULL;
+  g_autoptr(SsConfig) low = NULL;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *text = g_strdup_printf (ACCOUNT "[%s]\n%s\n", bad[i].group, bad[i].line);
+  assert_bad_values (BAD_LINE);
 
-      assert_config_error (text, bad[i].message);
-    }
-
-  g_assert_cmpuint (edges->spamd_parallel, ==, 64);
-  g_assert_cmpuint (edges->max_size, ==, 268435456);
-  g_assert_cmpuint (edges->spamd_timeout, ==, 5);
-  g_assert_cmpuint (edges->chunk, ==, 1000);
-  g_assert_cmpuint (edges->unfiltered_days, ==, 36500);
-  g_assert_cmpuint (edges->spam_days, ==, 0);
-  g_assert_cmpuint (edges->poll_seconds, ==, 86400);
-  g_assert_cmpuint (edges->maintenance_minutes, ==, 1);
+  /* The ends of every range are accepted. */
+  edges = load_ok (ACCOUNT
+                   "[spamd]\nparallel=64\nmax-size=268435456\ntimeout=5\n"
+                   "[filter]\nchunk=1000\n"
+                   "[expire]\nunfiltered-days=36500\nspam-days=0\n"
+                   "[live]\npoll-seconds=86400\nmaintenance-minutes=1\n");
+  low = load_ok (ACCOUNT "[spamd]\nparallel=1\nmax-size=1024\n");
+  assert_numbers (edges, 64, 268435456, 5, 1000, 36500, 0, 86400, 1);
   g_assert_cmpuint (low->spamd_parallel, ==, 1);
   g_assert_cmpuint (low->max_size, ==, 1024);
 }
@@ -313,37 +423,10 @@ test_tls (void)
 static void
 test_url (void)
 {
-  const struct { const char *url; const char *message; } bad[] = {
-    { "http://h", "\"http://h\" must start with imaps:// (TLS) or imap:// (STARTTLS)" },
-    { "h:993", "\"h:993\" must start with imaps:// (TLS) or imap:// (STARTTLS)" },
-    { "imaps://h/INBOX", "\"imaps://h/INBOX\" must not have a path, query or fragment" },
-    { "imaps://h?x=1", "\"imaps://h?x=1\" must not have a path, query or fragment" },
-    { "imaps://h#x", "\"imaps://h#x\" must not have a path, query or fragment" },
-    { "imaps://h:0", "\"imaps://h:0\": the port must be 1–65535" },
-    { "imaps://h:65536",
-      "\"imaps://h:65536\" is not a valid URL (imaps://host[:port] or imap://host[:port])" },
-    { "imaps://h:99x",
-      "\"imaps://h:99x\" is not a valid URL (imaps://host[:port] or imap://host[:port])" },
-    { "imaps://", "\"imaps://\" has no host" },
-    { "imaps:h", "\"imaps:h\" has no host" },
-    { "imaps://:993", "\"imaps://:993\" has no host" },
-    { "imaps://a%20b", "\"imaps://a%20b\" has an invalid host" },
-    { "imaps://a b", "\"imaps://a b\" is not a valid URL" },
-    /* Never echoed: it may carry a password. */
-    { "imaps://ann:secret@h", "the url must not contain a user name or password (use user=)" },
-    { "", "missing (imaps://host[:port] or imap://host[:port])" },
-  };
   g_autoptr(SsConfig) slash = NULL;
   g_autoptr(SsConfig) v6 = NULL;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *text = g_strdup_printf ("[account]\nurl=%s\nuser=u\n", bad[i].url);
-      g_autofree char *message = g_strdup_printf ("settings: [account] url: %s",
-                                                  bad[i].message);
-
-      assert_config_error (text, message);
-    }
+  assert_bad_values (BAD_URL);
   assert_config_error ("[account]\nuser=u\n",
                        "settings: [account] url: missing "
                        "(imaps://host[:port] or imap://host[:port])");
@@ -454,15 +537,6 @@ static void
 test_spamd_address (void)
 {
   const char *good[] = { "127.0.0.1:783", "spamd.example:783", "[::1]:783", "unix:/run/s.sock" };
-  const struct { const char *address; const char *message; } bad[] = {
-    { "localhost", "\"localhost\" is not host:port (port 1–65535) or unix:/path" },
-    { "h:0", "\"h:0\" is not host:port (port 1–65535) or unix:/path" },
-    { "h:70000", "\"h:70000\" is not host:port (port 1–65535) or unix:/path" },
-    { ":783", "\":783\" is not host:port (port 1–65535) or unix:/path" },
-    { "::1:783", "\"::1:783\": write an IPv6 address as [address]:port" },
-    { "unix:run/s", "\"unix:run/s\": unix: needs an absolute socket path" },
-    { "unix:/", "\"unix:/\": unix: needs an absolute socket path" },
-  };
   g_autoptr(SsConfig) empty = load_ok (ACCOUNT "[spamd]\naddress=\n");
 
   g_assert_null (empty->spamd_address);
@@ -473,40 +547,180 @@ test_spamd_address (void)
 
       g_assert_cmpstr (config->spamd_address, ==, good[i]);
     }
-  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *text = g_strdup_printf (ACCOUNT "[spamd]\naddress=%s\n", bad[i].address);
-      g_autofree char *message = g_strdup_printf ("settings: [spamd] address: %s",
-                                                  bad[i].message);
-
-      assert_config_error (text, message);
-    }
+  assert_bad_values (BAD_SPAMD_ADDRESS);
 }
 
+/* The keyring's "server", and back to a url as the setup dialog does: IPv6 keeps its brackets. */
 static void
 test_dup_server (void)
 {
-  const struct { const char *url; const char *tls; const char *server; } cases[] = {
-    { "imaps://Mail.Example.org", "implicit", "mail.example.org" },
-    { "imaps://mail.example.org:993", "implicit", "mail.example.org" },
-    { "imaps://mail.example.org:1993", "implicit", "mail.example.org:1993" },
-    { "imap://mail.example.org", "starttls", "mail.example.org" },
-    { "imap://mail.example.org:143", "none", "mail.example.org" },
-    { "imap://mail.example.org:993", "starttls", "mail.example.org:993" },
-    { "imap://127.0.0.1:14343", "starttls", "127.0.0.1:14343" },
-    { "imaps://[::1]", "implicit", "[::1]" },
-    { "imaps://[::1]:1993", "implicit", "[::1]:1993" },
+  const struct { const char *url; SsTlsMode tls; const char *server; } cases[] = {
+    { "imaps://Mail.Example.org", SS_TLS_IMPLICIT, "mail.example.org" },
+    { "imaps://mail.example.org:993", SS_TLS_IMPLICIT, "mail.example.org" },
+    { "imaps://mail.example.org:1993", SS_TLS_IMPLICIT, "mail.example.org:1993" },
+    { "imap://mail.example.org", SS_TLS_STARTTLS, "mail.example.org" },
+    { "imap://mail.example.org:143", SS_TLS_NONE, "mail.example.org" },
+    { "imap://mail.example.org:993", SS_TLS_STARTTLS, "mail.example.org:993" },
+    { "imap://127.0.0.1:14343", SS_TLS_STARTTLS, "127.0.0.1:14343" },
+    { "imaps://[::1]", SS_TLS_IMPLICIT, "[::1]" },
+    { "imaps://[::1]:1993", SS_TLS_IMPLICIT, "[::1]:1993" },
+    { "imap://[fe80::1]:1143", SS_TLS_STARTTLS, "[fe80::1]:1143" },
   };
+  g_autofree char *whole = ss_config_url_for_server ("imap://h:1143", SS_TLS_IMPLICIT);
 
+  g_assert_cmpstr (whole, ==, "imap://h:1143");
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *text = g_strdup_printf ("[account]\nurl=%s\ntls=%s\nuser=u\n",
-                                               cases[i].url, cases[i].tls);
+                                               cases[i].url, ss_config_tls_nick (cases[i].tls));
       g_autoptr(SsConfig) config = load_ok (text);
       g_autofree char *server = ss_config_dup_server (config);
+      g_autoptr(SsConfig) again = ss_config_new_default ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *server_again = NULL;
 
       g_assert_cmpstr (server, ==, cases[i].server);
+      again->url = ss_config_url_for_server (server, cases[i].tls);
+      g_assert_true (ss_config_parse_url (again, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (again->host, ==, config->host);
+      g_assert_cmpuint (again->port, ==, config->port);
+      server_again = ss_config_dup_server (again);
+      g_assert_cmpstr (server_again, ==, server);
     }
+}
+
+static guint64
+number_of (GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    return g_variant_get_uint64 (value);
+  return g_variant_get_uint32 (value);
+}
+
+/* One schema key against its table row: type and default (through the GVariant mapping the app
+ * uses, both ways), then the range. */
+static void
+assert_schema_key (GSettingsSchemaKey *schema_key,
+                   const SsConfigKey  *key)
+{
+  g_autoptr(SsConfig) defaults = ss_config_new_default ();
+  g_autoptr(SsConfig) from_schema = ss_config_new_default ();
+  g_autoptr(GVariant) fallback = g_settings_schema_key_get_default_value (schema_key);
+  g_autoptr(GVariant) table_default = g_variant_ref_sink (ss_config_get_variant (defaults, key));
+  g_autoptr(GVariant) range = g_settings_schema_key_get_range (schema_key);
+  g_autoptr(GVariant) allowed = NULL;
+  g_autoptr(GVariant) min = NULL;
+  g_autoptr(GVariant) max = NULL;
+  const char *range_type;
+
+  g_assert_true (g_variant_equal (fallback, table_default));
+  g_assert_true (ss_config_set_variant (from_schema, key, fallback));
+  g_variant_get (range, "(&sv)", &range_type, &allowed);
+  switch (key->kind)
+    {
+    case SS_CONFIG_TLS:
+      g_assert_cmpstr (range_type, ==, "enum");
+      g_assert_cmpuint (g_variant_n_children (allowed), ==, SS_TLS_NONE + 1);
+      break;
+    case SS_CONFIG_UINT:
+    case SS_CONFIG_UINT64:
+      g_assert_cmpstr (range_type, ==, "range");
+      min = g_variant_get_child_value (allowed, 0);
+      max = g_variant_get_child_value (allowed, 1);
+      g_assert_cmpuint (number_of (min), ==, key->min);
+      g_assert_cmpuint (number_of (max), ==, key->max);
+      break;
+    case SS_CONFIG_TEXT:
+    case SS_CONFIG_OPTIONAL:
+    case SS_CONFIG_PATH:
+    case SS_CONFIG_BOOL:
+    default:
+      g_assert_cmpstr (range_type, ==, "type");
+      break;
+    }
+}
+
+/* The enum's nicks carry SsTlsMode's values. */
+static void
+assert_schema_tls (GSettingsSchema *schema)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GSettings) settings = g_settings_new_full (schema, backend, NULL);
+
+  for (SsTlsMode tls = SS_TLS_IMPLICIT; tls <= SS_TLS_NONE; tls++)
+    {
+      g_autofree char *nick = NULL;
+
+      g_assert_true (g_settings_set_enum (settings, "tls", tls));
+      nick = g_settings_get_string (settings, "tls");
+      g_assert_cmpstr (nick, ==, ss_config_tls_nick (tls));
+    }
+}
+
+/* The schemas compiled in the build's data/, or NULL (built without the GUI). */
+static GSettingsSchemaSource *
+open_built_schemas (void)
+{
+  const char *dir = g_getenv ("GSETTINGS_SCHEMA_DIR");
+
+  if (dir == NULL)
+    return NULL;
+  return g_settings_schema_source_new_from_directory (dir, NULL, TRUE, NULL);
+}
+
+static gboolean
+table_has_gsettings_key (const char *name)
+{
+  gsize n_keys;
+  const SsConfigKey *keys = ss_config_get_keys (&n_keys);
+
+  for (gsize i = 0; i < n_keys; i++)
+    if (g_strcmp0 (keys[i].gsettings_key, name) == 0)
+      return TRUE;
+  g_test_message ("schema key %s is not in the key table", name);
+  return FALSE;
+}
+
+/* The gschema says what the key table says, key for key. */
+static void
+test_gschema (void)
+{
+  g_autoptr(GSettingsSchemaSource) source = open_built_schemas ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) names = NULL;
+  gsize n_keys;
+  const SsConfigKey *keys = ss_config_get_keys (&n_keys);
+  guint n_gsettings = 0;
+
+  if (source == NULL)
+    {
+      g_test_skip ("no compiled schema (built without the GUI)");
+      return;
+    }
+  schema = g_settings_schema_source_lookup (source, "org.example.SpamSieve", FALSE);
+  g_assert_nonnull (schema);
+
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      const char *name = keys[i].gsettings_key;
+      g_autoptr(GSettingsSchemaKey) schema_key = NULL;
+
+      if (name == NULL)
+        continue;
+      g_test_message ("schema key %s", name);
+      g_assert_true (g_settings_schema_has_key (schema, name));
+      schema_key = g_settings_schema_get_key (schema, name);
+      assert_schema_key (schema_key, &keys[i]);
+      n_gsettings++;
+    }
+  assert_schema_tls (schema);
+
+  /* No schema key the table lacks. */
+  names = g_settings_schema_list_keys (schema);
+  for (guint i = 0; names[i] != NULL; i++)
+    g_assert_true (table_has_gsettings_key (names[i]));
+  g_assert_cmpuint (g_strv_length (names), ==, n_gsettings);
 }
 
 /* The app fills the struct from GSettings and calls validate. */
@@ -587,6 +801,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/folders", test_folders);
   g_test_add_func ("/config/spamd-address", test_spamd_address);
   g_test_add_func ("/config/dup-server", test_dup_server);
+  g_test_add_func ("/config/gschema", test_gschema);
   g_test_add_func ("/config/validate", test_validate);
   g_test_add_func ("/config/copy", test_copy);
 

@@ -68,15 +68,6 @@ ss_account_probe_new (const SsConfig *config,
   return self;
 }
 
-static gboolean
-same_folder (const char *a,
-             const char *b)
-{
-  if (g_ascii_strcasecmp (a, "INBOX") == 0)
-    return g_ascii_strcasecmp (b, "INBOX") == 0;
-  return g_str_equal (a, b);
-}
-
 static const SsImapFolder *
 find_folder (GPtrArray  *folders,
              const char *name)
@@ -85,7 +76,7 @@ find_folder (GPtrArray  *folders,
     {
       const SsImapFolder *f = g_ptr_array_index (folders, i);
 
-      if (same_folder (f->name, name))
+      if (ss_config_same_folder (f->name, name))
         return f;
     }
   return NULL;

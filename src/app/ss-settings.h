@@ -13,11 +13,14 @@ G_BEGIN_DECLS
 GSettings *ss_settings_new              (void);
 /* TRUE when url and user are set: the first-run dialog is not needed. */
 gboolean   ss_settings_has_account      (GSettings       *settings);
-/* The settings as an SsConfig, validated with ss_config_validate (). */
+/* Every key of ss_config_get_keys () that GSettings has, into a new SsConfig, not validated
+ * (host and port unset): for a form that shows what is stored, valid or not. */
+SsConfig  *ss_settings_load_config      (GSettings       *settings);
+/* The same, validated with ss_config_validate (). */
 SsConfig  *ss_settings_dup_config       (GSettings       *settings,
                                          GError         **error);
-/* Writes every key SsConfig has (not autostart/notifications). password_file is ignored:
- * the desktop app keeps the password in the keyring. */
+/* Writes every key of the table that GSettings has, autostart and notifications included, as
+ * one change. password_file is not there: the desktop app keeps the password in the keyring. */
 void       ss_settings_store_config     (GSettings       *settings,
                                          const SsConfig  *config);
 

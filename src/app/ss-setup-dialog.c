@@ -93,19 +93,38 @@ set_text (AdwEntryRow *row,
   gtk_editable_set_text (GTK_EDITABLE (row), text != NULL ? text : "");
 }
 
+/* Each folder row and the SsConfig field it edits, in FOLDER_* order. */
+static const struct
+{
+  gsize row;
+  gsize field;
+} folder_rows[N_FOLDERS] = {
+  { G_STRUCT_OFFSET (SsSetupDialog, unfiltered_row),
+    G_STRUCT_OFFSET (SsConfig, folder_unfiltered) },
+  { G_STRUCT_OFFSET (SsSetupDialog, inbox_row),
+    G_STRUCT_OFFSET (SsConfig, folder_inbox) },
+  { G_STRUCT_OFFSET (SsSetupDialog, spam_row),
+    G_STRUCT_OFFSET (SsConfig, folder_spam) },
+  { G_STRUCT_OFFSET (SsSetupDialog, false_positives_row),
+    G_STRUCT_OFFSET (SsConfig, folder_false_positives) },
+  { G_STRUCT_OFFSET (SsSetupDialog, false_negatives_row),
+    G_STRUCT_OFFSET (SsConfig, folder_false_negatives) },
+};
+
 static AdwEntryRow *
 folder_row (SsSetupDialog *self,
             guint          which)
 {
-  switch (which)
-    {
-    case FOLDER_UNFILTERED: return self->unfiltered_row;
-    case FOLDER_INBOX: return self->inbox_row;
-    case FOLDER_SPAM: return self->spam_row;
-    case FOLDER_FALSE_POSITIVES: return self->false_positives_row;
-    case FOLDER_FALSE_NEGATIVES: return self->false_negatives_row;
-    default: g_return_val_if_reached (NULL);
-    }
+  g_return_val_if_fail (which < N_FOLDERS, NULL);
+  return G_STRUCT_MEMBER (AdwEntryRow *, self, folder_rows[which].row);
+}
+
+static char **
+folder_field (SsConfig *config,
+              guint     which)
+{
+  g_return_val_if_fail (which < N_FOLDERS, NULL);
+  return G_STRUCT_MEMBER_P (config, folder_rows[which].field);
 }
 
 /* ---- result row ---- */
@@ -194,50 +213,33 @@ update_spamd_row (SsSetupDialog *self)
                                                       : _("Host and Port"));
 }
 
+/* What the server row shows: the engine's "host[:port]" (IPv6 in brackets), else the url. */
+static char *
+dup_server_text (SsConfig *config)
+{
+  if (config->url != NULL && ss_config_parse_url (config, NULL))
+    return ss_config_dup_server (config);
+  return g_strdup (config->url);
+}
+
 static void
 load_from_settings (SsSetupDialog *self)
 {
-  g_autofree char *url = g_settings_get_string (self->settings, "url");
-  g_autofree char *spamd = g_settings_get_string (self->settings, "spamd-address");
-  g_autofree char *server = NULL;
-  g_autoptr(GUri) uri = NULL;
-  const char *keys[N_FOLDERS] = { "folder-unfiltered", "folder-inbox", "folder-spam",
-                                  "folder-false-positives", "folder-false-negatives" };
+  g_autoptr(SsConfig) config = ss_settings_load_config (self->settings);
+  g_autofree char *server = dup_server_text (config);
+  const char *spamd = config->spamd_address;
 
-  if (*url != '\0')
-    uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-  if (uri != NULL && g_uri_get_host (uri) != NULL)
-    {
-      int port = g_uri_get_port (uri);
-      gboolean imaps = g_ascii_strcasecmp (g_uri_get_scheme (uri), "imaps") == 0;
-
-      if (port > 0 && port != (imaps ? 993 : 143))
-        server = g_strdup_printf ("%s:%d", g_uri_get_host (uri), port);
-      else
-        server = g_strdup (g_uri_get_host (uri));
-    }
-  else
-    server = g_strdup (url);
   set_text (self->server_row, server);
-  adw_combo_row_set_selected (self->security_row, g_settings_get_enum (self->settings, "tls"));
-  {
-    g_autofree char *user = g_settings_get_string (self->settings, "user");
-    g_autofree char *ca = g_settings_get_string (self->settings, "ca-file");
-
-    set_text (self->user_row, user);
-    g_free (self->ca_file);
-    self->ca_file = *ca != '\0' ? g_steal_pointer (&ca) : NULL;
-  }
+  adw_combo_row_set_selected (self->security_row, config->tls);
+  set_text (self->user_row, config->user);
+  g_free (self->ca_file);
+  self->ca_file = g_steal_pointer (&config->ca_file);
   update_ca_row (self);
 
   for (guint i = 0; i < N_FOLDERS; i++)
-    {
-      g_autofree char *name = g_settings_get_string (self->settings, keys[i]);
+    set_text (folder_row (self, i), *folder_field (config, i));
 
-      set_text (folder_row (self, i), name);
-    }
-
-  if (*spamd == '\0')
+  if (spamd == NULL)
     adw_combo_row_set_selected (self->spamd_row, SPAMD_PRIVATE);
   else if (g_str_has_prefix (spamd, "unix:"))
     {
@@ -250,12 +252,15 @@ load_from_settings (SsSetupDialog *self)
       set_text (self->spamd_address_row, spamd);
     }
   update_spamd_row (self);
-  gtk_spin_button_set_value (self->parallel_spin, g_settings_get_uint (self->settings,
-                                                                       "parallel"));
-  gtk_switch_set_active (self->autostart_switch,
-                         g_settings_get_boolean (self->settings, "autostart"));
-  gtk_switch_set_active (self->summary_switch,
-                         g_settings_get_boolean (self->settings, "notify-spam-summary"));
+  gtk_spin_button_set_value (self->parallel_spin, config->spamd_parallel);
+  gtk_switch_set_active (self->autostart_switch, config->autostart);
+  gtk_switch_set_active (self->summary_switch, config->notify_spam_summary);
+}
+
+static char *
+stripped_text (AdwEntryRow *row)
+{
+  return g_strstrip (g_strdup (text_of (row)));
 }
 
 /* The form as an SsConfig (validated), starting from the stored settings so that keys the
@@ -264,30 +269,11 @@ static SsConfig *
 build_config (SsSetupDialog  *self,
               GError        **error)
 {
-  g_autoptr(SsConfig) config = ss_config_new_default ();
-  g_autoptr(SsConfig) stored = ss_settings_dup_config (self->settings, NULL);
-  g_autofree char *server = g_strstrip (g_strdup (text_of (self->server_row)));
-  g_autofree char *user = g_strstrip (g_strdup (text_of (self->user_row)));
-  g_autofree char *address = g_strstrip (g_strdup (text_of (self->spamd_address_row)));
+  g_autoptr(SsConfig) config = ss_settings_load_config (self->settings);
+  g_autofree char *server = stripped_text (self->server_row);
+  g_autofree char *address = stripped_text (self->spamd_address_row);
   SsTlsMode tls = adw_combo_row_get_selected (self->security_row);
   guint spamd_mode = adw_combo_row_get_selected (self->spamd_row);
-
-  if (stored != NULL)
-    {
-      ss_config_free (config);
-      config = g_steal_pointer (&stored);
-    }
-  else
-    {
-      config->spamd_timeout = g_settings_get_uint (self->settings, "timeout");
-      config->max_size = g_settings_get_uint64 (self->settings, "max-size");
-      config->chunk = g_settings_get_uint (self->settings, "chunk");
-      config->unfiltered_days = g_settings_get_uint (self->settings, "unfiltered-days");
-      config->spam_days = g_settings_get_uint (self->settings, "spam-days");
-      config->poll_seconds = g_settings_get_uint (self->settings, "poll-seconds");
-      config->maintenance_minutes = g_settings_get_uint (self->settings,
-                                                         "maintenance-minutes");
-    }
 
   if (*server == '\0')
     {
@@ -296,27 +282,18 @@ build_config (SsSetupDialog  *self,
       return NULL;
     }
   g_free (config->url);
-  if (strstr (server, "://") != NULL)
-    config->url = g_steal_pointer (&server);
-  else
-    config->url = g_strdup_printf ("%s://%s", tls == SS_TLS_IMPLICIT ? "imaps" : "imap",
-                                   server);
+  config->url = ss_config_url_for_server (server, tls);
   config->tls = tls;
   g_free (config->user);
-  config->user = g_steal_pointer (&user);
+  config->user = stripped_text (self->user_row);
   g_clear_pointer (&config->password_file, g_free);
   g_free (config->ca_file);
   config->ca_file = g_strdup (self->ca_file);
-  g_free (config->folder_unfiltered);
-  config->folder_unfiltered = g_strstrip (g_strdup (text_of (self->unfiltered_row)));
-  g_free (config->folder_inbox);
-  config->folder_inbox = g_strstrip (g_strdup (text_of (self->inbox_row)));
-  g_free (config->folder_spam);
-  config->folder_spam = g_strstrip (g_strdup (text_of (self->spam_row)));
-  g_free (config->folder_false_positives);
-  config->folder_false_positives = g_strstrip (g_strdup (text_of (self->false_positives_row)));
-  g_free (config->folder_false_negatives);
-  config->folder_false_negatives = g_strstrip (g_strdup (text_of (self->false_negatives_row)));
+  for (guint i = 0; i < N_FOLDERS; i++)
+    {
+      g_free (*folder_field (config, i));
+      *folder_field (config, i) = stripped_text (folder_row (self, i));
+    }
   g_free (config->spamd_address);
   if (spamd_mode == SPAMD_PRIVATE || *address == '\0')
     config->spamd_address = NULL;
@@ -325,6 +302,8 @@ build_config (SsSetupDialog  *self,
   else
     config->spamd_address = g_steal_pointer (&address);
   config->spamd_parallel = gtk_spin_button_get_value_as_int (self->parallel_spin);
+  config->autostart = gtk_switch_get_active (self->autostart_switch);
+  config->notify_spam_summary = gtk_switch_get_active (self->summary_switch);
 
   if (!ss_config_validate (config, error))
     return NULL;
@@ -396,10 +375,6 @@ finish_save (SaveData *data)
   SsSetupDialog *self = data->self;
 
   ss_settings_store_config (self->settings, data->config);
-  g_settings_set_boolean (self->settings, "autostart",
-                          gtk_switch_get_active (self->autostart_switch));
-  g_settings_set_boolean (self->settings, "notify-spam-summary",
-                          gtk_switch_get_active (self->summary_switch));
   g_signal_emit (self, signals[SIGNAL_SAVED], 0, data->password);
   gtk_window_close (GTK_WINDOW (self));
 }

@@ -14,108 +14,159 @@
 #define IMAP_PORT          143
 #define IMAPS_PORT         993
 
-typedef enum
-{
-  KEY_TEXT,      /* plain string, checked by validate () */
-  KEY_OPTIONAL,  /* empty means unset (NULL) */
-  KEY_PATH,      /* optional file name: "~/" and relative paths resolved */
-  KEY_TLS,
-  KEY_UINT,
-  KEY_UINT64,
-} KeyKind;
-
-typedef struct
-{
-  const char *group;
-  const char *key;
-  KeyKind     kind;
-  gsize       offset;
-  guint64     min;
-  guint64     max;
-} KeySpec;
-
 #define FIELD(f) offsetof (SsConfig, f)
+#define TEXT(group, key, gsettings, kind, field, def) \
+  { group, key, gsettings, SS_CONFIG_ ## kind, FIELD (field), 0, 0, 0, def }
+#define NUMBER(group, key, gsettings, kind, field, min, max, def) \
+  { group, key, gsettings, SS_CONFIG_ ## kind, FIELD (field), min, max, def, NULL }
 
-static const KeySpec key_specs[] = {
-  { "account", "url", KEY_TEXT, FIELD (url) },
-  { "account", "tls", KEY_TLS, FIELD (tls) },
-  { "account", "user", KEY_TEXT, FIELD (user) },
-  { "account", "password-file", KEY_PATH, FIELD (password_file) },
-  { "account", "ca-file", KEY_PATH, FIELD (ca_file) },
-  { "folders", "unfiltered", KEY_TEXT, FIELD (folder_unfiltered) },
-  { "folders", "inbox", KEY_TEXT, FIELD (folder_inbox) },
-  { "folders", "spam", KEY_TEXT, FIELD (folder_spam) },
-  { "folders", "false-positives", KEY_TEXT, FIELD (folder_false_positives) },
-  { "folders", "false-negatives", KEY_TEXT, FIELD (folder_false_negatives) },
-  { "spamd", "address", KEY_OPTIONAL, FIELD (spamd_address) },
-  { "spamd", "parallel", KEY_UINT, FIELD (spamd_parallel), 1, 64 },
-  { "spamd", "max-size", KEY_UINT64, FIELD (max_size), 1024, 256 * 1024 * 1024 },
-  { "spamd", "timeout", KEY_UINT, FIELD (spamd_timeout), 5, 3600 },
-  { "filter", "chunk", KEY_UINT, FIELD (chunk), 1, 1000 },
-  { "expire", "unfiltered-days", KEY_UINT, FIELD (unfiltered_days), 0, 36500 },
-  { "expire", "spam-days", KEY_UINT, FIELD (spam_days), 0, 36500 },
-  { "live", "poll-seconds", KEY_UINT, FIELD (poll_seconds), 5, 86400 },
-  { "live", "maintenance-minutes", KEY_UINT, FIELD (maintenance_minutes), 1, 1440 },
+/* Every setting, once (see SsConfigKey in ss-config.h). Columns: key file [group] and key,
+ * GSettings key, kind, SsConfig field, then for numbers the range, and the default. */
+static const SsConfigKey config_keys[] = {
+  TEXT ("account", "url", "url", TEXT, url, NULL),
+  NUMBER ("account", "tls", "tls", TLS, tls, 0, 0, SS_TLS_IMPLICIT),
+  TEXT ("account", "user", "user", TEXT, user, NULL),
+  TEXT ("account", "password-file", NULL, PATH, password_file, NULL),
+  TEXT ("account", "ca-file", "ca-file", PATH, ca_file, NULL),
+  /* The folders in the order they are compared for distinctness. */
+  TEXT ("folders", "unfiltered", "folder-unfiltered", TEXT, folder_unfiltered, "Unfiltered"),
+  TEXT ("folders", "inbox", "folder-inbox", TEXT, folder_inbox, "INBOX"),
+  TEXT ("folders", "spam", "folder-spam", TEXT, folder_spam, ""),
+  TEXT ("folders", "false-positives", "folder-false-positives", TEXT, folder_false_positives,
+        "Spam/False Positives"),
+  TEXT ("folders", "false-negatives", "folder-false-negatives", TEXT, folder_false_negatives,
+        "Spam/False Negatives"),
+  TEXT ("spamd", "address", "spamd-address", OPTIONAL, spamd_address, NULL),
+  NUMBER ("spamd", "parallel", "parallel", UINT, spamd_parallel, 1, 64, 10),
+  NUMBER ("spamd", "max-size", "max-size", UINT64, max_size, 1024, 256 * 1024 * 1024, 512000),
+  NUMBER ("spamd", "timeout", "timeout", UINT, spamd_timeout, 5, 3600, 120),
+  NUMBER ("filter", "chunk", "chunk", UINT, chunk, 1, 1000, 32),
+  NUMBER ("expire", "unfiltered-days", "unfiltered-days", UINT, unfiltered_days, 0, 36500, 0),
+  NUMBER ("expire", "spam-days", "spam-days", UINT, spam_days, 0, 36500, 60),
+  NUMBER ("live", "poll-seconds", "poll-seconds", UINT, poll_seconds, 5, 86400, 60),
+  NUMBER ("live", "maintenance-minutes", "maintenance-minutes", UINT, maintenance_minutes,
+          1, 1440, 15),
+  NUMBER (NULL, NULL, "autostart", BOOL, autostart, 0, 1, FALSE),
+  NUMBER (NULL, NULL, "notify-spam-summary", BOOL, notify_spam_summary, 0, 1, FALSE),
 };
 
-/* Every string field, for copy and free. */
-static const gsize string_fields[] = {
-  FIELD (url), FIELD (host), FIELD (user), FIELD (password_file), FIELD (ca_file),
-  FIELD (folder_unfiltered), FIELD (folder_inbox), FIELD (folder_spam),
-  FIELD (folder_false_positives), FIELD (folder_false_negatives), FIELD (spamd_address),
-};
+#define N_KEYS      G_N_ELEMENTS (config_keys)
+#define KEYS_END    (config_keys + N_KEYS)
 
-/* The folder keys, in the order they are compared for distinctness. */
-static const struct
-{
-  const char *key;
-  gsize       offset;
-} folder_fields[] = {
-  { "unfiltered", FIELD (folder_unfiltered) },
-  { "inbox", FIELD (folder_inbox) },
-  { "spam", FIELD (folder_spam) },
-  { "false-positives", FIELD (folder_false_positives) },
-  { "false-negatives", FIELD (folder_false_negatives) },
-};
+/* The GSettings type of each kind, indexed by SsConfigKind. */
+static const char * const kind_types[] = { "s", "s", "s", "s", "u", "t", "b" };
+G_STATIC_ASSERT (G_N_ELEMENTS (kind_types) == SS_CONFIG_BOOL + 1);
+
+/* Indexed by SsTlsMode. */
+static const char * const tls_nicks[] = { "implicit", "starttls", "none" };
 
 #define STRING_AT(self, offset) G_STRUCT_MEMBER (char *, (self), (offset))
 
+static gboolean
+is_text (const SsConfigKey *key)
+{
+  return key->kind == SS_CONFIG_TEXT || key->kind == SS_CONFIG_OPTIONAL ||
+         key->kind == SS_CONFIG_PATH;
+}
+
+static gboolean
+in_group (const SsConfigKey *key,
+          const char        *group)
+{
+  return g_strcmp0 (key->group, group) == 0;
+}
+
+/* ---- typed access to the field a key describes ---- */
+
+static void
+set_string (SsConfig *self,
+            gsize     offset,
+            char     *value)
+{
+  g_free (STRING_AT (self, offset));
+  STRING_AT (self, offset) = value;
+}
+
+static const char *
+get_text (const SsConfig    *self,
+          const SsConfigKey *key)
+{
+  g_assert (is_text (key));
+
+  return STRING_AT (self, key->offset);
+}
+
+static void
+set_text (SsConfig          *self,
+          const SsConfigKey *key,
+          const char        *value)
+{
+  g_assert (is_text (key));
+
+  if (value != NULL && *value == '\0' && key->kind != SS_CONFIG_TEXT)
+    value = NULL;
+  set_string (self, key->offset, g_strdup (value));
+}
+
+/* TLS, UINT and BOOL fields are guint-sized; UINT64 ones are 64 bits wide. */
+G_STATIC_ASSERT (sizeof (SsTlsMode) == sizeof (guint) && sizeof (gboolean) == sizeof (guint));
+
+static guint64
+get_number (const SsConfig    *self,
+            const SsConfigKey *key)
+{
+  gconstpointer field = G_STRUCT_MEMBER_P (self, key->offset);
+
+  g_assert (!is_text (key));
+
+  if (key->kind == SS_CONFIG_UINT64)
+    return *(const guint64 *) field;
+  return *(const guint *) field;
+}
+
+static void
+set_number (SsConfig          *self,
+            const SsConfigKey *key,
+            guint64            value)
+{
+  gpointer field = G_STRUCT_MEMBER_P (self, key->offset);
+
+  g_assert (!is_text (key));
+
+  if (key->kind == SS_CONFIG_UINT64)
+    *(guint64 *) field = value;
+  else
+    *(guint *) field = key->kind == SS_CONFIG_BOOL ? value != 0 : (guint) value;
+}
+
 /* ---- errors ---- */
 
-static gboolean G_GNUC_PRINTF (4, 5)
-key_error (GError    **error,
-           const char *group,
-           const char *key,
-           const char *format,
-           ...)
+/* "settings: [group] key: …", or "settings: line N: …" when group is NULL. */
+static gboolean G_GNUC_PRINTF (5, 6)
+settings_error (GError    **error,
+                const char *group,
+                const char *key,
+                guint       lineno,
+                const char *format,
+                ...)
 {
   g_autofree char *detail = NULL;
+  g_autofree char *where = NULL;
   va_list args;
 
   va_start (args, format);
   detail = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG,
-               "settings: [%s] %s: %s", group, key, detail);
+  if (group != NULL)
+    where = g_strdup_printf ("[%s] %s", group, key);
+  else
+    where = g_strdup_printf ("line %u", lineno);
+  g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG, "settings: %s: %s", where, detail);
   return FALSE;
 }
 
-static gboolean G_GNUC_PRINTF (3, 4)
-line_error (GError   **error,
-            guint      lineno,
-            const char *format,
-            ...)
-{
-  g_autofree char *detail = NULL;
-  va_list args;
-
-  va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG,
-               "settings: line %u: %s", lineno, detail);
-  return FALSE;
-}
+#define key_error(error, group, key, ...) settings_error (error, group, key, 0, __VA_ARGS__)
+#define line_error(error, lineno, ...)    settings_error (error, NULL, NULL, lineno, __VA_ARGS__)
 
 /* A value as it may appear in a one-line message: "quoted", controls escaped, shortened. */
 static char *
@@ -270,9 +321,9 @@ parse_decimal (const char *text,
 }
 
 static gboolean
-check_range (const KeySpec  *spec,
-             guint64         value,
-             GError        **error)
+check_range (const SsConfigKey  *spec,
+             guint64             value,
+             GError            **error)
 {
   if (value >= spec->min && value <= spec->max)
     return TRUE;
@@ -285,15 +336,13 @@ static gboolean
 parse_tls (const char *text,
            SsTlsMode  *tls)
 {
-  if (g_str_equal (text, "implicit"))
-    *tls = SS_TLS_IMPLICIT;
-  else if (g_str_equal (text, "starttls"))
-    *tls = SS_TLS_STARTTLS;
-  else if (g_str_equal (text, "none"))
-    *tls = SS_TLS_NONE;
-  else
-    return FALSE;
-  return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (tls_nicks); i++)
+    if (g_str_equal (text, tls_nicks[i]))
+      {
+        *tls = (SsTlsMode) i;
+        return TRUE;
+      }
+  return FALSE;
 }
 
 /* "~/x" → $HOME/x; relative names are relative to base_dir (NULL: the current directory). */
@@ -308,20 +357,11 @@ resolve_path (const char *path,
   return g_canonicalize_filename (expanded != NULL ? expanded : path, base_dir);
 }
 
-static void
-set_string (SsConfig *self,
-            gsize     offset,
-            char     *value)
-{
-  g_free (STRING_AT (self, offset));
-  STRING_AT (self, offset) = value;
-}
-
 static gboolean
-read_number (SsConfig       *self,
-             const KeySpec  *spec,
-             const char     *text,
-             GError        **error)
+read_number (SsConfig           *self,
+             const SsConfigKey  *spec,
+             const char         *text,
+             GError            **error)
 {
   guint64 value;
 
@@ -333,39 +373,28 @@ read_number (SsConfig       *self,
     }
   if (!check_range (spec, value, error))
     return FALSE;
-  if (spec->kind == KEY_UINT64)
-    G_STRUCT_MEMBER (guint64, self, spec->offset) = value;
-  else
-    G_STRUCT_MEMBER (guint, self, spec->offset) = (guint) value;
+  set_number (self, spec, value);
   return TRUE;
 }
 
+/* One key's text, as GKeyFile unescaped it, into its field. */
 static gboolean
-read_key (SsConfig       *self,
-          GKeyFile       *keyfile,
-          const KeySpec  *spec,
-          const char     *base_dir,
-          GError        **error)
+read_value (SsConfig           *self,
+            const SsConfigKey  *spec,
+            const char         *value,
+            const char         *base_dir,
+            GError            **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *value = g_key_file_get_string (keyfile, spec->group, spec->key,
-                                                  &local_error);
-
-  if (value == NULL)
-    return key_error (error, spec->group, spec->key, "%s", local_error->message);
-
   switch (spec->kind)
     {
-    case KEY_TEXT:
-      set_string (self, spec->offset, g_steal_pointer (&value));
+    case SS_CONFIG_TEXT:
+    case SS_CONFIG_OPTIONAL:
+      set_text (self, spec, value);
       return TRUE;
-    case KEY_OPTIONAL:
-      set_string (self, spec->offset, *value != '\0' ? g_steal_pointer (&value) : NULL);
-      return TRUE;
-    case KEY_PATH:
+    case SS_CONFIG_PATH:
       set_string (self, spec->offset, *value != '\0' ? resolve_path (value, base_dir) : NULL);
       return TRUE;
-    case KEY_TLS:
+    case SS_CONFIG_TLS:
       if (!parse_tls (value, &self->tls))
         {
           g_autofree char *quoted = quote (value);
@@ -374,23 +403,23 @@ read_key (SsConfig       *self,
                             "%s is not implicit, starttls or none", quoted);
         }
       return TRUE;
-    case KEY_UINT:
-    case KEY_UINT64:
+    case SS_CONFIG_UINT:
+    case SS_CONFIG_UINT64:
       return read_number (self, spec, value, error);
+    case SS_CONFIG_BOOL:
     default:
       break;
     }
   g_return_val_if_reached (FALSE);
 }
 
-static const KeySpec *
+static const SsConfigKey *
 find_spec (const char *group,
            const char *key)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (key_specs); i++)
-    if (g_str_equal (key_specs[i].group, group) &&
-        (key == NULL || g_str_equal (key_specs[i].key, key)))
-      return &key_specs[i];
+  for (const SsConfigKey *spec = config_keys; spec < KEYS_END; spec++)
+    if (in_group (spec, group) && (key == NULL || g_str_equal (spec->key, key)))
+      return spec;
   return NULL;
 }
 
@@ -414,7 +443,9 @@ read_group (SsConfig    *self,
   keys = g_key_file_get_keys (keyfile, group, NULL, NULL);
   for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
     {
-      const KeySpec *spec = find_spec (group, keys[i]);
+      const SsConfigKey *spec = find_spec (group, keys[i]);
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *value = NULL;
 
       /* Never read the value: it must not end up in a message or a log. */
       if (g_str_equal (group, "account") && g_str_equal (keys[i], "password"))
@@ -423,9 +454,12 @@ read_group (SsConfig    *self,
                           "use password-file (mode 0600) or the keyring");
       if (spec == NULL)
         return key_error (error, group, keys[i], "unknown key");
-      if (!read_key (self, keyfile, spec, base_dir, error))
+      value = g_key_file_get_string (keyfile, group, keys[i], &local_error);
+      if (value == NULL)
+        return key_error (error, group, keys[i], "%s", local_error->message);
+      if (!read_value (self, spec, value, base_dir, error))
         return FALSE;
-      if (spec->kind == KEY_TLS)
+      if (spec->kind == SS_CONFIG_TLS)
         *tls_set = TRUE;
     }
   return TRUE;
@@ -612,25 +646,15 @@ validate_folder_name (const char  *key,
   return TRUE;
 }
 
-/* INBOX is case-insensitive in IMAP; every other name is compared exactly. */
-static gboolean
-same_folder (const char *a,
-             const char *b)
-{
-  if (g_ascii_strcasecmp (a, "INBOX") == 0)
-    return g_ascii_strcasecmp (b, "INBOX") == 0;
-  return g_str_equal (a, b);
-}
-
 /* The folder as compared: an empty spam may end up as "Spam". */
 static const char *
-effective_folder (const SsConfig *self,
-                  gsize           i)
+effective_folder (const SsConfig    *self,
+                  const SsConfigKey *key)
 {
-  const char *name = STRING_AT (self, folder_fields[i].offset);
+  const char *name = get_text (self, key);
 
   if (name == NULL || *name == '\0')
-    return g_str_equal (folder_fields[i].key, "spam") ? "Spam" : "";
+    return g_str_equal (key->key, "spam") ? "Spam" : "";
   return name;
 }
 
@@ -638,24 +662,32 @@ static gboolean
 validate_folders (SsConfig  *self,
                   GError   **error)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (folder_fields); i++)
+  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
     {
-      const char *name = STRING_AT (self, folder_fields[i].offset);
+      const char *name;
 
-      if (!validate_folder_name (folder_fields[i].key, name != NULL ? name : "", error))
+      if (!in_group (key, "folders"))
+        continue;
+      name = get_text (self, key);
+      if (!validate_folder_name (key->key, name != NULL ? name : "", error))
         return FALSE;
     }
 
-  for (gsize i = 0; i < G_N_ELEMENTS (folder_fields); i++)
-    for (gsize j = 0; j < i; j++)
-      if (same_folder (effective_folder (self, i), effective_folder (self, j)))
-        {
-          g_autofree char *quoted = quote (effective_folder (self, i));
+  for (const SsConfigKey *a = config_keys; a < KEYS_END; a++)
+    {
+      if (!in_group (a, "folders"))
+        continue;
+      for (const SsConfigKey *b = config_keys; b < a; b++)
+        if (in_group (b, "folders") &&
+            ss_config_same_folder (effective_folder (self, a), effective_folder (self, b)))
+          {
+            g_autofree char *quoted = quote (effective_folder (self, a));
 
-          return key_error (error, "folders", folder_fields[i].key,
-                            "same folder as %s (%s); the five folders must differ",
-                            folder_fields[j].key, quoted);
-        }
+            return key_error (error, "folders", a->key,
+                              "same folder as %s (%s); the five folders must differ",
+                              b->key, quoted);
+          }
+    }
   return TRUE;
 }
 
@@ -701,20 +733,10 @@ static gboolean
 validate_numbers (const SsConfig  *self,
                   GError         **error)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (key_specs); i++)
-    {
-      const KeySpec *spec = &key_specs[i];
-      guint64 value;
-
-      if (spec->kind == KEY_UINT64)
-        value = G_STRUCT_MEMBER (guint64, self, spec->offset);
-      else if (spec->kind == KEY_UINT)
-        value = G_STRUCT_MEMBER (guint, self, spec->offset);
-      else
-        continue;
-      if (!check_range (spec, value, error))
-        return FALSE;
-    }
+  for (const SsConfigKey *spec = config_keys; spec < KEYS_END; spec++)
+    if ((spec->kind == SS_CONFIG_UINT || spec->kind == SS_CONFIG_UINT64) &&
+        !check_range (spec, get_number (self, spec), error))
+      return FALSE;
   return TRUE;
 }
 
@@ -725,20 +747,12 @@ ss_config_new_default (void)
 {
   SsConfig *self = g_new0 (SsConfig, 1);
 
-  self->tls = SS_TLS_IMPLICIT;
-  self->folder_unfiltered = g_strdup ("Unfiltered");
-  self->folder_inbox = g_strdup ("INBOX");
-  self->folder_spam = g_strdup ("");
-  self->folder_false_positives = g_strdup ("Spam/False Positives");
-  self->folder_false_negatives = g_strdup ("Spam/False Negatives");
-  self->spamd_parallel = 10;
-  self->spamd_timeout = 120;
-  self->max_size = 512000;
-  self->chunk = 32;
-  self->unfiltered_days = 0;
-  self->spam_days = 60;
-  self->poll_seconds = 60;
-  self->maintenance_minutes = 15;
+  /* Raw defaults: folder_spam stays "" (an OPTIONAL key's NULL stays NULL). */
+  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
+    if (is_text (key))
+      STRING_AT (self, key->offset) = g_strdup (key->default_text);
+    else
+      set_number (self, key, key->default_number);
   return self;
 }
 
@@ -806,8 +820,10 @@ ss_config_copy (const SsConfig *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   copy = g_memdup2 (self, sizeof *self);
-  for (gsize i = 0; i < G_N_ELEMENTS (string_fields); i++)
-    STRING_AT (copy, string_fields[i]) = g_strdup (STRING_AT (self, string_fields[i]));
+  copy->host = g_strdup (self->host);
+  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
+    if (is_text (key))
+      STRING_AT (copy, key->offset) = g_strdup (STRING_AT (self, key->offset));
   return copy;
 }
 
@@ -817,8 +833,10 @@ ss_config_free (SsConfig *self)
   if (self == NULL)
     return;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (string_fields); i++)
-    g_free (STRING_AT (self, string_fields[i]));
+  g_free (self->host);
+  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
+    if (is_text (key))
+      g_free (STRING_AT (self, key->offset));
   g_free (self);
 }
 
@@ -841,4 +859,104 @@ ss_config_dup_server (const SsConfig *self)
   if (self->port == 0 || self->port == default_port)
     return g_steal_pointer (&host);
   return g_strdup_printf ("%s:%u", host, self->port);
+}
+
+gboolean
+ss_config_parse_url (SsConfig  *self,
+                     GError   **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return validate_url (self, error);
+}
+
+char *
+ss_config_url_for_server (const char *server,
+                          SsTlsMode   tls)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+
+  if (strstr (server, "://") != NULL)
+    return g_strdup (server);
+  return g_strdup_printf ("%s://%s", tls == SS_TLS_IMPLICIT ? "imaps" : "imap", server);
+}
+
+gboolean
+ss_config_same_folder (const char *a,
+                       const char *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+
+  if (g_ascii_strcasecmp (a, "INBOX") == 0)
+    return g_ascii_strcasecmp (b, "INBOX") == 0;
+  return g_str_equal (a, b);
+}
+
+/* ---- the key table ---- */
+
+const SsConfigKey *
+ss_config_get_keys (gsize *n_keys)
+{
+  g_return_val_if_fail (n_keys != NULL, NULL);
+
+  *n_keys = N_KEYS;
+  return config_keys;
+}
+
+const char *
+ss_config_tls_nick (SsTlsMode tls)
+{
+  g_return_val_if_fail ((guint) tls < G_N_ELEMENTS (tls_nicks), NULL);
+
+  return tls_nicks[tls];
+}
+
+GVariant *
+ss_config_get_variant (const SsConfig    *self,
+                       const SsConfigKey *key)
+{
+  g_return_val_if_fail (self != NULL && key != NULL, NULL);
+
+  if (is_text (key))
+    {
+      const char *text = get_text (self, key);
+
+      return g_variant_new_string (text != NULL ? text : "");
+    }
+  if (key->kind == SS_CONFIG_TLS)
+    return g_variant_new_string (ss_config_tls_nick (self->tls));
+  if (key->kind == SS_CONFIG_UINT)
+    return g_variant_new_uint32 ((guint32) get_number (self, key));
+  if (key->kind == SS_CONFIG_UINT64)
+    return g_variant_new_uint64 (get_number (self, key));
+  return g_variant_new_boolean (get_number (self, key) != 0);
+}
+
+gboolean
+ss_config_set_variant (SsConfig          *self,
+                       const SsConfigKey *key,
+                       GVariant          *value)
+{
+  SsTlsMode tls;
+
+  g_return_val_if_fail (self != NULL && key != NULL && value != NULL, FALSE);
+
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE (kind_types[key->kind])))
+    return FALSE;
+  if (is_text (key))
+    set_text (self, key, g_variant_get_string (value, NULL));
+  else if (key->kind == SS_CONFIG_TLS)
+    {
+      if (!parse_tls (g_variant_get_string (value, NULL), &tls))
+        return FALSE;
+      set_number (self, key, tls);
+    }
+  else if (key->kind == SS_CONFIG_UINT)
+    set_number (self, key, g_variant_get_uint32 (value));
+  else if (key->kind == SS_CONFIG_UINT64)
+    set_number (self, key, g_variant_get_uint64 (value));
+  else
+    set_number (self, key, g_variant_get_boolean (value));
+  return TRUE;
 }

@@ -40,7 +40,35 @@ typedef struct
   /* [live] (live engine) */
   guint      poll_seconds;      /* default 60 */
   guint      maintenance_minutes; /* default 15 */
+  /* desktop app only (GSettings; not in the key file, the engine does not read them) */
+  gboolean   autostart;
+  gboolean   notify_spam_summary;
 } SsConfig;
+
+typedef enum {
+  SS_CONFIG_TEXT,      /* string, checked by ss_config_validate () */
+  SS_CONFIG_OPTIONAL,  /* string; empty means unset (NULL) */
+  SS_CONFIG_PATH,      /* optional file name; the key file resolves "~/" and relative names */
+  SS_CONFIG_TLS,       /* SsTlsMode; GSettings: the Tls enum of nicks */
+  SS_CONFIG_UINT,      /* guint within min..max */
+  SS_CONFIG_UINT64,    /* guint64 within min..max */
+  SS_CONFIG_BOOL,      /* gboolean */
+} SsConfigKind;
+
+/* One setting, the only place it is described: the key file parser, the GSettings mapping
+ * (src/app/ss-settings.c) and the schema test all walk ss_config_get_keys (). */
+typedef struct
+{
+  const char   *group;          /* key file [group]; NULL: not in the key file */
+  const char   *key;            /* key file key */
+  const char   *gsettings_key;  /* NULL: not in GSettings */
+  SsConfigKind  kind;
+  gsize         offset;         /* of the field in SsConfig */
+  guint64       min;            /* numbers: the range */
+  guint64       max;
+  guint64       default_number; /* numbers, TLS mode, booleans */
+  const char   *default_text;   /* strings; NULL: unset (GSettings: "") */
+} SsConfigKey;
 
 SsConfig *ss_config_new_default    (void);
 /* Loads and validates a settings file. Unknown groups or keys, bad values, a missing url or
@@ -60,6 +88,30 @@ SsConfig *ss_config_copy           (const SsConfig *self);
 void      ss_config_free           (SsConfig       *self);
 /* "host" or "host:port" when the port is not the scheme default: the keyring's "server". */
 char     *ss_config_dup_server     (const SsConfig *self);
+
+/* Checks url alone and sets host and port from it (ss_config_validate () does this too). */
+gboolean  ss_config_parse_url      (SsConfig       *self,
+                                    GError        **error);
+/* The url for what a user typed as the server: "host[:port]" (IPv6 as "[addr]:port") gets the
+ * scheme of tls; a text with "://" is taken as the whole url. The reverse of dup_server. */
+char     *ss_config_url_for_server (const char     *server,
+                                    SsTlsMode       tls);
+/* IMAP folder names: INBOX is case-insensitive, every other name is compared exactly. */
+gboolean  ss_config_same_folder    (const char     *a,
+                                    const char     *b);
+
+/* Every setting, in key file order. */
+const SsConfigKey *ss_config_get_keys    (gsize             *n_keys);
+/* "implicit", "starttls", "none": the key file's and the GSettings enum's names. */
+const char        *ss_config_tls_nick    (SsTlsMode          tls);
+/* The field as a GVariant of the key's GSettings type ("s" with NULL as "", the TLS mode as its
+ * nick, "u", "t", "b"); floating, as g_variant_new () returns. */
+GVariant          *ss_config_get_variant (const SsConfig    *self,
+                                          const SsConfigKey *key);
+/* Sets the field from such a GVariant; FALSE (nothing set) for a wrong type or an unknown nick. */
+gboolean           ss_config_set_variant (SsConfig          *self,
+                                          const SsConfigKey *key,
+                                          GVariant          *value);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsConfig, ss_config_free)
 
