@@ -627,7 +627,8 @@ write_passwd_files (SsTestDovecot              *self,
   g_autofree char *plain = g_build_filename (self->dir, "passwd", NULL);
   g_autofree char *tls = g_build_filename (self->dir, "passwd.TLS", NULL);
 
-  if (!ss_harness_write_file (plain, ok, 0644, error) || !ss_harness_write_file (tls, ok, 0644, error))
+  if (!ss_harness_write_file (plain, ok, 0644, error)
+      || !ss_harness_write_file (tls, ok, 0644, error))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
     {
@@ -696,9 +697,10 @@ launch_dovecot (SsTestDovecot              *self,
   self->process = ss_harness_spawn (argv, out, &run_as, NULL, error);
   if (self->process == NULL)
     return FALSE;
-  if (ss_harness_wait_ready (self->process, ss_harness_probe_imap_greeting, self->imap_port, DOVECOT_START_MS, 10,
-                  error)
-      && ss_harness_wait_ready (self->process, ss_harness_probe_tcp, self->imaps_port, DOVECOT_START_MS, 10, error))
+  if (ss_harness_wait_ready (self->process, ss_harness_probe_imap_greeting, self->imap_port,
+                             DOVECOT_START_MS, 10, error)
+      && ss_harness_wait_ready (self->process, ss_harness_probe_tcp, self->imaps_port,
+                                DOVECOT_START_MS, 10, error))
     return TRUE;
   ss_harness_kill_group (self->process, self->imap_port);
   g_clear_object (&self->process);

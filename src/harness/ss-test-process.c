@@ -31,9 +31,9 @@
 
 gboolean
 ss_harness_lookup_user (const char *name,
-             uid_t      *uid,
-             gid_t      *gid,
-             GError    **error)
+                        uid_t      *uid,
+                        gid_t      *gid,
+                        GError    **error)
 {
   struct passwd pwd, *result = NULL;
   char buf[4096];
@@ -87,7 +87,7 @@ ss_harness_first_user (const char * const *names)
 
 gboolean
 ss_harness_make_dirs (const char *path,
-           GError    **error)
+                      GError    **error)
 {
   if (g_mkdir_with_parents (path, 0700) != 0)
     {
@@ -102,9 +102,9 @@ ss_harness_make_dirs (const char *path,
 
 gboolean
 ss_harness_write_file (const char *path,
-            const char *text,
-            int         mode,
-            GError    **error)
+                       const char *text,
+                       int         mode,
+                       GError    **error)
 {
   return g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_NONE, mode, error);
 }
@@ -126,7 +126,7 @@ chown_nobody_entry (const char        *path,
 
 gboolean
 ss_harness_chown_tree_to_nobody (const char *path,
-                      GError    **error)
+                                 GError    **error)
 {
   if (nftw (path, chown_nobody_entry, 32, FTW_PHYS) != 0)
     {
@@ -165,7 +165,7 @@ read_tail (const char *path,
 
 gboolean
 ss_harness_file_contains (const char *path,
-               const char *needle)
+                          const char *needle)
 {
   g_autofree char *text = NULL;
 
@@ -194,10 +194,10 @@ child_setup (gpointer user_data)
 
 GSubprocess *
 ss_harness_spawn (const char * const *argv,
-       const char         *log_file,
-       RunAs              *run_as,
-       const char * const *env,
-       GError            **error)
+                  const char         *log_file,
+                  RunAs              *run_as,
+                  const char * const *env,
+                  GError            **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   int fd = g_open (log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -222,9 +222,9 @@ ss_harness_spawn (const char * const *argv,
 /* Runs a short helper program to completion; its output goes into the error message. */
 gboolean
 ss_harness_run_program (const char * const *argv,
-             RunAs              *run_as,
-             char              **out_stdout,
-             GError            **error)
+                        RunAs              *run_as,
+                        char              **out_stdout,
+                        GError            **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
@@ -300,11 +300,11 @@ describe_exit (GSubprocess *process)
 /* Probes every interval_ms until it succeeds, the process exits or time runs out. */
 gboolean
 ss_harness_wait_ready (GSubprocess *process,
-            ProbeFunc    probe,
-            guint16      port,
-            guint        timeout_ms,
-            guint        interval_ms,
-            GError     **error)
+                       ProbeFunc    probe,
+                       guint16      port,
+                       guint        timeout_ms,
+                       guint        interval_ms,
+                       GError     **error)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
 
@@ -372,7 +372,7 @@ read_reply (GSocketConnection *connection,
 
 gboolean
 ss_harness_probe_tcp (guint16  port,
-           GError **error)
+                      GError **error)
 {
   g_autoptr(GSocketConnection) connection = connect_local (port, error);
 
@@ -381,7 +381,7 @@ ss_harness_probe_tcp (guint16  port,
 
 gboolean
 ss_harness_probe_imap_greeting (guint16  port,
-                     GError **error)
+                                GError **error)
 {
   g_autoptr(GSocketConnection) connection = connect_local (port, error);
   g_autofree char *greeting = NULL;
@@ -402,7 +402,7 @@ ss_harness_probe_imap_greeting (guint16  port,
 
 gboolean
 ss_harness_probe_spamd_ping (guint16  port,
-                  GError **error)
+                             GError **error)
 {
   static const char ping[] = "PING SPAMC/1.5\r\n\r\n";
   g_autoptr(GSocketConnection) connection = connect_local (port, error);
@@ -447,7 +447,7 @@ ss_harness_wait_port_closed (guint16 port)
  * SIGTERM, always sleeps a second before it exits). */
 void
 ss_harness_kill_group (GSubprocess *process,
-            guint16      port)
+                       guint16      port)
 {
   const char *id = process != NULL ? g_subprocess_get_identifier (process) : NULL;
 
@@ -477,9 +477,9 @@ ss_test_pick_free_port (GError **error)
 
 void
 ss_harness_prefix_with_log (GError    **error,
-                 const char *what,
-                 const char *log_file,
-                 const char *extra_file)
+                            const char *what,
+                            const char *log_file,
+                            const char *extra_file)
 {
   g_autofree char *log = read_tail (log_file, LOG_TAIL_BYTES);
   g_autofree char *extra = extra_file != NULL ? read_tail (extra_file, LOG_TAIL_BYTES) : NULL;

@@ -30,8 +30,9 @@ typedef struct
  * Maildir++ on disk: folder "A/B" is DIR/Maildir/.A.B whatever the delimiter; names are
  * stored in modified UTF-7 and may not contain '.'. Junk (special_use_junk) is created.
  * Servers get SIGTERM when the thread that started them dies (PR_SET_PDEATHSIG, unless
- * outlive_thread): start them from a thread that outlives them. ss_test_dovecot_stop() SIGKILLs dovecot's process group
- * (on SIGTERM its master always sleeps 1 s), then removes the directory. */
+ * outlive_thread): start them from a thread that outlives them. ss_test_dovecot_stop()
+ * SIGKILLs dovecot's process group (on SIGTERM its master always sleeps 1 s), then removes
+ * the directory. */
 SsTestDovecot *ss_test_dovecot_start        (const SsTestDovecotOptions *options,
                                              GError                    **error);
 void           ss_test_dovecot_stop         (SsTestDovecot  *self);   /* also frees */

@@ -73,11 +73,12 @@ launch_spamd (SsTestSpamd *self,
   g_autofree char *tmp = g_build_filename (self->dir, "tmp", NULL);
   const char * const env[] = { "HOME", home, "TMPDIR", tmp, "LC_ALL", "C", NULL };
 
-  self->process = ss_harness_spawn ((const char * const *) argv->pdata, self->log_file, &self->run_as,
-                         env, error);
+  self->process = ss_harness_spawn ((const char * const *) argv->pdata, self->log_file,
+                                    &self->run_as, env, error);
   if (self->process == NULL)
     return FALSE;
-  if (ss_harness_wait_ready (self->process, ss_harness_probe_spamd_ping, self->port, SPAMD_START_MS, 100, error))
+  if (ss_harness_wait_ready (self->process, ss_harness_probe_spamd_ping, self->port,
+                             SPAMD_START_MS, 100, error))
     return TRUE;
   ss_test_spamd_kill (self);
   return FALSE;
