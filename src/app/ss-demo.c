@@ -28,31 +28,23 @@ struct _SsDemo
 
 G_DEFINE_FINAL_TYPE (SsDemo, ss_demo, G_TYPE_OBJECT)
 
+/* Everything goes on dispose: the servers cannot wait for the last reference. */
 static void
 ss_demo_dispose (GObject *object)
 {
-  ss_demo_stop (SS_DEMO (object));
-  G_OBJECT_CLASS (ss_demo_parent_class)->dispose (object);
-}
-
-static void
-ss_demo_finalize (GObject *object)
-{
   SsDemo *self = SS_DEMO (object);
 
-  g_free (self->journal_path);
-  g_free (self->password);
+  ss_demo_stop (self);
+  g_clear_pointer (&self->journal_path, g_free);
+  g_clear_pointer (&self->password, g_free);
   g_clear_pointer (&self->messages, g_ptr_array_unref);
-  G_OBJECT_CLASS (ss_demo_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ss_demo_parent_class)->dispose (object);
 }
 
 static void
 ss_demo_class_init (SsDemoClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->dispose = ss_demo_dispose;
-  object_class->finalize = ss_demo_finalize;
+  G_OBJECT_CLASS (klass)->dispose = ss_demo_dispose;
 }
 
 static void
