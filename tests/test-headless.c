@@ -631,53 +631,6 @@ test_spamd_down (Fixture       *f,
   g_assert_cmpuint (f->records->len, ==, 0);
 }
 
-/* A spamd that answers without a verdict: the message stays; after 3 tries spread over an
- * hour it goes to INBOX marked unscanned. */
-static void
-bad_spamd_answer (GSocketConnection *connection)
-{
-  const char reply[] = "SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\n\r\n";
-  const char pong[] = "SPAMD/1.5 0 PONG\r\n";
-  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
-  char buf[4096];
-  gssize n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL);
-
-  if (n >= 4 && memcmp (buf, "PING", 4) == 0)
-    g_output_stream_write_all (out, pong, sizeof pong - 1, NULL, NULL, NULL);
-  else
-    {
-      /* Read the request until the client half-closes, then answer without a verdict. */
-      while (n > 0)
-        n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL);
-      g_output_stream_write_all (out, reply, sizeof reply - 1, NULL, NULL, NULL);
-    }
-  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-}
-
-/* Serves connections one by one until the listener is closed (blocking accept: the test's
- * main context is not iterated while spamsieve runs). */
-typedef struct
-{
-  GSocketListener *listener;
-  GCancellable    *cancellable;
-} BadSpamd;
-
-static gpointer
-bad_spamd_thread (gpointer data)
-{
-  BadSpamd *bad = data;
-
-  for (;;)
-    {
-      g_autoptr(GSocketConnection) connection = g_socket_listener_accept (bad->listener, NULL,
-                                                                          bad->cancellable, NULL);
-      if (connection == NULL)
-        return NULL;
-      bad_spamd_answer (connection);
-    }
-}
-
 static void
 age_failures (Fixture *f)
 {
@@ -691,25 +644,20 @@ age_failures (Fixture *f)
   sqlite3_close (db);
 }
 
+/* A spamd that answers without a verdict: the message stays; after 3 tries spread over an
+ * hour it goes to INBOX marked unscanned. */
 static void
 test_unscanned (Fixture       *f,
                 gconstpointer  data)
 {
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  BadSpamd bad = { listener, cancellable };
-  GThread *thread;
   g_autoptr(GError) error = NULL;
-  g_autofree char *address = NULL;
-  guint16 port;
+  g_autoptr(SsTestFakeSpamd) bad = ss_test_fake_spamd_new (SS_TEST_FAKE_SPAMD_NO_VERDICT,
+                                                           &error);
 
-  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
   g_assert_no_error (error);
-  thread = g_thread_new ("bad-spamd", bad_spamd_thread, &bad);
-  address = g_strdup_printf ("127.0.0.1:%u", port);
   add (f, "Unfiltered", gtube, "");
-  write_config (f, NULL, address, NULL);
+  write_config (f, NULL, ss_test_fake_spamd_get_address (bad), NULL);
 
   /* No verdict: never moved on a guess. */
   for (guint i = 0; i < 3; i++)
@@ -724,8 +672,6 @@ test_unscanned (Fixture       *f,
   g_assert_cmpint (f->exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "INBOX");
   g_assert_cmpuint (count_verdict (f, "unscanned"), ==, 1);
-  g_cancellable_cancel (cancellable);
-  g_thread_join (thread);
 }
 
 static void

@@ -26,133 +26,26 @@ typedef struct
 
 static TestEnv test_env;
 
-/* ---- a fake spamd on loopback ----------------------------------------------------------- */
+/* ---- the harness's fake spamd ----------------------------------------------------------- */
 
-typedef enum {
-  FAKE_REPLY_AFTER_EOF,  /* read the request to EOF, then reply */
-  FAKE_REPLY_AT_ONCE,    /* reply without reading (spamd refusing early) */
-  FAKE_STALL,            /* accept and never answer */
-  FAKE_CLOSE,            /* accept and close */
-} FakeMode;
-
-typedef struct
+static SsTestFakeSpamd *
+fake_new (SsTestFakeSpamdMode  mode,
+          const void          *reply,
+          gsize                reply_len)
 {
-  GSocketListener *listener;
-  GCancellable    *cancellable;
-  GThread         *thread;
-  char            *address;
-  FakeMode         mode;
-  GBytes          *reply;
-  GMutex           lock;
-  GByteArray      *request;   /* the last request, once EOF was seen */
-  GPtrArray       *held;      /* stalled connections */
-} FakeServer;
-
-static void
-fake_serve (FakeServer        *fake,
-            GSocketConnection *conn)
-{
-  GSocket *sock = g_socket_connection_get_socket (conn);
-  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
-  g_autoptr(GByteArray) request = g_byte_array_new ();
-  guint8 buf[65536];
-  gssize n;
-
-  g_socket_set_timeout (sock, 20);
-  if (fake->mode == FAKE_REPLY_AFTER_EOF)
-    {
-      while ((n = g_socket_receive (sock, (char *) buf, sizeof buf, NULL, NULL)) > 0)
-        g_byte_array_append (request, buf, (guint) n);
-      g_mutex_lock (&fake->lock);
-      g_clear_pointer (&fake->request, g_byte_array_unref);
-      fake->request = n == 0 ? g_byte_array_ref (request) : NULL;
-      g_mutex_unlock (&fake->lock);
-    }
-  if (fake->reply != NULL)
-    g_output_stream_write_all (out, g_bytes_get_data (fake->reply, NULL),
-                               g_bytes_get_size (fake->reply), NULL, NULL, NULL);
-  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
-}
-
-static gpointer
-fake_thread (gpointer data)
-{
-  FakeServer *fake = data;
-
-  for (;;)
-    {
-      g_autoptr(GSocketConnection) conn = g_socket_listener_accept (fake->listener, NULL,
-                                                                    fake->cancellable, NULL);
-      if (conn == NULL)
-        return NULL;
-      if (fake->mode == FAKE_STALL)
-        g_ptr_array_add (fake->held, g_steal_pointer (&conn));
-      else if (fake->mode != FAKE_CLOSE)
-        fake_serve (fake, conn);
-    }
-}
-
-static FakeServer *
-fake_server_new (FakeMode    mode,
-                 const void *reply,
-                 gsize       reply_len)
-{
-  FakeServer *fake = g_new0 (FakeServer, 1);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GBytes) bytes = g_bytes_new (reply, reply_len);
   g_autoptr(GError) error = NULL;
+  SsTestFakeSpamd *fake = ss_test_fake_spamd_new_full (mode, 0, bytes, &error);
 
-  fake->listener = g_socket_listener_new ();
-  g_socket_listener_add_address (fake->listener, address, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
   g_assert_no_error (error);
-  fake->address = g_strdup_printf ("127.0.0.1:%u", g_inet_socket_address_get_port (
-                                     G_INET_SOCKET_ADDRESS (effective)));
-  fake->mode = mode;
-  fake->reply = reply != NULL ? g_bytes_new (reply, reply_len) : NULL;
-  fake->cancellable = g_cancellable_new ();
-  fake->held = g_ptr_array_new_with_free_func (g_object_unref);
-  g_mutex_init (&fake->lock);
-  fake->thread = g_thread_new ("fake-spamd", fake_thread, fake);
   return fake;
 }
 
-static FakeServer *
-fake_server_new_text (FakeMode    mode,
-                      const char *reply)
+static SsTestFakeSpamd *
+fake_new_text (SsTestFakeSpamdMode  mode,
+               const char          *reply)
 {
-  return fake_server_new (mode, reply, strlen (reply));
-}
-
-static void
-fake_server_free (FakeServer *fake)
-{
-  g_cancellable_cancel (fake->cancellable);
-  g_thread_join (fake->thread);
-  g_socket_listener_close (fake->listener);
-  g_object_unref (fake->listener);
-  g_object_unref (fake->cancellable);
-  g_ptr_array_unref (fake->held);
-  g_clear_pointer (&fake->request, g_byte_array_unref);
-  g_clear_pointer (&fake->reply, g_bytes_unref);
-  g_mutex_clear (&fake->lock);
-  g_free (fake->address);
-  g_free (fake);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeServer, fake_server_free)
-
-static char *
-fake_server_dup_request (FakeServer *fake)
-{
-  char *text = NULL;
-
-  g_mutex_lock (&fake->lock);
-  if (fake->request != NULL)
-    text = g_strndup ((const char *) fake->request->data, fake->request->len);
-  g_mutex_unlock (&fake->lock);
-  return text;
+  return fake_new (mode, reply, strlen (reply));
 }
 
 static SsSpamdClient *
@@ -175,11 +68,11 @@ text_bytes (const char *text)
 
 /* A SYMBOLS request against a fake answering reply; returns the error. */
 static GError *
-symbols_error (FakeMode    mode,
+symbols_error (SsTestFakeSpamdMode mode,
                const char *reply)
 {
-  g_autoptr(FakeServer) fake = fake_server_new_text (mode, reply);
-  g_autoptr(SsSpamdClient) client = client_new (fake->address, 5000);
+  g_autoptr(SsTestFakeSpamd) fake = fake_new_text (mode, reply);
+  g_autoptr(SsSpamdClient) client = client_new (ss_test_fake_spamd_get_address (fake), 5000);
   g_autoptr(GBytes) message = text_bytes ("Subject: x\r\n\r\nbody\r\n");
   g_autoptr(SsSpamdReply) result = NULL;
   GError *error = NULL;
@@ -238,11 +131,12 @@ test_address_invalid (void)
 static void
 test_fake_request_format (void)
 {
-  g_autoptr(FakeServer) fake = fake_server_new_text (
-    FAKE_REPLY_AFTER_EOF, "SPAMD/1.1 0 EX_OK\r\nContent-length: 9\r\nSpam: True ; 6.5 / 5.0\r\n"
-                          "\r\nRULE_A,RB");
+  g_autoptr(SsTestFakeSpamd) fake = fake_new_text (
+    SS_TEST_FAKE_SPAMD_REPLY,
+    "SPAMD/1.1 0 EX_OK\r\nContent-length: 9\r\nSpam: True ; 6.5 / 5.0\r\n\r\nRULE_A,RB");
   g_autoptr(GError) error = NULL;
-  g_autoptr(SsSpamdClient) client = ss_spamd_client_new (fake->address, "a.b-c!", 5000, &error);
+  g_autoptr(SsSpamdClient) client = ss_spamd_client_new (ss_test_fake_spamd_get_address (fake),
+                                                         "a.b-c!", 5000, &error);
   g_autoptr(GBytes) message = text_bytes ("hello");
   g_autoptr(SsSpamdReply) reply = NULL;
   g_autofree char *request = NULL;
@@ -256,7 +150,7 @@ test_fake_request_format (void)
   g_assert_cmpstr (reply->symbols[1], ==, "RB");
 
   /* the request is exact, and the client half-closed (the fake saw EOF) */
-  request = fake_server_dup_request (fake);
+  request = ss_test_fake_spamd_dup_last_request (fake);
   g_assert_cmpstr (request, ==,
                    "SYMBOLS SPAMC/1.5\r\nContent-length: 5\r\nUser: a_b-c_\r\n\r\nhello");
 }
@@ -264,9 +158,9 @@ test_fake_request_format (void)
 static void
 test_fake_tell_and_ping_format (void)
 {
-  g_autoptr(FakeServer) fake = fake_server_new_text (
-    FAKE_REPLY_AFTER_EOF, "SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n\r\n");
-  g_autoptr(SsSpamdClient) client = client_new (fake->address, 5000);
+  g_autoptr(SsTestFakeSpamd) fake = fake_new_text (
+    SS_TEST_FAKE_SPAMD_REPLY, "SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n\r\n");
+  g_autoptr(SsSpamdClient) client = client_new (ss_test_fake_spamd_get_address (fake), 5000);
   g_autoptr(GBytes) message = text_bytes ("x");
   g_autoptr(GError) error = NULL;
   g_autofree char *tell = NULL;
@@ -274,23 +168,23 @@ test_fake_tell_and_ping_format (void)
 
   g_assert_true (ss_spamd_client_tell_sync (client, message, SS_SPAMD_CLASS_HAM, NULL, &error));
   g_assert_no_error (error);
-  tell = fake_server_dup_request (fake);
+  tell = ss_test_fake_spamd_dup_last_request (fake);
   g_assert_cmpstr (tell, ==, "TELL SPAMC/1.5\r\nContent-length: 1\r\nUser: tester\r\n"
                              "Message-class: ham\r\nSet: local\r\n\r\nx");
 
   /* a TELL reply is not a PONG */
   g_assert_false (ss_spamd_client_ping_sync (client, NULL, &error));
   g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL);
-  ping = fake_server_dup_request (fake);
+  ping = ss_test_fake_spamd_dup_last_request (fake);
   g_assert_cmpstr (ping, ==, "PING SPAMC/1.5\r\n\r\n");
 }
 
 static void
 test_fake_no_spam_header (void)
 {
-  g_autoptr(GError) error = symbols_error (FAKE_REPLY_AFTER_EOF, "SPAMD/1.1 0 EX_OK\r\n\r\n");
+  g_autoptr(GError) error = symbols_error (SS_TEST_FAKE_SPAMD_REPLY, "SPAMD/1.1 0 EX_OK\r\n\r\n");
   g_autoptr(GError) malformed = symbols_error (
-    FAKE_REPLY_AFTER_EOF, "SPAMD/1.1 0 EX_OK\r\nSpam: True ; nan / 5.0\r\n\r\n");
+    SS_TEST_FAKE_SPAMD_REPLY, "SPAMD/1.1 0 EX_OK\r\nSpam: True ; nan / 5.0\r\n\r\n");
 
   g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL);
   g_assert_error (malformed, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL);
@@ -299,13 +193,13 @@ test_fake_no_spam_header (void)
 static void
 test_fake_garbage (void)
 {
-  g_autoptr(GError) http = symbols_error (FAKE_REPLY_AFTER_EOF, "HTTP/1.0 200 OK\r\n\r\nhello");
-  g_autoptr(GError) binary = symbols_error (FAKE_REPLY_AFTER_EOF,
+  g_autoptr(GError) http = symbols_error (SS_TEST_FAKE_SPAMD_REPLY, "HTTP/1.0 200 OK\r\n\r\nhello");
+  g_autoptr(GError) binary = symbols_error (SS_TEST_FAKE_SPAMD_REPLY,
                                                 "\x16\x03\x01\x02\x00\x01");
   g_autoptr(GError) truncated = symbols_error (
-    FAKE_REPLY_AFTER_EOF, "SPAMD/1.1 0 EX_OK\r\nContent-length: 50\r\nSpam: True ; 9.0 / 5.0\r\n"
-                          "\r\nGTUBE");
-  g_autoptr(GError) version = symbols_error (FAKE_REPLY_AFTER_EOF,
+    SS_TEST_FAKE_SPAMD_REPLY,
+    "SPAMD/1.1 0 EX_OK\r\nContent-length: 50\r\nSpam: True ; 9.0 / 5.0\r\n\r\nGTUBE");
+  g_autoptr(GError) version = symbols_error (SS_TEST_FAKE_SPAMD_REPLY,
                                              "SPAMD/2.0 0 EX_OK\r\nSpam: True ; 9.0 / 5.0\r\n\r\n");
 
   g_assert_error (http, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL);
@@ -319,7 +213,7 @@ test_fake_oversized (void)
 {
   gsize len = 2 * 1024 * 1024;
   g_autofree char *reply = g_malloc (len);
-  g_autoptr(FakeServer) fake = NULL;
+  g_autoptr(SsTestFakeSpamd) fake = NULL;
   g_autoptr(SsSpamdClient) client = NULL;
   g_autoptr(GBytes) message = text_bytes ("x");
   g_autoptr(SsSpamdReply) result = NULL;
@@ -327,8 +221,8 @@ test_fake_oversized (void)
 
   memset (reply, 'A', len);
   memcpy (reply, "SPAMD/1.1 0 EX_OK\r\nSpam: True ; 9.0 / 5.0\r\n\r\n", 45);
-  fake = fake_server_new (FAKE_REPLY_AFTER_EOF, reply, len);
-  client = client_new (fake->address, 5000);
+  fake = fake_new (SS_TEST_FAKE_SPAMD_REPLY, reply, len);
+  client = client_new (ss_test_fake_spamd_get_address (fake), 5000);
   result = ss_spamd_client_symbols_sync (client, message, NULL, &error);
   g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL);
   g_assert_null (result);
@@ -337,7 +231,7 @@ test_fake_oversized (void)
 static void
 test_fake_close (void)
 {
-  g_autoptr(GError) error = symbols_error (FAKE_CLOSE, "");
+  g_autoptr(GError) error = symbols_error (SS_TEST_FAKE_SPAMD_CLOSE, "");
 
   g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_CONNECT);
 }
@@ -345,10 +239,10 @@ test_fake_close (void)
 static void
 test_fake_refusal_and_codes (void)
 {
-  g_autoptr(GError) unavailable = symbols_error (FAKE_REPLY_AFTER_EOF,
+  g_autoptr(GError) unavailable = symbols_error (SS_TEST_FAKE_SPAMD_REPLY,
                                                  "SPAMD/1.1 69 EX_UNAVAILABLE\r\n");
   g_autoptr(GError) protocol = symbols_error (
-    FAKE_REPLY_AFTER_EOF, "SPAMD/1.0 76 Bad header line: (Content-Length mismatch)\r\n");
+    SS_TEST_FAKE_SPAMD_REPLY, "SPAMD/1.0 76 Bad header line: (Content-Length mismatch)\r\n");
 
   g_assert_error (unavailable, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED);
   g_assert_nonnull (strstr (unavailable->message, "EX_UNAVAILABLE"));
@@ -361,10 +255,11 @@ test_fake_refusal_and_codes (void)
 static void
 test_fake_early_refusal (void)
 {
-  g_autoptr(FakeServer) fake = fake_server_new_text (
-    FAKE_REPLY_AT_ONCE, "SPAMD/1.0 69 Service Unavailable: TELL commands are not enabled, set "
-                        "the --allow-tell switch.\r\n");
-  g_autoptr(SsSpamdClient) client = client_new (fake->address, 5000);
+  g_autoptr(SsTestFakeSpamd) fake = fake_new_text (
+    SS_TEST_FAKE_SPAMD_REPLY_AT_ONCE,
+    "SPAMD/1.0 69 Service Unavailable: TELL commands are not enabled, set the --allow-tell "
+    "switch.\r\n");
+  g_autoptr(SsSpamdClient) client = client_new (ss_test_fake_spamd_get_address (fake), 5000);
   gsize len = 8 * 1024 * 1024;
   g_autoptr(GBytes) message = g_bytes_new_take (g_malloc0 (len), len);
   g_autoptr(GError) error = NULL;
@@ -382,9 +277,9 @@ test_fake_early_refusal (void)
 static void
 test_fake_already_learned (void)
 {
-  g_autoptr(FakeServer) fake = fake_server_new_text (FAKE_REPLY_AFTER_EOF,
+  g_autoptr(SsTestFakeSpamd) fake = fake_new_text (SS_TEST_FAKE_SPAMD_REPLY,
                                                      "SPAMD/1.1 0 EX_OK\r\n\r\n\r\n");
-  g_autoptr(SsSpamdClient) client = client_new (fake->address, 5000);
+  g_autoptr(SsSpamdClient) client = client_new (ss_test_fake_spamd_get_address (fake), 5000);
   g_autoptr(GBytes) message = text_bytes ("Subject: x\r\n\r\nx\r\n");
   g_autoptr(GError) error = NULL;
 
@@ -396,8 +291,8 @@ test_fake_already_learned (void)
 static void
 test_fake_stall_timeout (void)
 {
-  g_autoptr(FakeServer) fake = fake_server_new_text (FAKE_STALL, "");
-  g_autoptr(SsSpamdClient) client = client_new (fake->address, 500);
+  g_autoptr(SsTestFakeSpamd) fake = fake_new_text (SS_TEST_FAKE_SPAMD_STALL, "");
+  g_autoptr(SsSpamdClient) client = client_new (ss_test_fake_spamd_get_address (fake), 500);
   g_autoptr(GBytes) message = text_bytes ("Subject: x\r\n\r\nx\r\n");
   g_autoptr(SsSpamdReply) reply = NULL;
   g_autoptr(GError) error = NULL;
@@ -431,8 +326,8 @@ cancel_thread (gpointer data)
 static void
 test_cancel (void)
 {
-  g_autoptr(FakeServer) fake = fake_server_new_text (FAKE_STALL, "");
-  g_autoptr(SsSpamdClient) client = client_new (fake->address, 20000);
+  g_autoptr(SsTestFakeSpamd) fake = fake_new_text (SS_TEST_FAKE_SPAMD_STALL, "");
+  g_autoptr(SsSpamdClient) client = client_new (ss_test_fake_spamd_get_address (fake), 20000);
   g_autoptr(GBytes) message = text_bytes ("Subject: x\r\n\r\nx\r\n");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GCancellable) cancelled = g_cancellable_new ();

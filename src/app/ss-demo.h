@@ -1,6 +1,6 @@
-/* ss-demo.h: spamsieve --demo: a throwaway dovecot and private spamd in a temporary
- * directory, fed with sample messages, so that SpamSieve can be seen working without an
- * account. Independent of the test harness (nothing of tests/ is linked into the product). */
+/* ss-demo.h: spamsieve --demo: a throwaway dovecot (the server harness of src/harness) and a
+ * private spamd in a temporary directory, fed with sample messages, so that SpamSieve can be
+ * seen working without an account. */
 #pragma once
 
 #include <gio/gio.h>
@@ -32,8 +32,5 @@ guint       ss_demo_get_n_fed         (SsDemo              *self);
 guint       ss_demo_get_n_messages    (SsDemo              *self);
 /* Stops the servers and removes the temporary directory (also on dispose). */
 void        ss_demo_stop              (SsDemo              *self);
-
-/* The directory of the sample messages: installed, else the source tree. */
-char       *ss_demo_dup_messages_dir  (void);
 
 G_END_DECLS

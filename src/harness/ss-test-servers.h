@@ -1,4 +1,5 @@
-/* ss-test-servers.h: real dovecot and spamd on loopback, in temporary directories */
+/* ss-test-servers.h: the mail-server harness of the tests, the demo and the benchmark: real
+ * dovecot and spamd on loopback in temporary directories, and a fake spamd (GLib/GIO only). */
 #pragma once
 
 #include <gio/gio.h>
@@ -16,6 +17,8 @@ typedef struct
   gboolean    no_unfiltered;    /* do not create the Unfiltered folder */
   gboolean    special_use_junk; /* announce a folder "Junk" with \Junk SPECIAL-USE */
   gboolean    plaintext_ok;     /* allow LOGIN without TLS (tests of tls=none) */
+  gboolean    outlive_thread;   /* no PR_SET_PDEATHSIG: may start from a short-lived thread */
+  const char *password;         /* of user "tester"; NULL: "secret" */
 } SsTestDovecotOptions;
 
 /* Starts dovecot with: plain IMAP on 127.0.0.1 (STARTTLS offered, plaintext auth allowed only
@@ -26,9 +29,10 @@ typedef struct
  * the passdb instead (NO [CONTACTADMIN]); pre-login CAPABILITY does not say LOGINDISABLED.
  * Maildir++ on disk: folder "A/B" is DIR/Maildir/.A.B whatever the delimiter; names are
  * stored in modified UTF-7 and may not contain '.'. Junk (special_use_junk) is created.
- * Servers get SIGTERM when the thread that started them dies (PR_SET_PDEATHSIG): start them
- * from a thread that outlives them. ss_test_dovecot_stop() SIGKILLs dovecot's process group
- * (on SIGTERM its master always sleeps 1 s), then removes the directory. */
+ * Servers get SIGTERM when the thread that started them dies (PR_SET_PDEATHSIG, unless
+ * outlive_thread): start them from a thread that outlives them. ss_test_dovecot_stop()
+ * SIGKILLs dovecot's process group (on SIGTERM its master always sleeps 1 s), then removes
+ * the directory. */
 SsTestDovecot *ss_test_dovecot_start        (const SsTestDovecotOptions *options,
                                              GError                    **error);
 void           ss_test_dovecot_stop         (SsTestDovecot  *self);   /* also frees */
@@ -112,3 +116,5 @@ char          *ss_test_mkdtemp              (void);
 void           ss_test_rmrf                 (const char     *path);
 
 G_END_DECLS
+
+#include "ss-test-fake-spamd.h"
