@@ -36,6 +36,7 @@ struct _SsStatusWindow
   AdwWindowTitle       *window_title;
   GtkWidget            *pause_button;
   GtkWidget            *resume_button;
+  GtkMenuButton        *menu_button;
   GtkRevealer          *demo_banner;
   GtkRevealer          *problem_banner;
   GtkLabel             *problem_title;
@@ -161,54 +162,31 @@ search_text (gpointer    item,
 static void
 update_error_page (SsStatusWindow *self)
 {
+  SsStatusProblem problem = ss_status_get_problem (self->status);
+  SsStatusProblemInfo info = ss_status_problem_info (problem);
   const char *detail = ss_status_get_detail (self->status);
   g_autofree char *escaped = g_markup_escape_text (detail != NULL ? detail : "", -1);
   g_autofree char *description = NULL;
-  const char *explanation;
-  const char *action = "app.setup";
-  const char *label = _("Open Settings");
+  const char *title = ss_status_get_title (self->status);
+  const char *explanation = info.explanation != NULL ? info.explanation : "";
 
-  switch (ss_status_get_problem (self->status))
+  if (self->demo && problem == SS_STATUS_PROBLEM_SETTINGS)
     {
-    case SS_STATUS_PROBLEM_LOGIN:
-      adw_status_page_set_icon_name (self->error_page, "dialog-password-symbolic");
-      adw_status_page_set_title (self->error_page, _("Login Refused"));
-      explanation = _("The mail server refused the password. SpamSieve waits until you "
-                      "correct it in the settings.");
-      break;
-    case SS_STATUS_PROBLEM_UNREACHABLE:
-      adw_status_page_set_icon_name (self->error_page, "network-offline-symbolic");
-      adw_status_page_set_title (self->error_page, ss_status_get_title (self->status));
-      explanation = _("SpamSieve cannot reach the mail server and keeps trying. New mail stays "
-                      "in Unfiltered meanwhile.");
-      action = "app.check-now";
-      label = _("Retry Now");
-      break;
-    case SS_STATUS_PROBLEM_SETTINGS:
-    case SS_STATUS_PROBLEM_NONE:
-    default:
-      adw_status_page_set_icon_name (self->error_page, "dialog-warning-symbolic");
-      if (self->demo)
-        {
-          adw_status_page_set_title (self->error_page, _("The Demo Could Not Start"));
-          explanation = "";
-          action = NULL;
-        }
-      else
-        {
-          adw_status_page_set_title (self->error_page, _("Settings Need Attention"));
-          explanation = _("SpamSieve stopped: the settings need a change.");
-        }
-      break;
+      title = _("The Demo Could Not Start");
+      explanation = "";
+      info.action = NULL;
     }
+  adw_status_page_set_icon_name (self->error_page, info.icon_name != NULL
+                                                   ? info.icon_name : "dialog-warning-symbolic");
+  adw_status_page_set_title (self->error_page, title);
   /* The engine's own words (English) below the explanation, smaller. */
   description = g_strdup_printf ("%s%s<small>%s</small>", explanation,
                                  *explanation != '\0' && *escaped != '\0' ? "\n\n" : "",
                                  escaped);
   adw_status_page_set_description (self->error_page, description);
-  gtk_button_set_label (self->error_button, label);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->error_button), action);
-  gtk_widget_set_visible (GTK_WIDGET (self->error_button), action != NULL);
+  gtk_button_set_label (self->error_button, info.action_label);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->error_button), info.action);
+  gtk_widget_set_visible (GTK_WIDGET (self->error_button), info.action != NULL);
 }
 
 static void
@@ -560,6 +538,7 @@ ss_status_window_class_init (SsStatusWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, pause_button);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, resume_button);
+  gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, demo_banner);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, problem_banner);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, problem_title);
@@ -640,12 +619,17 @@ ss_status_window_new (GtkApplication *application,
                       SsStats        *stats,
                       gboolean        demo)
 {
-  return g_object_new (SS_TYPE_STATUS_WINDOW,
-                       "application", application,
-                       "status", status,
-                       "stats", stats,
-                       "demo", demo,
-                       NULL);
+  SsStatusWindow *self = g_object_new (SS_TYPE_STATUS_WINDOW,
+                                       "application", application,
+                                       "status", status,
+                                       "stats", stats,
+                                       "demo", demo,
+                                       NULL);
+
+  /* The primary menu is the app's (gtk/menus.ui), shared with the tray. */
+  gtk_menu_button_set_menu_model (self->menu_button, G_MENU_MODEL (
+      gtk_application_get_menu_by_id (application, "primary-menu")));
+  return self;
 }
 
 void

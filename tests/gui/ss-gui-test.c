@@ -11,6 +11,7 @@
 #include "ss-credentials.h"
 #include "ss-screenshot.h"
 #include "ss-settings.h"
+#include "ss-tray.h"
 
 gboolean
 ss_gui_wait (SsGuiCondition cond,
@@ -208,6 +209,52 @@ ss_gui_watcher_has (const char *unique_name)
   g_autofree const char **names = g_variant_get_strv (items, NULL);
 
   return g_strv_contains (names, unique_name);
+}
+
+static void
+walk_menu (GVariant   *layout,
+           const char *label,
+           int        *id,
+           GString    *labels)
+{
+  g_autoptr(GVariant) props = g_variant_get_child_value (layout, 1);
+  g_autoptr(GVariant) children = g_variant_get_child_value (layout, 2);
+  const char *text;
+
+  if (g_variant_lookup (props, "label", "&s", &text))
+    {
+      if (labels != NULL)
+        g_string_append_printf (labels, "%s|", text);
+      if (g_strcmp0 (text, label) == 0)
+        g_variant_get_child (layout, 0, "i", id);
+    }
+  for (gsize i = 0; i < g_variant_n_children (children); i++)
+    {
+      g_autoptr(GVariant) boxed = g_variant_get_child_value (children, i);
+      g_autoptr(GVariant) item = g_variant_get_variant (boxed);
+
+      walk_menu (item, label, id, labels);
+    }
+}
+
+int
+ss_gui_tray_menu (const char *bus_name,
+                  const char *label,
+                  GString    *labels)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = ss_gui_call (bus_name, SS_TRAY_MENU_PATH,
+                                           "com.canonical.dbusmenu", "GetLayout",
+                                           g_variant_new ("(ii@as)", 0, -1,
+                                                          g_variant_new_strv (NULL, 0)),
+                                           "(u(ia{sv}av))", &error);
+  g_autoptr(GVariant) layout = NULL;
+  int id = -1;
+
+  g_assert_no_error (error);
+  layout = g_variant_get_child_value (reply, 1);
+  walk_menu (layout, label, &id, labels);
+  return id;
 }
 
 guint

@@ -57,6 +57,12 @@ GVariant    *ss_gui_get_property     (const char     *bus_name,
  * item of unique_name. */
 GSubprocess *ss_gui_watcher_start    (void);
 gboolean     ss_gui_watcher_has      (const char     *unique_name);
+/* The dbusmenu of the tray item of bus_name (GetLayout): appends the labels in order
+ * ("_Open SpamSieve|_Check Now|") to labels (if not NULL); the id of the item labelled
+ * label, -1 if none. */
+int          ss_gui_tray_menu        (const char     *bus_name,
+                                      const char     *label,
+                                      GString        *labels);
 /* Notify calls the notification daemon stand-in got, those with that summary (NULL: all);
  * ss_gui_sent_at_least is a condition on the count of all (data: GUINT_TO_POINTER (n)). */
 guint        ss_gui_count_notifications (const char  *summary);

@@ -232,6 +232,11 @@ scenario_verdicts (AppFixture *f)
                      ss_gui_child (window, SS_TYPE_STATUS_WINDOW, "window_title"))), ==,
                    "Watching Unfiltered");
   ss_gui_assert_screenshot (GTK_WIDGET (window), "main-window");
+  /* The main menu is the app's primary-menu (gtk/menus.ui), which the tray exports too. */
+  g_assert_true (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (
+                   ss_gui_child (window, SS_TYPE_STATUS_WINDOW, "menu_button"))) ==
+                 G_MENU_MODEL (gtk_application_get_menu_by_id (GTK_APPLICATION (f->app),
+                                                               "primary-menu")));
 
   check_tray_of_app (f);
 
@@ -422,17 +427,19 @@ run_scenario (gpointer data)
   else if (g_str_equal (f->scenario, "demo"))
     scenario_demo (f);
   f->done = TRUE;
-  /* Quit: from the tray menu (item 7) when there is one, else app.quit as the app menu and
-   * Ctrl+Q do. Either stops the engine cleanly, then quits. */
+  /* Quit: from the tray menu when there is one, else app.quit as the app menu and Ctrl+Q
+   * do. Either stops the engine cleanly, then quits. */
   if (ss_application_get_tray_registered (f->app))
     {
       GDBusConnection *connection = g_application_get_dbus_connection (G_APPLICATION (f->app));
+      const char *me = g_dbus_connection_get_unique_name (connection);
+      int quit = ss_gui_tray_menu (me, _("_Quit"), NULL);
       g_autoptr(GVariant) reply = NULL;
       g_autoptr(GError) error = NULL;
 
-      reply = ss_gui_call (g_dbus_connection_get_unique_name (connection), SS_TRAY_MENU_PATH,
-                           "com.canonical.dbusmenu", "Event",
-                           g_variant_new ("(isvu)", 7, "clicked", g_variant_new_int32 (0), 0),
+      g_assert_cmpint (quit, >, 0);
+      reply = ss_gui_call (me, SS_TRAY_MENU_PATH, "com.canonical.dbusmenu", "Event",
+                           g_variant_new ("(isvu)", quit, "clicked", g_variant_new_int32 (0), 0),
                            NULL, &error);
       g_assert_no_error (error);
     }

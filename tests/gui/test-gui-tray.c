@@ -26,6 +26,16 @@ record_activation (GSimpleAction *action,
   g_ptr_array_add (actions->activated, g_strdup (g_action_get_name (G_ACTION (action))));
 }
 
+static void
+set_enabled (GSimpleActionGroup *group,
+             const char         *name,
+             gboolean            enabled)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (group), name);
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
+
 static gboolean
 tray_registered (gpointer data)
 {
@@ -36,25 +46,6 @@ static gboolean
 tray_unregistered (gpointer data)
 {
   return !ss_tray_is_registered (data);
-}
-
-static void
-collect_labels (GVariant  *layout,
-                GString   *out)
-{
-  g_autoptr(GVariant) props = g_variant_get_child_value (layout, 1);
-  g_autoptr(GVariant) children = g_variant_get_child_value (layout, 2);
-  const char *label;
-
-  if (g_variant_lookup (props, "label", "&s", &label))
-    g_string_append_printf (out, "%s|", label);
-  for (gsize i = 0; i < g_variant_n_children (children); i++)
-    {
-      g_autoptr(GVariant) boxed = g_variant_get_child_value (children, i);
-      g_autoptr(GVariant) item = g_variant_get_variant (boxed);
-
-      collect_labels (item, out);
-    }
 }
 
 static gboolean
@@ -79,11 +70,14 @@ test_tray (void)
   const char *me = g_dbus_connection_get_unique_name (bus);
   g_autoptr(GVariant) value = NULL;
   g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) layout = NULL;
   g_autoptr(GString) labels = g_string_new (NULL);
+  g_autoptr(GtkBuilder) menus = gtk_builder_new_from_resource ("/org/example/SpamSieve/gtk/"
+                                                               "menus.ui");
+  GMenuModel *menu = G_MENU_MODEL (gtk_builder_get_object (menus, "primary-menu"));
   g_autoptr(GError) error = NULL;
   GSubprocess *watcher;
   const char *title, *text, *icon;
+  int check_now;
 
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -91,9 +85,11 @@ test_tray (void)
 
       g_action_map_add_action_entries (G_ACTION_MAP (actions.group), &entry, 1, &actions);
     }
+  /* As in the app while filtering: Resume is disabled. */
+  set_enabled (actions.group, "resume", FALSE);
 
   /* No watcher: fine, nothing registered, nothing breaks. */
-  tray = ss_tray_new (bus, G_ACTION_GROUP (actions.group), status, stats);
+  tray = ss_tray_new (bus, G_ACTION_GROUP (actions.group), menu, status, stats);
   ss_gui_spin (300);
   g_assert_false (ss_tray_is_registered (tray));
 
@@ -145,24 +141,25 @@ test_tray (void)
   /* The menu. */
   value = ss_gui_get_property (me, SS_TRAY_MENU_PATH, "com.canonical.dbusmenu", "Version");
   g_assert_cmpuint (g_variant_get_uint32 (value), >=, 3);
-  reply = ss_gui_call (me, SS_TRAY_MENU_PATH, "com.canonical.dbusmenu", "GetLayout",
-                       g_variant_new ("(ii@as)", 0, -1, g_variant_new_strv (NULL, 0)),
-                       "(u(ia{sv}av))", &error);
-  g_assert_no_error (error);
-  layout = g_variant_get_child_value (reply, 1);
-  collect_labels (layout, labels);
+  check_now = ss_gui_tray_menu (me, "_Check Now", labels);
   g_assert_cmpstr (labels->str, ==,
                    "_Open SpamSieve|_Check Now|_Pause Filtering|_Settings|_Quit|");
-  g_clear_pointer (&reply, g_variant_unref);
+  /* Paused: Resume instead of Pause. */
+  set_enabled (actions.group, "pause", FALSE);
+  set_enabled (actions.group, "resume", TRUE);
+  g_string_truncate (labels, 0);
+  ss_gui_tray_menu (me, NULL, labels);
+  g_assert_cmpstr (labels->str, ==,
+                   "_Open SpamSieve|_Check Now|_Resume Filtering|_Settings|_Quit|");
   reply = ss_gui_call (me, SS_TRAY_MENU_PATH, "com.canonical.dbusmenu", "AboutToShow",
                        g_variant_new ("(i)", 0), "(b)", &error);
   g_assert_no_error (error);
   g_clear_pointer (&reply, g_variant_unref);
 
-  /* Clicking "Check now" (id 2) activates app.check-now. */
+  /* Clicking "Check now" activates app.check-now. */
   reply = ss_gui_call (me, SS_TRAY_MENU_PATH, "com.canonical.dbusmenu", "Event",
-                       g_variant_new ("(isvu)", 2, "clicked", g_variant_new_int32 (0), 0), NULL,
-                       &error);
+                       g_variant_new ("(isvu)", check_now, "clicked", g_variant_new_int32 (0),
+                                      0), NULL, &error);
   g_assert_no_error (error);
   g_clear_pointer (&reply, g_variant_unref);
   g_assert_true (ss_gui_wait (has_activation, &actions, 5000));
