@@ -44,14 +44,6 @@ struct _SsTray
 
 G_DEFINE_FINAL_TYPE (SsTray, ss_tray, G_TYPE_OBJECT)
 
-enum {
-  PROP_0,
-  PROP_REGISTERED,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 /* ---- menu items ---- */
 
 static void
@@ -495,16 +487,6 @@ on_action_enabled_changed (SsTray     *self,
 /* ---- registration ---- */
 
 static void
-set_registered (SsTray   *self,
-                gboolean  registered)
-{
-  if (self->registered == registered)
-    return;
-  self->registered = registered;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTERED]);
-}
-
-static void
 register_cb (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
@@ -521,7 +503,7 @@ register_cb (GObject      *object,
       return;
     }
   g_debug ("registered with the StatusNotifierWatcher");
-  set_registered (self, TRUE);
+  self->registered = TRUE;
 }
 
 static void
@@ -532,7 +514,7 @@ on_watcher_appeared (GDBusConnection *connection,
 {
   SsTray *self = user_data;
 
-  set_registered (self, FALSE);
+  self->registered = FALSE;
   g_dbus_connection_call (connection, owner, WATCHER_PATH, WATCHER_NAME,
                           "RegisterStatusNotifierItem",
                           g_variant_new ("(s)", g_dbus_connection_get_unique_name (connection)),
@@ -545,24 +527,13 @@ on_watcher_vanished (GDBusConnection *connection,
                      const char      *name,
                      gpointer         user_data)
 {
+  SsTray *self = user_data;
+
   /* No tray right now: SpamSieve keeps running; the window and notifications remain. */
-  set_registered (user_data, FALSE);
+  self->registered = FALSE;
 }
 
 /* ---- GObject ---- */
-
-static void
-ss_tray_get_property (GObject    *object,
-                      guint       prop_id,
-                      GValue     *value,
-                      GParamSpec *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_REGISTERED: g_value_set_boolean (value, SS_TRAY (object)->registered); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
 
 static void
 ss_tray_dispose (GObject *object)
@@ -570,12 +541,6 @@ ss_tray_dispose (GObject *object)
   SsTray *self = SS_TRAY (object);
 
   ss_tray_shutdown (self);
-  if (self->status != NULL)
-    g_signal_handlers_disconnect_by_data (self->status, self);
-  if (self->stats != NULL)
-    g_signal_handlers_disconnect_by_data (self->stats, self);
-  if (self->actions != NULL)
-    g_signal_handlers_disconnect_by_data (self->actions, self);
   g_clear_object (&self->status);
   g_clear_object (&self->stats);
   g_clear_object (&self->actions);
@@ -590,16 +555,7 @@ ss_tray_dispose (GObject *object)
 static void
 ss_tray_class_init (SsTrayClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->get_property = ss_tray_get_property;
-  object_class->dispose = ss_tray_dispose;
-
-  properties[PROP_REGISTERED] = g_param_spec_boolean ("registered", NULL, NULL, FALSE,
-                                                      G_PARAM_READABLE |
-                                                      G_PARAM_STATIC_STRINGS |
-                                                      G_PARAM_EXPLICIT_NOTIFY);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  G_OBJECT_CLASS (klass)->dispose = ss_tray_dispose;
 }
 
 static void
@@ -668,11 +624,13 @@ ss_tray_new (GDBusConnection *connection,
   if (self->menu_id == 0)
     g_warning ("Cannot export the tray menu: %s", error->message);
 
-  g_signal_connect_swapped (status, "notify", G_CALLBACK (on_status_notify), self);
-  g_signal_connect_swapped (stats, "notify::summary-text", G_CALLBACK (on_stats_notify), self);
+  g_signal_connect_object (status, "notify", G_CALLBACK (on_status_notify), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (stats, "notify::summary-text", G_CALLBACK (on_stats_notify), self,
+                           G_CONNECT_SWAPPED);
   if (actions != NULL)
-    g_signal_connect_swapped (actions, "action-enabled-changed",
-                              G_CALLBACK (on_action_enabled_changed), self);
+    g_signal_connect_object (actions, "action-enabled-changed",
+                             G_CALLBACK (on_action_enabled_changed), self, G_CONNECT_SWAPPED);
   self->watch_id = g_bus_watch_name_on_connection (connection, WATCHER_NAME,
                                                    G_BUS_NAME_WATCHER_FLAGS_NONE,
                                                    on_watcher_appeared, on_watcher_vanished,
@@ -703,5 +661,5 @@ ss_tray_shutdown (SsTray *self)
     }
   self->item_id = 0;
   self->menu_id = 0;
-  set_registered (self, FALSE);
+  self->registered = FALSE;
 }

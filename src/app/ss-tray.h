@@ -24,7 +24,7 @@ SsTray   *ss_tray_new               (GDBusConnection *connection,
                                      GMenuModel      *menu,
                                      SsStatus        *status,
                                      SsStats         *stats);
-/* TRUE once the current watcher accepted the registration ("registered" property). */
+/* TRUE once the current watcher accepted the registration. */
 gboolean  ss_tray_is_registered     (SsTray          *self);
 /* Unexports and stops watching (also done on dispose). */
 void      ss_tray_shutdown          (SsTray          *self);
