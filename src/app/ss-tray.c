@@ -25,19 +25,19 @@ typedef struct
 
 struct _SsTray
 {
-  GObject          parent_instance;
+  GObject             parent_instance;
 
-  GDBusConnection *connection;
-  GActionGroup    *actions;
-  SsStatus        *status;
-  SsStats         *stats;
-  guint            item_id;
-  guint            menu_id;
-  guint            watch_id;
-  guint            revision;
-  gboolean         registered;
-  GCancellable    *cancellable;
-  GArray          *items;          /* of TrayItem */
+  GDBusConnection    *connection;
+  GActionGroup       *actions;
+  SsStatus           *status;
+  SsStats            *stats;
+  guint               item_id;
+  guint               menu_id;
+  guint               watch_id;
+  guint               revision;
+  gboolean            registered;
+  GCancellable       *cancellable;
+  GArray             *items;         /* of TrayItem */
   GDBusInterfaceInfo *item_info;
   GDBusInterfaceInfo *menu_info;
 };
