@@ -424,7 +424,10 @@ ss_application_startup (GApplication *app)
 
   connection = g_application_get_dbus_connection (app);
   if (connection != NULL)
-    self->tray = ss_tray_new (connection, G_ACTION_GROUP (self), self->status, self->stats);
+    self->tray = ss_tray_new (connection, G_ACTION_GROUP (self),
+                              G_MENU_MODEL (gtk_application_get_menu_by_id (
+                                  GTK_APPLICATION (self), "primary-menu")),
+                              self->status, self->stats);
   self->notifier = ss_notifier_new (G_ACTION_GROUP (self), self->status, self->settings);
 
   if (!self->demo_mode)

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 #include <libnotify/notify.h>
+#include <string.h>
 
 typedef enum {
   KIND_LOGIN,
@@ -51,7 +52,9 @@ on_action (NotifyNotification *notification,
            gpointer            user_data)
 {
   SsNotifier *self = user_data;
-  const char *name = g_str_equal (action, "open-settings") ? "setup" : "show-window";
+  /* A problem's action is an app action ("app.setup"); the default one shows the window. */
+  const char *name = g_str_has_prefix (action, "app.") ? action + strlen ("app.")
+                                                        : "show-window";
 
   if (self->actions != NULL && g_action_group_has_action (self->actions, name))
     g_action_group_activate_action (self->actions, name, NULL);
@@ -116,29 +119,31 @@ close_kind (SsNotifier *self,
     notify_notification_close (self->shown[kind], NULL);
 }
 
+/* A problem as the status table words it, with the engine's own words below. */
+static void
+send_problem (SsNotifier      *self,
+              Kind             kind,
+              SsStatusProblem  problem)
+{
+  SsStatusProblemInfo info = ss_status_problem_info (problem);
+  const char *detail = ss_status_get_detail (self->status);
+  g_autofree char *body = g_strdup_printf ("%s\n%s", info.explanation,
+                                           detail != NULL ? detail : "");
+
+  send (self, kind, info.title, body, info.action, info.action_label, "network.error");
+}
+
 static gboolean
 unreachable_timeout (gpointer data)
 {
   SsNotifier *self = data;
-  const char *detail = ss_status_get_detail (self->status);
-  g_autofree char *body = NULL;
-  guint minutes = MAX (1, (self->unreachable_s + 30) / 60);
 
   self->unreachable_timer = 0;
   if (ss_status_get_problem (self->status) != SS_STATUS_PROBLEM_UNREACHABLE ||
       self->notified[KIND_UNREACHABLE])
     return G_SOURCE_REMOVE;
-  if (!may_send (self, KIND_UNREACHABLE))
-    return G_SOURCE_REMOVE;
-  body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                       "SpamSieve has not reached the mail server for %u "
-                                       "minute and keeps trying. New mail stays in "
-                                       "Unfiltered meanwhile.\n%s",
-                                       "SpamSieve has not reached the mail server for %u "
-                                       "minutes and keeps trying. New mail stays in "
-                                       "Unfiltered meanwhile.\n%s", minutes),
-                          minutes, detail != NULL ? detail : "");
-  send (self, KIND_UNREACHABLE, _("Mail server unreachable"), body, NULL, NULL, "network.error");
+  if (may_send (self, KIND_UNREACHABLE))
+    send_problem (self, KIND_UNREACHABLE, SS_STATUS_PROBLEM_UNREACHABLE);
   return G_SOURCE_REMOVE;
 }
 
@@ -146,30 +151,13 @@ static void
 on_status_changed (SsNotifier *self)
 {
   SsStatusProblem problem = ss_status_get_problem (self->status);
-  const char *detail = ss_status_get_detail (self->status);
 
   if (problem == SS_STATUS_PROBLEM_LOGIN && !self->notified[KIND_LOGIN] &&
       may_send (self, KIND_LOGIN))
-    {
-      g_autofree char *body = g_strdup_printf ("%s\n%s",
-                                               _("SpamSieve stopped filtering until the password "
-                                                 "is corrected in the settings."),
-                                               detail != NULL ? detail : "");
-
-      send (self, KIND_LOGIN, _("Login refused"), body, "open-settings", _("Open Settings"),
-            "network.error");
-    }
+    send_problem (self, KIND_LOGIN, problem);
   else if (problem == SS_STATUS_PROBLEM_SETTINGS && !self->notified[KIND_SETTINGS] &&
            may_send (self, KIND_SETTINGS))
-    {
-      g_autofree char *body = g_strdup_printf ("%s\n%s",
-                                               _("SpamSieve stopped filtering: the settings need "
-                                                 "a change."),
-                                               detail != NULL ? detail : "");
-
-      send (self, KIND_SETTINGS, _("Filtering stopped"), body, "open-settings",
-            _("Open Settings"), "network.error");
-    }
+    send_problem (self, KIND_SETTINGS, problem);
 
   if (problem == SS_STATUS_PROBLEM_UNREACHABLE)
     {

@@ -10,8 +10,9 @@ G_BEGIN_DECLS
 #define SS_TYPE_NOTIFIER (ss_notifier_get_type ())
 G_DECLARE_FINAL_TYPE (SsNotifier, ss_notifier, SS, NOTIFIER, GObject)
 
-/* Watches status (and its session's records). Notification actions activate "setup" and
- * "show-window" on actions. settings: "notify-spam-summary". */
+/* Watches status (and its session's records). A problem's notification offers the action of
+ * the status table ("setup", "check-now" on actions); a click shows the window
+ * ("show-window"). settings: "notify-spam-summary". */
 SsNotifier *ss_notifier_new                   (GActionGroup *actions,
                                                SsStatus     *status,
                                                GSettings    *settings);

@@ -53,6 +53,20 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* The texts, one string property each */
+static const char * const text_properties[N_PROPS] = {
+  [PROP_TODAY_TEXT] = "today-text",
+  [PROP_TOTAL_TEXT] = "total-text",
+  [PROP_ACCURACY_TEXT] = "accuracy-text",
+  [PROP_TODAY_COUNT_TEXT] = "today-count-text",
+  [PROP_TODAY_DETAIL_TEXT] = "today-detail-text",
+  [PROP_TOTAL_COUNT_TEXT] = "total-count-text",
+  [PROP_TOTAL_DETAIL_TEXT] = "total-detail-text",
+  [PROP_ACCURACY_VALUE_TEXT] = "accuracy-value-text",
+  [PROP_ACCURACY_DETAIL_TEXT] = "accuracy-detail-text",
+  [PROP_SUMMARY_TEXT] = "summary-text",
+};
+
 static gint64
 local_midnight (void)
 {
@@ -70,40 +84,33 @@ count_one (SsCounts       *c,
            const SsRecord *r,
            gboolean        replaced_scan)
 {
-  switch (r->verdict)
+  gboolean learned = r->verdict == SS_VERDICT_LEARNED_HAM ||
+                     r->verdict == SS_VERDICT_LEARNED_SPAM;
+  /* A correction that replaced its scan row counts as that scan, with the verdict it had. */
+  gboolean scanned = r->verdict == SS_VERDICT_SPAM || r->verdict == SS_VERDICT_HAM ||
+                     (learned && replaced_scan);
+  gboolean judged_spam = r->verdict == SS_VERDICT_SPAM || r->verdict == SS_VERDICT_LEARNED_HAM;
+
+  if (!scanned && !learned)
     {
-    case SS_VERDICT_SPAM:
+      c->other++;       /* skipped, unscanned, expired */
+      return;
+    }
+  if (scanned)
+    {
       c->scanned++;
-      c->spam++;
-      break;
-    case SS_VERDICT_HAM:
-      c->scanned++;
-      c->ham++;
-      break;
-    case SS_VERDICT_LEARNED_HAM:
+      if (judged_spam)
+        c->spam++;
+      else
+        c->ham++;
+    }
+  if (learned)
+    {
       c->learned++;
-      c->false_positives++;
-      if (replaced_scan)
-        {
-          c->scanned++;
-          c->spam++;
-        }
-      break;
-    case SS_VERDICT_LEARNED_SPAM:
-      c->learned++;
-      c->false_negatives++;
-      if (replaced_scan)
-        {
-          c->scanned++;
-          c->ham++;
-        }
-      break;
-    case SS_VERDICT_SKIPPED:
-    case SS_VERDICT_UNSCANNED:
-    case SS_VERDICT_EXPIRED:
-    default:
-      c->other++;
-      break;
+      if (r->verdict == SS_VERDICT_LEARNED_HAM)
+        c->false_positives++;
+      else
+        c->false_negatives++;
     }
 }
 
@@ -176,24 +183,7 @@ on_items_changed (GListModel *model,
     self->idle_id = g_idle_add_full (G_PRIORITY_LOW, recount_idle, self, NULL);
 }
 
-static char *
-format_counts (const SsCounts *c)
-{
-  /* TRANSLATORS: e.g. "12 scanned · 3 spam · 9 ham · 1 learned" */
-  g_autofree char *scanned = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u scanned",
-                                                           "%u scanned", c->scanned),
-                                              c->scanned);
-  g_autofree char *spam = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u spam", "%u spam",
-                                                        c->spam), c->spam);
-  g_autofree char *ham = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u ham", "%u ham",
-                                                       c->ham), c->ham);
-  g_autofree char *learned = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u learned",
-                                                           "%u learned", c->learned),
-                                              c->learned);
-
-  return g_strjoin (" · ", scanned, spam, ham, learned, NULL);
-}
-
+/* "12 scanned" */
 static char *
 format_count (const SsCounts *c)
 {
@@ -201,6 +191,7 @@ format_count (const SsCounts *c)
                           c->scanned);
 }
 
+/* "3 spam · 9 ham · 1 learned" */
 static char *
 format_detail (const SsCounts *c)
 {
@@ -213,6 +204,30 @@ format_detail (const SsCounts *c)
                                               c->learned);
 
   return g_strjoin (" · ", spam, ham, learned, NULL);
+}
+
+/* "12 scanned · 3 spam · 9 ham · 1 learned" */
+static char *
+format_counts (const SsCounts *c)
+{
+  g_autofree char *count = format_count (c);
+  g_autofree char *detail = format_detail (c);
+
+  return g_strjoin (" · ", count, detail, NULL);
+}
+
+/* "2 false positives" and "1 false negative" */
+static void
+format_corrections (const SsCounts  *c,
+                    char           **fp,
+                    char           **fn)
+{
+  *fp = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u false positive",
+                                      "%u false positives", c->false_positives),
+                         c->false_positives);
+  *fn = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u false negative",
+                                      "%u false negatives", c->false_negatives),
+                         c->false_negatives);
 }
 
 static char *
@@ -237,12 +252,7 @@ format_accuracy_detail (SsStats *self)
     return g_strdup (_("No verdicts yet"));
   if (c->learned == 0)
     return g_strdup (_("No corrections"));
-  fp = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u false positive",
-                                     "%u false positives", c->false_positives),
-                        c->false_positives);
-  fn = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u false negative",
-                                     "%u false negatives", c->false_negatives),
-                        c->false_negatives);
+  format_corrections (c, &fp, &fn);
   return g_strjoin (", ", fp, fn, NULL);
 }
 
@@ -259,12 +269,7 @@ format_accuracy (SsStats *self)
   if (c->learned == 0)
     /* TRANSLATORS: accuracy in percent, e.g. "100 % correct · no corrections" */
     return g_strdup_printf (_("%.0f %% correct · no corrections"), accuracy);
-  fp = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u false positive",
-                                     "%u false positives", c->false_positives),
-                        c->false_positives);
-  fn = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u false negative",
-                                     "%u false negatives", c->false_negatives),
-                        c->false_negatives);
+  format_corrections (c, &fp, &fn);
   /* TRANSLATORS: e.g. "98.5 % correct · 2 false positives, 1 false negative" */
   return g_strdup_printf (_("%.1f %% correct · %s, %s"), accuracy, fp, fn);
 }
@@ -349,22 +354,8 @@ ss_stats_class_init (SsStatsClass *klass)
   properties[PROP_MODEL] = g_param_spec_object ("model", NULL, NULL, G_TYPE_LIST_MODEL,
                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                 G_PARAM_EXPLICIT_NOTIFY);
-  properties[PROP_TODAY_TEXT] = g_param_spec_string ("today-text", NULL, NULL, NULL, RO);
-  properties[PROP_TOTAL_TEXT] = g_param_spec_string ("total-text", NULL, NULL, NULL, RO);
-  properties[PROP_ACCURACY_TEXT] = g_param_spec_string ("accuracy-text", NULL, NULL, NULL, RO);
-  properties[PROP_TODAY_COUNT_TEXT] = g_param_spec_string ("today-count-text", NULL, NULL, NULL,
-                                                           RO);
-  properties[PROP_TODAY_DETAIL_TEXT] = g_param_spec_string ("today-detail-text", NULL, NULL,
-                                                            NULL, RO);
-  properties[PROP_TOTAL_COUNT_TEXT] = g_param_spec_string ("total-count-text", NULL, NULL, NULL,
-                                                           RO);
-  properties[PROP_TOTAL_DETAIL_TEXT] = g_param_spec_string ("total-detail-text", NULL, NULL,
-                                                            NULL, RO);
-  properties[PROP_ACCURACY_VALUE_TEXT] = g_param_spec_string ("accuracy-value-text", NULL, NULL,
-                                                              NULL, RO);
-  properties[PROP_ACCURACY_DETAIL_TEXT] = g_param_spec_string ("accuracy-detail-text", NULL,
-                                                               NULL, NULL, RO);
-  properties[PROP_SUMMARY_TEXT] = g_param_spec_string ("summary-text", NULL, NULL, NULL, RO);
+  for (guint i = PROP_TODAY_TEXT; i <= PROP_SUMMARY_TEXT; i++)
+    properties[i] = g_param_spec_string (text_properties[i], NULL, NULL, NULL, RO);
   properties[PROP_TODAY_SCANNED] = g_param_spec_uint ("today-scanned", NULL, NULL, 0,
                                                       G_MAXUINT, 0, RO);
   properties[PROP_TODAY_SPAM] = g_param_spec_uint ("today-spam", NULL, NULL, 0, G_MAXUINT, 0,

@@ -36,6 +36,7 @@ struct _SsStatusWindow
   AdwWindowTitle       *window_title;
   GtkWidget            *pause_button;
   GtkWidget            *resume_button;
+  GtkMenuButton        *menu_button;
   GtkRevealer          *demo_banner;
   GtkRevealer          *problem_banner;
   GtkLabel             *problem_title;
@@ -161,54 +162,31 @@ search_text (gpointer    item,
 static void
 update_error_page (SsStatusWindow *self)
 {
+  SsStatusProblem problem = ss_status_get_problem (self->status);
+  SsStatusProblemInfo info = ss_status_problem_info (problem);
   const char *detail = ss_status_get_detail (self->status);
   g_autofree char *escaped = g_markup_escape_text (detail != NULL ? detail : "", -1);
   g_autofree char *description = NULL;
-  const char *explanation;
-  const char *action = "app.setup";
-  const char *label = _("Open Settings");
+  const char *title = ss_status_get_title (self->status);
+  const char *explanation = info.explanation != NULL ? info.explanation : "";
 
-  switch (ss_status_get_problem (self->status))
+  if (self->demo && problem == SS_STATUS_PROBLEM_SETTINGS)
     {
-    case SS_STATUS_PROBLEM_LOGIN:
-      adw_status_page_set_icon_name (self->error_page, "dialog-password-symbolic");
-      adw_status_page_set_title (self->error_page, _("Login Refused"));
-      explanation = _("The mail server refused the password. SpamSieve waits until you "
-                      "correct it in the settings.");
-      break;
-    case SS_STATUS_PROBLEM_UNREACHABLE:
-      adw_status_page_set_icon_name (self->error_page, "network-offline-symbolic");
-      adw_status_page_set_title (self->error_page, ss_status_get_title (self->status));
-      explanation = _("SpamSieve cannot reach the mail server and keeps trying. New mail stays "
-                      "in Unfiltered meanwhile.");
-      action = "app.check-now";
-      label = _("Retry Now");
-      break;
-    case SS_STATUS_PROBLEM_SETTINGS:
-    case SS_STATUS_PROBLEM_NONE:
-    default:
-      adw_status_page_set_icon_name (self->error_page, "dialog-warning-symbolic");
-      if (self->demo)
-        {
-          adw_status_page_set_title (self->error_page, _("The Demo Could Not Start"));
-          explanation = "";
-          action = NULL;
-        }
-      else
-        {
-          adw_status_page_set_title (self->error_page, _("Settings Need Attention"));
-          explanation = _("SpamSieve stopped: the settings need a change.");
-        }
-      break;
+      title = _("The Demo Could Not Start");
+      explanation = "";
+      info.action = NULL;
     }
+  adw_status_page_set_icon_name (self->error_page, info.icon_name != NULL
+                                                   ? info.icon_name : "dialog-warning-symbolic");
+  adw_status_page_set_title (self->error_page, title);
   /* The engine's own words (English) below the explanation, smaller. */
   description = g_strdup_printf ("%s%s<small>%s</small>", explanation,
                                  *explanation != '\0' && *escaped != '\0' ? "\n\n" : "",
                                  escaped);
   adw_status_page_set_description (self->error_page, description);
-  gtk_button_set_label (self->error_button, label);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->error_button), action);
-  gtk_widget_set_visible (GTK_WIDGET (self->error_button), action != NULL);
+  gtk_button_set_label (self->error_button, info.action_label);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->error_button), info.action);
+  gtk_widget_set_visible (GTK_WIDGET (self->error_button), info.action != NULL);
 }
 
 static void
@@ -304,19 +282,24 @@ on_record (SsStatusWindow *self)
     gtk_filter_changed (GTK_FILTER (self->kind_filter), GTK_FILTER_CHANGE_DIFFERENT);
 }
 
+/* Lets go of the session's verdicts and its "record" signal */
+static void
+forget_session (SsStatusWindow *self)
+{
+  if (self->record_session != NULL)
+    g_clear_signal_handler (&self->record_id, self->record_session);
+  g_clear_object (&self->record_session);
+  if (self->verdicts != NULL)
+    g_signal_handlers_disconnect_by_func (self->verdicts, on_rows_changed, self);
+  g_clear_object (&self->verdicts);
+}
+
 static void
 on_session_changed (SsStatusWindow *self)
 {
   SsSession *session = ss_status_get_session (self->status);
 
-  if (self->record_session != NULL)
-    {
-      g_clear_signal_handler (&self->record_id, self->record_session);
-      g_clear_object (&self->record_session);
-    }
-  if (self->verdicts != NULL)
-    g_signal_handlers_disconnect_by_func (self->verdicts, on_rows_changed, self);
-  g_clear_object (&self->verdicts);
+  forget_session (self);
   if (session != NULL)
     {
       self->verdicts = g_object_ref (ss_session_get_verdicts (session));
@@ -371,26 +354,19 @@ on_stop_search (SsStatusWindow *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->column_view));
 }
 
-/* ---- window actions ---- */
+/* ---- window actions: win.search, win.mark-selected-spam, win.mark-selected-ham ---- */
 
 static void
-search_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
+focus_search (SsStatusWindow *self)
 {
-  SsStatusWindow *self = SS_STATUS_WINDOW (widget);
-
   if (g_str_equal (gtk_stack_get_visible_child_name (self->stack), "list"))
     gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
 static void
-mark_selected_action (GtkWidget  *widget,
-                      const char *action_name,
-                      GVariant   *parameter)
+mark_selected (SsStatusWindow *self,
+               gboolean        as_spam)
 {
-  SsStatusWindow *self = SS_STATUS_WINDOW (widget);
-  gboolean as_spam = g_str_equal (action_name, "win.mark-selected-spam");
   SsVerdict *verdict = gtk_single_selection_get_selected_item (self->selection);
   g_autofree char *key = NULL;
   gboolean allowed;
@@ -400,14 +376,63 @@ mark_selected_action (GtkWidget  *widget,
   g_object_get (verdict, as_spam ? "can-mark-spam" : "can-mark-ham", &allowed, NULL);
   if (!allowed)
     {
-      gtk_widget_error_bell (widget);
+      gtk_widget_error_bell (GTK_WIDGET (self));
       return;
     }
   key = ss_verdict_dup_key (verdict);
-  gtk_widget_activate_action (widget, as_spam ? "app.mark-spam" : "app.mark-ham", "s", key);
+  gtk_widget_activate_action (GTK_WIDGET (self), as_spam ? "app.mark-spam" : "app.mark-ham",
+                              "s", key);
+}
+
+static void
+window_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  SsStatusWindow *self = SS_STATUS_WINDOW (widget);
+
+  if (g_str_equal (action_name, "win.search"))
+    focus_search (self);
+  else
+    mark_selected (self, g_str_equal (action_name, "win.mark-selected-spam"));
 }
 
 /* ---- GObject ---- */
+
+/* Status and counts, shown as they are */
+static void
+bind_status (SsStatusWindow *self)
+{
+  const struct
+  {
+    gpointer       source;
+    const char    *property;
+    gpointer       target;
+    const char    *target_property;
+    GBindingFlags  flags;
+  } bindings[] = {
+    { self->status, "title", self->window_title, "subtitle", 0 },
+    { self->status, "title", self->problem_title, "label", 0 },
+    { self->status, "detail", self->problem_detail, "label", 0 },
+    { self->status, "problem-action-label", self->problem_button, "label", 0 },
+    { self->status, "problem-action", self->problem_button, "action-name", 0 },
+    { self->status, "last-check-time", self->last_check_label, "label", 0 },
+    { self->status, "title", self->last_check_detail_label, "label", 0 },
+    { self->status, "paused", self->pause_button, "visible", G_BINDING_INVERT_BOOLEAN },
+    { self->status, "paused", self->resume_button, "visible", 0 },
+    { self->stats, "today-count-text", self->today_label, "label", 0 },
+    { self->stats, "today-detail-text", self->today_detail_label, "label", 0 },
+    { self->stats, "total-count-text", self->total_label, "label", 0 },
+    { self->stats, "total-detail-text", self->total_detail_label, "label", 0 },
+    { self->stats, "accuracy-value-text", self->accuracy_label, "label", 0 },
+    { self->stats, "accuracy-detail-text", self->accuracy_detail_label, "label", 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bindings); i++)
+    g_object_bind_property (bindings[i].source, bindings[i].property, bindings[i].target,
+                            bindings[i].target_property,
+                            bindings[i].flags | G_BINDING_SYNC_CREATE);
+}
 
 static void
 ss_status_window_constructed (GObject *object)
@@ -416,36 +441,7 @@ ss_status_window_constructed (GObject *object)
 
   G_OBJECT_CLASS (ss_status_window_parent_class)->constructed (object);
 
-  g_object_bind_property (self->status, "title", self->window_title, "subtitle",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->status, "title", self->problem_title, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->status, "detail", self->problem_detail, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->status, "problem-action-label", self->problem_button, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->status, "problem-action", self->problem_button, "action-name",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->status, "last-check-time", self->last_check_label, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->status, "title", self->last_check_detail_label, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->status, "paused", self->pause_button, "visible",
-                          G_BINDING_SYNC_CREATE | G_BINDING_INVERT_BOOLEAN);
-  g_object_bind_property (self->status, "paused", self->resume_button, "visible",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->stats, "today-count-text", self->today_label, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->stats, "today-detail-text", self->today_detail_label, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->stats, "total-count-text", self->total_label, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->stats, "total-detail-text", self->total_detail_label, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->stats, "accuracy-value-text", self->accuracy_label, "label",
-                          G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->stats, "accuracy-detail-text", self->accuracy_detail_label,
-                          "label", G_BINDING_SYNC_CREATE);
+  bind_status (self);
   gtk_revealer_set_reveal_child (self->demo_banner, self->demo);
 
   g_signal_connect_object (self->status, "notify", G_CALLBACK (on_status_notify), self,
@@ -499,12 +495,7 @@ ss_status_window_dispose (GObject *object)
 {
   SsStatusWindow *self = SS_STATUS_WINDOW (object);
 
-  if (self->record_session != NULL)
-    g_clear_signal_handler (&self->record_id, self->record_session);
-  g_clear_object (&self->record_session);
-  if (self->verdicts != NULL)
-    g_signal_handlers_disconnect_by_func (self->verdicts, on_rows_changed, self);
-  g_clear_object (&self->verdicts);
+  forget_session (self);
   if (self->filter_model != NULL)
     g_signal_handlers_disconnect_by_func (self->filter_model, on_rows_changed, self);
   if (self->sort_model != NULL)
@@ -560,6 +551,7 @@ ss_status_window_class_init (SsStatusWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, pause_button);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, resume_button);
+  gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, demo_banner);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, problem_banner);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, problem_title);
@@ -591,11 +583,9 @@ ss_status_window_class_init (SsStatusWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, has_text);
 
   gtk_widget_class_install_property_action (widget_class, "win.filter", "filter-kind");
-  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
-  gtk_widget_class_install_action (widget_class, "win.mark-selected-spam", NULL,
-                                   mark_selected_action);
-  gtk_widget_class_install_action (widget_class, "win.mark-selected-ham", NULL,
-                                   mark_selected_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, window_action);
+  gtk_widget_class_install_action (widget_class, "win.mark-selected-spam", NULL, window_action);
+  gtk_widget_class_install_action (widget_class, "win.mark-selected-ham", NULL, window_action);
 }
 
 static void
@@ -640,12 +630,17 @@ ss_status_window_new (GtkApplication *application,
                       SsStats        *stats,
                       gboolean        demo)
 {
-  return g_object_new (SS_TYPE_STATUS_WINDOW,
-                       "application", application,
-                       "status", status,
-                       "stats", stats,
-                       "demo", demo,
-                       NULL);
+  SsStatusWindow *self = g_object_new (SS_TYPE_STATUS_WINDOW,
+                                       "application", application,
+                                       "status", status,
+                                       "stats", stats,
+                                       "demo", demo,
+                                       NULL);
+
+  /* The primary menu is the app's (gtk/menus.ui), shared with the tray. */
+  gtk_menu_button_set_menu_model (self->menu_button, G_MENU_MODEL (
+      gtk_application_get_menu_by_id (application, "primary-menu")));
+  return self;
 }
 
 void

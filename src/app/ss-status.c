@@ -55,10 +55,48 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-#define ICON_IDLE     APP_ID "-symbolic"
-#define ICON_SCANNING APP_ID "-scanning-symbolic"
-#define ICON_PAUSED   APP_ID "-paused-symbolic"
-#define ICON_ERROR    APP_ID "-error-symbolic"
+static const struct
+{
+  const char *icon_name;
+  const char *title;
+  const char *explanation;
+  const char *action;
+  const char *action_label;
+  const char *sni_status;
+} problems[] = {
+  [SS_STATUS_PROBLEM_NONE] = { NULL, NULL, NULL, NULL, NULL, NULL },
+  [SS_STATUS_PROBLEM_LOGIN] = {
+    "dialog-password-symbolic", N_("Login refused"),
+    N_("The mail server refused the password. SpamSieve waits until you correct it in the "
+       "settings."),
+    "app.setup", N_("Open Settings"), "NeedsAttention" },
+  [SS_STATUS_PROBLEM_SETTINGS] = {
+    "dialog-warning-symbolic", N_("Settings need attention"),
+    N_("SpamSieve stopped: the settings need a change."),
+    "app.setup", N_("Open Settings"), "NeedsAttention" },
+  [SS_STATUS_PROBLEM_UNREACHABLE] = {
+    "network-offline-symbolic", N_("Mail server unreachable"),
+    N_("SpamSieve cannot reach the mail server and keeps trying. New mail stays in "
+       "Unfiltered meanwhile."),
+    "app.check-now", N_("Retry Now"), "Active" },
+};
+
+SsStatusProblemInfo
+ss_status_problem_info (SsStatusProblem problem)
+{
+  SsStatusProblemInfo info = { NULL, NULL, NULL, NULL, NULL, NULL };
+
+  g_return_val_if_fail (problem < G_N_ELEMENTS (problems), info);
+  if (problem == SS_STATUS_PROBLEM_NONE)
+    return info;
+  info.icon_name = problems[problem].icon_name;
+  info.title = _(problems[problem].title);
+  info.explanation = _(problems[problem].explanation);
+  info.action = problems[problem].action;
+  info.action_label = _(problems[problem].action_label);
+  info.sni_status = problems[problem].sni_status;
+  return info;
+}
 
 /* "40 s", "3 min", "2 h" */
 static char *
@@ -76,21 +114,13 @@ format_delay (gint64 seconds)
   return g_strdup_printf (_("%d h"), (int) ((seconds + 1800) / 3600));
 }
 
-/* "14:02" today, else date and time; "—" never */
+/* "14:02" today, else date and time (as in the verdict list); "—" never */
 static char *
 format_check_time (gint64 when)
 {
-  g_autoptr(GDateTime) dt = NULL;
-  g_autoptr(GDateTime) now = NULL;
-
   if (when <= 0)
     return g_strdup ("—");
-  dt = g_date_time_new_from_unix_local (when);
-  now = g_date_time_new_now_local ();
-  if (g_date_time_get_year (dt) == g_date_time_get_year (now) &&
-      g_date_time_get_day_of_year (dt) == g_date_time_get_day_of_year (now))
-    return g_date_time_format (dt, "%H:%M");
-  return g_date_time_format (dt, "%x %H:%M");
+  return ss_verdict_format_time (when);
 }
 
 static char *
@@ -117,7 +147,7 @@ recompute (SsStatus *self)
   g_autofree char *check_time = NULL;
   SsSessionState state = SS_SESSION_STOPPED;
   SsStatusProblem problem = SS_STATUS_PROBLEM_NONE;
-  const char *icon = ICON_IDLE;
+  const char *icon = SS_STATUS_ICON_IDLE;
   const char *sni = "Active";
   const char *error = NULL;
   SsSessionState old_state = self->state;
@@ -144,7 +174,6 @@ recompute (SsStatus *self)
     {
       if (self->config_error != NULL)
         {
-          title = g_strdup (_("Settings need attention"));
           detail = g_strdup (self->config_error);
           problem = SS_STATUS_PROBLEM_SETTINGS;
         }
@@ -181,16 +210,16 @@ recompute (SsStatus *self)
             title = g_strdup_printf (_("Scanning %u of %u"), MIN (n + 1, total), total);
           else
             title = g_strdup_printf (_("Checking %s"), config->folder_unfiltered);
-          icon = ICON_SCANNING;
+          icon = SS_STATUS_ICON_SCANNING;
         }
         break;
       case SS_SESSION_LEARNING:
         title = g_strdup (_("Learning from your corrections"));
-        icon = ICON_SCANNING;
+        icon = SS_STATUS_ICON_SCANNING;
         break;
       case SS_SESSION_EXPIRING:
         title = g_strdup (_("Removing old spam"));
-        icon = ICON_SCANNING;
+        icon = SS_STATUS_ICON_SCANNING;
         break;
       case SS_SESSION_BACKING_OFF:
         {
@@ -204,36 +233,34 @@ recompute (SsStatus *self)
             title = g_strdup (_("Server unreachable, retrying now"));
           detail = g_strdup (error);
           problem = SS_STATUS_PROBLEM_UNREACHABLE;
-          icon = ICON_ERROR;
           countdown = left > 0;
         }
         break;
       case SS_SESSION_LOGIN_REFUSED:
-        title = g_strdup (_("Login refused — Open settings"));
         detail = g_strdup (error);
         problem = SS_STATUS_PROBLEM_LOGIN;
-        icon = ICON_ERROR;
-        sni = "NeedsAttention";
         break;
       case SS_SESSION_PAUSED:
         title = g_strdup (_("Paused"));
-        icon = ICON_PAUSED;
+        icon = SS_STATUS_ICON_PAUSED;
         break;
       case SS_SESSION_FAILED:
-        title = g_strdup (_("Stopped by an error — Open settings"));
         detail = g_strdup (error);
         problem = SS_STATUS_PROBLEM_SETTINGS;
-        icon = ICON_ERROR;
-        sni = "NeedsAttention";
         break;
       default:
         title = g_strdup (ss_session_state_to_string (state));
         break;
       }
-  if (problem == SS_STATUS_PROBLEM_SETTINGS)
+  if (problem != SS_STATUS_PROBLEM_NONE)
     {
-      icon = ICON_ERROR;
-      sni = "NeedsAttention";
+      SsStatusProblemInfo info = ss_status_problem_info (problem);
+
+      /* The unreachable title counts down; the others are the table's. */
+      if (title == NULL)
+        title = g_strdup (info.title);
+      icon = SS_STATUS_ICON_ERROR;
+      sni = info.sni_status;
     }
 
   if (problem == SS_STATUS_PROBLEM_UNREACHABLE)
@@ -315,38 +342,6 @@ on_session_notify (SsSession  *session,
   recompute (self);
 }
 
-static const char *
-problem_action (SsStatus *self)
-{
-  switch (self->problem)
-    {
-    case SS_STATUS_PROBLEM_LOGIN:
-    case SS_STATUS_PROBLEM_SETTINGS:
-      return "app.setup";
-    case SS_STATUS_PROBLEM_UNREACHABLE:
-      return "app.check-now";
-    case SS_STATUS_PROBLEM_NONE:
-    default:
-      return NULL;
-    }
-}
-
-static const char *
-problem_action_label (SsStatus *self)
-{
-  switch (self->problem)
-    {
-    case SS_STATUS_PROBLEM_LOGIN:
-    case SS_STATUS_PROBLEM_SETTINGS:
-      return _("Open Settings");
-    case SS_STATUS_PROBLEM_UNREACHABLE:
-      return _("Retry Now");
-    case SS_STATUS_PROBLEM_NONE:
-    default:
-      return "";
-    }
-}
-
 static void
 ss_status_get_property (GObject    *object,
                         guint       prop_id,
@@ -372,9 +367,15 @@ ss_status_get_property (GObject    *object,
     case PROP_LAST_CHECK_TIME: g_value_set_string (value, self->last_check_time); break;
     case PROP_PAUSED: g_value_set_boolean (value, self->state == SS_SESSION_PAUSED); break;
     case PROP_RUNNING: g_value_set_boolean (value, self->session != NULL); break;
-    case PROP_PROBLEM_ACTION: g_value_set_string (value, problem_action (self)); break;
+    case PROP_PROBLEM_ACTION:
+      g_value_set_string (value, ss_status_problem_info (self->problem).action);
+      break;
     case PROP_PROBLEM_ACTION_LABEL:
-      g_value_set_string (value, problem_action_label (self));
+      {
+        const char *label = ss_status_problem_info (self->problem).action_label;
+
+        g_value_set_string (value, label != NULL ? label : "");
+      }
       break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -461,7 +462,7 @@ ss_status_class_init (SsStatusClass *klass)
 static void
 ss_status_init (SsStatus *self)
 {
-  self->icon_name = ICON_IDLE;
+  self->icon_name = SS_STATUS_ICON_IDLE;
   self->sni_status = "Passive";
   recompute (self);
 }

@@ -18,6 +18,26 @@ typedef enum {
   SS_STATUS_PROBLEM_UNREACHABLE,  /* backing off: retries by itself */
 } SsStatusProblem;
 
+/* The tray icons ("icon-name") */
+#define SS_STATUS_ICON_IDLE     APP_ID "-symbolic"
+#define SS_STATUS_ICON_SCANNING APP_ID "-scanning-symbolic"
+#define SS_STATUS_ICON_PAUSED   APP_ID "-paused-symbolic"
+#define SS_STATUS_ICON_ERROR    APP_ID "-error-symbolic"
+
+/* How a problem is shown, the one table the window (banner, error page), the tray and the
+ * notifications read. Strings are translated; all NULL for SS_STATUS_PROBLEM_NONE. */
+typedef struct
+{
+  const char *icon_name;      /* of the error page: "dialog-password-symbolic" */
+  const char *title;          /* "Login refused": status title, notification summary */
+  const char *explanation;    /* what happens meanwhile, one or two sentences */
+  const char *action;         /* detailed action of the button: "app.setup" */
+  const char *action_label;   /* "Open Settings" */
+  const char *sni_status;     /* "NeedsAttention" or "Active" */
+} SsStatusProblemInfo;
+
+SsStatusProblemInfo ss_status_problem_info  (SsStatusProblem problem);
+
 SsStatus       *ss_status_new               (void);
 void            ss_status_set_session       (SsStatus    *self,
                                              SsSession   *session);

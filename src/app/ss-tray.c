@@ -8,180 +8,115 @@
 #include "ss-tray.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #define WATCHER_NAME  "org.kde.StatusNotifierWatcher"
 #define WATCHER_PATH  "/StatusNotifierWatcher"
 #define ITEM_IFACE    "org.kde.StatusNotifierItem"
 #define MENU_IFACE    "com.canonical.dbusmenu"
 
-static const char item_xml[] =
-  "<node>"
-  " <interface name='org.kde.StatusNotifierItem'>"
-  "  <property name='Category' type='s' access='read'/>"
-  "  <property name='Id' type='s' access='read'/>"
-  "  <property name='Title' type='s' access='read'/>"
-  "  <property name='Status' type='s' access='read'/>"
-  "  <property name='WindowId' type='i' access='read'/>"
-  "  <property name='IconThemePath' type='s' access='read'/>"
-  "  <property name='IconName' type='s' access='read'/>"
-  "  <property name='IconPixmap' type='a(iiay)' access='read'/>"
-  "  <property name='OverlayIconName' type='s' access='read'/>"
-  "  <property name='OverlayIconPixmap' type='a(iiay)' access='read'/>"
-  "  <property name='AttentionIconName' type='s' access='read'/>"
-  "  <property name='AttentionIconPixmap' type='a(iiay)' access='read'/>"
-  "  <property name='AttentionMovieName' type='s' access='read'/>"
-  "  <property name='ToolTip' type='(sa(iiay)ss)' access='read'/>"
-  "  <property name='ItemIsMenu' type='b' access='read'/>"
-  "  <property name='Menu' type='o' access='read'/>"
-  "  <method name='ContextMenu'><arg name='x' type='i'/><arg name='y' type='i'/></method>"
-  "  <method name='Activate'><arg name='x' type='i'/><arg name='y' type='i'/></method>"
-  "  <method name='SecondaryActivate'><arg name='x' type='i'/><arg name='y' type='i'/>"
-  "  </method>"
-  "  <method name='Scroll'><arg name='delta' type='i'/><arg name='orientation' type='s'/>"
-  "  </method>"
-  "  <signal name='NewTitle'/>"
-  "  <signal name='NewIcon'/>"
-  "  <signal name='NewAttentionIcon'/>"
-  "  <signal name='NewOverlayIcon'/>"
-  "  <signal name='NewToolTip'/>"
-  "  <signal name='NewStatus'><arg name='status' type='s'/></signal>"
-  " </interface>"
-  "</node>";
-
-static const char menu_xml[] =
-  "<node>"
-  " <interface name='com.canonical.dbusmenu'>"
-  "  <property name='Version' type='u' access='read'/>"
-  "  <property name='TextDirection' type='s' access='read'/>"
-  "  <property name='Status' type='s' access='read'/>"
-  "  <property name='IconThemePath' type='as' access='read'/>"
-  "  <method name='GetLayout'>"
-  "   <arg type='i' name='parentId' direction='in'/>"
-  "   <arg type='i' name='recursionDepth' direction='in'/>"
-  "   <arg type='as' name='propertyNames' direction='in'/>"
-  "   <arg type='u' name='revision' direction='out'/>"
-  "   <arg type='(ia{sv}av)' name='layout' direction='out'/>"
-  "  </method>"
-  "  <method name='GetGroupProperties'>"
-  "   <arg type='ai' name='ids' direction='in'/>"
-  "   <arg type='as' name='propertyNames' direction='in'/>"
-  "   <arg type='a(ia{sv})' name='properties' direction='out'/>"
-  "  </method>"
-  "  <method name='GetProperty'>"
-  "   <arg type='i' name='id' direction='in'/>"
-  "   <arg type='s' name='name' direction='in'/>"
-  "   <arg type='v' name='value' direction='out'/>"
-  "  </method>"
-  "  <method name='Event'>"
-  "   <arg type='i' name='id' direction='in'/>"
-  "   <arg type='s' name='eventId' direction='in'/>"
-  "   <arg type='v' name='data' direction='in'/>"
-  "   <arg type='u' name='timestamp' direction='in'/>"
-  "  </method>"
-  "  <method name='EventGroup'>"
-  "   <arg type='a(isvu)' name='events' direction='in'/>"
-  "   <arg type='ai' name='idErrors' direction='out'/>"
-  "  </method>"
-  "  <method name='AboutToShow'>"
-  "   <arg type='i' name='id' direction='in'/>"
-  "   <arg type='b' name='needUpdate' direction='out'/>"
-  "  </method>"
-  "  <method name='AboutToShowGroup'>"
-  "   <arg type='ai' name='ids' direction='in'/>"
-  "   <arg type='ai' name='updatesNeeded' direction='out'/>"
-  "   <arg type='ai' name='idErrors' direction='out'/>"
-  "  </method>"
-  "  <signal name='ItemsPropertiesUpdated'>"
-  "   <arg type='a(ia{sv})' name='updatedProps'/>"
-  "   <arg type='a(ias)' name='removedProps'/>"
-  "  </signal>"
-  "  <signal name='LayoutUpdated'>"
-  "   <arg type='u' name='revision'/>"
-  "   <arg type='i' name='parent'/>"
-  "  </signal>"
-  "  <signal name='ItemActivationRequested'>"
-  "   <arg type='i' name='id'/>"
-  "   <arg type='u' name='timestamp'/>"
-  "  </signal>"
-  " </interface>"
-  "</node>";
-
-/* The menu: id 0 is the root. */
-enum {
-  ITEM_ROOT,
-  ITEM_OPEN,
-  ITEM_CHECK,
-  ITEM_PAUSE,
-  ITEM_SEP1,
-  ITEM_SETTINGS,
-  ITEM_SEP2,
-  ITEM_QUIT,
-  N_ITEMS
-};
+/* One entry of the exported menu; its dbusmenu id is its index (0 is the root). */
+typedef struct
+{
+  char     *label;          /* NULL: a separator (and the root) */
+  char     *action;         /* an action of actions ("check-now") */
+  gboolean  hide_disabled;  /* hidden-when="action-disabled" */
+} TrayItem;
 
 struct _SsTray
 {
-  GObject          parent_instance;
+  GObject             parent_instance;
 
-  GDBusConnection *connection;
-  GActionGroup    *actions;
-  SsStatus        *status;
-  SsStats         *stats;
-  guint            item_id;
-  guint            menu_id;
-  guint            watch_id;
-  guint            revision;
-  gboolean         registered;
-  GCancellable    *cancellable;
-  char            *last_pause_label;
+  GDBusConnection    *connection;
+  GActionGroup       *actions;
+  SsStatus           *status;
+  SsStats            *stats;
+  guint               item_id;
+  guint               menu_id;
+  guint               watch_id;
+  guint               revision;
+  gboolean            registered;
+  GCancellable       *cancellable;
+  GArray             *items;         /* of TrayItem */
+  GDBusInterfaceInfo *item_info;
+  GDBusInterfaceInfo *menu_info;
 };
 
 G_DEFINE_FINAL_TYPE (SsTray, ss_tray, G_TYPE_OBJECT)
 
-enum {
-  PROP_0,
-  PROP_REGISTERED,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
-static GDBusNodeInfo *item_info;
-static GDBusNodeInfo *menu_info;
-
 /* ---- menu items ---- */
 
-static const char *
-item_action (SsTray *self,
-             int     id)
+static void
+clear_item (gpointer data)
 {
-  switch (id)
+  TrayItem *item = data;
+
+  g_free (item->label);
+  g_free (item->action);
+}
+
+static void
+add_item (SsTray     *self,
+          const char *label,
+          const char *action,
+          gboolean    hide_disabled)
+{
+  TrayItem item = { g_strdup (label), g_strdup (action), hide_disabled };
+
+  g_array_append_val (self->items, item);
+}
+
+/* The window's menu, flattened: a separator between sections; what the tray cannot run
+ * (window actions, items marked hidden-in-tray) is left out. */
+static void
+add_menu_items (SsTray     *self,
+                GMenuModel *menu,
+                gboolean   *separate)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
     {
-    case ITEM_OPEN: return "show-window";
-    case ITEM_CHECK: return "check-now";
-    case ITEM_PAUSE:
-      return ss_status_get_state (self->status) == SS_SESSION_PAUSED ? "resume" : "pause";
-    case ITEM_SETTINGS: return "setup";
-    case ITEM_QUIT: return "quit";
-    default: return NULL;
+      g_autoptr(GMenuModel) section = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SECTION);
+      g_autofree char *label = NULL;
+      g_autofree char *action = NULL;
+      g_autofree char *hidden_when = NULL;
+      gboolean hidden_in_tray = FALSE;
+
+      if (section != NULL)
+        {
+          *separate = self->items->len > 1;
+          add_menu_items (self, section, separate);
+          continue;
+        }
+      g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_LABEL, "s", &label);
+      g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_ACTION, "s", &action);
+      g_menu_model_get_item_attribute (menu, i, "hidden-when", "s", &hidden_when);
+      g_menu_model_get_item_attribute (menu, i, "hidden-in-tray", "b", &hidden_in_tray);
+      if (label == NULL || action == NULL || !g_str_has_prefix (action, "app.") ||
+          hidden_in_tray)
+        continue;
+      if (*separate)
+        add_item (self, NULL, NULL, FALSE);
+      *separate = FALSE;
+      add_item (self, label, action + strlen ("app."),
+                g_strcmp0 (hidden_when, "action-disabled") == 0);
     }
 }
 
-static const char *
-item_label (SsTray *self,
-            int     id)
+static gboolean
+action_enabled (SsTray     *self,
+                const char *action)
 {
-  switch (id)
-    {
-    case ITEM_OPEN: return _("_Open SpamSieve");
-    case ITEM_CHECK: return _("_Check Now");
-    case ITEM_PAUSE:
-      return ss_status_get_state (self->status) == SS_SESSION_PAUSED ? _("_Resume Filtering")
-                                                                      : _("_Pause Filtering");
-    case ITEM_SETTINGS: return _("_Settings");
-    case ITEM_QUIT: return _("_Quit");
-    default: return NULL;
-    }
+  return action != NULL && self->actions != NULL &&
+         g_action_group_has_action (self->actions, action) &&
+         g_action_group_get_action_enabled (self->actions, action);
+}
+
+static const TrayItem *
+get_item (SsTray *self,
+          int     id)
+{
+  return id >= 0 && (guint) id < self->items->len ? &g_array_index (self->items, TrayItem, id)
+                                                  : NULL;
 }
 
 static gboolean
@@ -197,29 +132,26 @@ item_properties (SsTray             *self,
                  const char * const *names)
 {
   GVariantBuilder b;
-  const char *action = item_action (self, id);
+  const TrayItem *item = get_item (self, id);
 
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
-  if (id == ITEM_ROOT)
+  if (id == 0 || item == NULL)
     {
       if (wants (names, "children-display"))
         g_variant_builder_add (&b, "{sv}", "children-display", g_variant_new_string ("submenu"));
     }
-  else if (id == ITEM_SEP1 || id == ITEM_SEP2)
+  else if (item->label == NULL)
     {
       if (wants (names, "type"))
         g_variant_builder_add (&b, "{sv}", "type", g_variant_new_string ("separator"));
     }
   else
     {
-      gboolean enabled = action != NULL && self->actions != NULL &&
-                         g_action_group_has_action (self->actions, action) &&
-                         g_action_group_get_action_enabled (self->actions, action);
-
       if (wants (names, "label"))
-        g_variant_builder_add (&b, "{sv}", "label", g_variant_new_string (item_label (self, id)));
+        g_variant_builder_add (&b, "{sv}", "label", g_variant_new_string (item->label));
       if (wants (names, "enabled"))
-        g_variant_builder_add (&b, "{sv}", "enabled", g_variant_new_boolean (enabled));
+        g_variant_builder_add (&b, "{sv}", "enabled",
+                               g_variant_new_boolean (action_enabled (self, item->action)));
       if (wants (names, "visible"))
         g_variant_builder_add (&b, "{sv}", "visible", g_variant_new_boolean (TRUE));
     }
@@ -235,9 +167,16 @@ item_layout (SsTray             *self,
   GVariantBuilder children;
 
   g_variant_builder_init (&children, G_VARIANT_TYPE ("av"));
-  if (id == ITEM_ROOT && depth != 0)
-    for (int child = ITEM_ROOT + 1; child < N_ITEMS; child++)
-      g_variant_builder_add (&children, "v", item_layout (self, child, depth - 1, names));
+  /* Items hidden while their action is disabled (Pause / Resume) are left out; a change
+   * of the actions sends LayoutUpdated. */
+  if (id == 0 && depth != 0)
+    for (guint child = 1; child < self->items->len; child++)
+      {
+        const TrayItem *item = &g_array_index (self->items, TrayItem, child);
+
+        if (!item->hide_disabled || action_enabled (self, item->action))
+          g_variant_builder_add (&children, "v", item_layout (self, child, depth - 1, names));
+      }
   return g_variant_new ("(i@a{sv}av)", id, item_properties (self, id, names), &children);
 }
 
@@ -245,9 +184,7 @@ static void
 activate (SsTray     *self,
           const char *action)
 {
-  if (action != NULL && self->actions != NULL &&
-      g_action_group_has_action (self->actions, action) &&
-      g_action_group_get_action_enabled (self->actions, action))
+  if (action_enabled (self, action))
     g_action_group_activate_action (self->actions, action, NULL);
 }
 
@@ -256,29 +193,25 @@ menu_event (SsTray     *self,
             int         id,
             const char *event)
 {
-  if (g_strcmp0 (event, "clicked") == 0)
-    activate (self, item_action (self, id));
+  const TrayItem *item = get_item (self, id);
+
+  if (g_strcmp0 (event, "clicked") == 0 && item != NULL)
+    activate (self, item->action);
 }
 
 static void
-menu_method_call (GDBusConnection       *connection,
-                  const char            *sender,
-                  const char            *object_path,
-                  const char            *interface_name,
+menu_method_call (SsTray                *self,
                   const char            *method_name,
                   GVariant              *parameters,
-                  GDBusMethodInvocation *invocation,
-                  gpointer               user_data)
+                  GDBusMethodInvocation *invocation)
 {
-  SsTray *self = user_data;
-
   if (g_str_equal (method_name, "GetLayout"))
     {
       int parent, depth;
       g_autofree const char **names = NULL;
 
       g_variant_get (parameters, "(ii^a&s)", &parent, &depth, &names);
-      if (parent < 0 || parent >= N_ITEMS)
+      if (get_item (self, parent) == NULL)
         {
           g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
                                                  G_DBUS_ERROR_INVALID_ARGS, "No item %d", parent);
@@ -301,10 +234,10 @@ menu_method_call (GDBusConnection       *connection,
       g_variant_builder_init (&b, G_VARIANT_TYPE ("a(ia{sv})"));
       g_variant_iter_init (&iter, ids);
       while (g_variant_iter_next (&iter, "i", &id))
-        if (id >= 0 && id < N_ITEMS)
+        if (get_item (self, id) != NULL)
           g_variant_builder_add (&b, "(i@a{sv})", id, item_properties (self, id, names));
       if (g_variant_n_children (ids) == 0)
-        for (id = 0; id < N_ITEMS; id++)
+        for (id = 0; (guint) id < self->items->len; id++)
           g_variant_builder_add (&b, "(i@a{sv})", id, item_properties (self, id, names));
       g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a(ia{sv}))", &b));
     }
@@ -318,7 +251,7 @@ menu_method_call (GDBusConnection       *connection,
 
       g_variant_get (parameters, "(i&s)", &id, &name);
       just[0] = name;
-      if (id >= 0 && id < N_ITEMS)
+      if (get_item (self, id) != NULL)
         {
           props = g_variant_ref_sink (item_properties (self, id, just));
           value = g_variant_lookup_value (props, name, NULL);
@@ -350,7 +283,7 @@ menu_method_call (GDBusConnection       *connection,
       g_variant_builder_init (&errors, G_VARIANT_TYPE ("ai"));
       while (g_variant_iter_loop (iter, "(i&svu)", &id, &event, NULL, NULL))
         {
-          if (id < 0 || id >= N_ITEMS)
+          if (get_item (self, id) == NULL)
             g_variant_builder_add (&errors, "i", id);
           else
             menu_event (self, id, event);
@@ -384,13 +317,8 @@ icon_theme_path (void)
 }
 
 static GVariant *
-menu_get_property (GDBusConnection  *connection,
-                   const char       *sender,
-                   const char       *object_path,
-                   const char       *interface_name,
-                   const char       *property_name,
-                   GError          **error,
-                   gpointer          user_data)
+menu_get_property (const char  *property_name,
+                   GError     **error)
 {
   if (g_str_equal (property_name, "Version"))
     return g_variant_new_uint32 (3);
@@ -427,16 +355,10 @@ tooltip (SsTray *self)
 }
 
 static GVariant *
-item_get_property (GDBusConnection  *connection,
-                   const char       *sender,
-                   const char       *object_path,
-                   const char       *interface_name,
-                   const char       *property_name,
-                   GError          **error,
-                   gpointer          user_data)
+item_get_property (SsTray      *self,
+                   const char  *property_name,
+                   GError     **error)
 {
-  SsTray *self = user_data;
-
   if (g_str_equal (property_name, "Category"))
     return g_variant_new_string ("ApplicationStatus");
   if (g_str_equal (property_name, "Id"))
@@ -452,7 +374,7 @@ item_get_property (GDBusConnection  *connection,
   if (g_str_equal (property_name, "IconName"))
     return g_variant_new_string (ss_status_get_icon_name (self->status));
   if (g_str_equal (property_name, "AttentionIconName"))
-    return g_variant_new_string (APP_ID "-error-symbolic");
+    return g_variant_new_string (SS_STATUS_ICON_ERROR);
   if (g_str_equal (property_name, "OverlayIconName") ||
       g_str_equal (property_name, "AttentionMovieName"))
     return g_variant_new_string ("");
@@ -472,17 +394,10 @@ item_get_property (GDBusConnection  *connection,
 }
 
 static void
-item_method_call (GDBusConnection       *connection,
-                  const char            *sender,
-                  const char            *object_path,
-                  const char            *interface_name,
+item_method_call (SsTray                *self,
                   const char            *method_name,
-                  GVariant              *parameters,
-                  GDBusMethodInvocation *invocation,
-                  gpointer               user_data)
+                  GDBusMethodInvocation *invocation)
 {
-  SsTray *self = user_data;
-
   g_dbus_method_invocation_return_value (invocation, NULL);
   if (g_str_equal (method_name, "Activate"))
     activate (self, "toggle-window");
@@ -492,6 +407,37 @@ item_method_call (GDBusConnection       *connection,
     /* Only hosts that cannot show our menu call this: give them the window. */
     activate (self, "show-window");
   /* Scroll: nothing to scroll through. */
+}
+
+/* One vtable for both objects: the interface decides. */
+static void
+method_call (GDBusConnection       *connection,
+             const char            *sender,
+             const char            *object_path,
+             const char            *interface_name,
+             const char            *method_name,
+             GVariant              *parameters,
+             GDBusMethodInvocation *invocation,
+             gpointer               user_data)
+{
+  if (g_str_equal (interface_name, MENU_IFACE))
+    menu_method_call (user_data, method_name, parameters, invocation);
+  else
+    item_method_call (user_data, method_name, invocation);
+}
+
+static GVariant *
+get_property (GDBusConnection  *connection,
+              const char       *sender,
+              const char       *object_path,
+              const char       *interface_name,
+              const char       *property_name,
+              GError          **error,
+              gpointer          user_data)
+{
+  if (g_str_equal (interface_name, MENU_IFACE))
+    return menu_get_property (property_name, error);
+  return item_get_property (user_data, property_name, error);
 }
 
 static void
@@ -519,25 +465,6 @@ on_status_notify (SsTray     *self,
           g_variant_new ("(s)", ss_status_get_sni_status (self->status)));
   else if (g_str_equal (name, "title"))
     emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewToolTip", NULL);
-  else if (g_str_equal (name, "state"))
-    {
-      const char *label = item_label (self, ITEM_PAUSE);
-
-      if (g_strcmp0 (label, self->last_pause_label) != 0)
-        {
-          GVariantBuilder updated, removed;
-          const char *only[] = { "label", "enabled", NULL };
-
-          g_free (self->last_pause_label);
-          self->last_pause_label = g_strdup (label);
-          g_variant_builder_init (&updated, G_VARIANT_TYPE ("a(ia{sv})"));
-          g_variant_builder_add (&updated, "(i@a{sv})", ITEM_PAUSE,
-                                 item_properties (self, ITEM_PAUSE, only));
-          g_variant_builder_init (&removed, G_VARIANT_TYPE ("a(ias)"));
-          emit (self, SS_TRAY_MENU_PATH, MENU_IFACE, "ItemsPropertiesUpdated",
-                g_variant_new ("(a(ia{sv})a(ias))", &updated, &removed));
-        }
-    }
 }
 
 static void
@@ -554,20 +481,10 @@ on_action_enabled_changed (SsTray     *self,
   /* Properties of every item may have changed: tell hosts to fetch the layout again. */
   self->revision++;
   emit (self, SS_TRAY_MENU_PATH, MENU_IFACE, "LayoutUpdated",
-        g_variant_new ("(ui)", self->revision, ITEM_ROOT));
+        g_variant_new ("(ui)", self->revision, 0));
 }
 
 /* ---- registration ---- */
-
-static void
-set_registered (SsTray   *self,
-                gboolean  registered)
-{
-  if (self->registered == registered)
-    return;
-  self->registered = registered;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTERED]);
-}
 
 static void
 register_cb (GObject      *object,
@@ -586,7 +503,7 @@ register_cb (GObject      *object,
       return;
     }
   g_debug ("registered with the StatusNotifierWatcher");
-  set_registered (self, TRUE);
+  self->registered = TRUE;
 }
 
 static void
@@ -597,7 +514,7 @@ on_watcher_appeared (GDBusConnection *connection,
 {
   SsTray *self = user_data;
 
-  set_registered (self, FALSE);
+  self->registered = FALSE;
   g_dbus_connection_call (connection, owner, WATCHER_PATH, WATCHER_NAME,
                           "RegisterStatusNotifierItem",
                           g_variant_new ("(s)", g_dbus_connection_get_unique_name (connection)),
@@ -610,24 +527,13 @@ on_watcher_vanished (GDBusConnection *connection,
                      const char      *name,
                      gpointer         user_data)
 {
+  SsTray *self = user_data;
+
   /* No tray right now: SpamSieve keeps running; the window and notifications remain. */
-  set_registered (user_data, FALSE);
+  self->registered = FALSE;
 }
 
 /* ---- GObject ---- */
-
-static void
-ss_tray_get_property (GObject    *object,
-                      guint       prop_id,
-                      GValue     *value,
-                      GParamSpec *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_REGISTERED: g_value_set_boolean (value, SS_TRAY (object)->registered); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
 
 static void
 ss_tray_dispose (GObject *object)
@@ -635,38 +541,21 @@ ss_tray_dispose (GObject *object)
   SsTray *self = SS_TRAY (object);
 
   ss_tray_shutdown (self);
-  if (self->status != NULL)
-    g_signal_handlers_disconnect_by_data (self->status, self);
-  if (self->stats != NULL)
-    g_signal_handlers_disconnect_by_data (self->stats, self);
-  if (self->actions != NULL)
-    g_signal_handlers_disconnect_by_data (self->actions, self);
   g_clear_object (&self->status);
   g_clear_object (&self->stats);
   g_clear_object (&self->actions);
   g_clear_object (&self->connection);
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->last_pause_label, g_free);
+  g_clear_pointer (&self->items, g_array_unref);
+  g_clear_pointer (&self->item_info, g_dbus_interface_info_unref);
+  g_clear_pointer (&self->menu_info, g_dbus_interface_info_unref);
   G_OBJECT_CLASS (ss_tray_parent_class)->dispose (object);
 }
 
 static void
 ss_tray_class_init (SsTrayClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->get_property = ss_tray_get_property;
-  object_class->dispose = ss_tray_dispose;
-
-  properties[PROP_REGISTERED] = g_param_spec_boolean ("registered", NULL, NULL, FALSE,
-                                                      G_PARAM_READABLE |
-                                                      G_PARAM_STATIC_STRINGS |
-                                                      G_PARAM_EXPLICIT_NOTIFY);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  item_info = g_dbus_node_info_new_for_xml (item_xml, NULL);
-  menu_info = g_dbus_node_info_new_for_xml (menu_xml, NULL);
-  g_assert (item_info != NULL && menu_info != NULL);
+  G_OBJECT_CLASS (klass)->dispose = ss_tray_dispose;
 }
 
 static void
@@ -674,20 +563,40 @@ ss_tray_init (SsTray *self)
 {
   self->cancellable = g_cancellable_new ();
   self->revision = 1;
+  self->items = g_array_new (FALSE, TRUE, sizeof (TrayItem));
+  g_array_set_clear_func (self->items, clear_item);
+}
+
+/* An interface of the app's resources (dbus/NAME.xml) */
+static GDBusInterfaceInfo *
+load_interface (const char *name)
+{
+  g_autofree char *path = g_strconcat ("/org/example/SpamSieve/dbus/", name, ".xml", NULL);
+  g_autoptr(GBytes) xml = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr(GDBusNodeInfo) node = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert (xml != NULL);
+  /* Resource data always ends in a NUL byte. */
+  node = g_dbus_node_info_new_for_xml (g_bytes_get_data (xml, NULL), &error);
+  g_assert_no_error (error);
+  return g_dbus_interface_info_ref (g_dbus_node_info_lookup_interface (node, name));
 }
 
 SsTray *
 ss_tray_new (GDBusConnection *connection,
              GActionGroup    *actions,
+             GMenuModel      *menu,
              SsStatus        *status,
              SsStats         *stats)
 {
-  static const GDBusInterfaceVTable item_vtable = { item_method_call, item_get_property, NULL };
-  static const GDBusInterfaceVTable menu_vtable = { menu_method_call, menu_get_property, NULL };
+  static const GDBusInterfaceVTable vtable = { method_call, get_property, NULL };
   g_autoptr(GError) error = NULL;
+  gboolean separate = FALSE;
   SsTray *self;
 
   g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
+  g_return_val_if_fail (G_IS_MENU_MODEL (menu), NULL);
   g_return_val_if_fail (SS_IS_STATUS (status) && SS_IS_STATS (stats), NULL);
 
   self = g_object_new (SS_TYPE_TRAY, NULL);
@@ -695,10 +604,14 @@ ss_tray_new (GDBusConnection *connection,
   self->actions = actions != NULL ? g_object_ref (actions) : NULL;
   self->status = g_object_ref (status);
   self->stats = g_object_ref (stats);
-  self->last_pause_label = g_strdup (item_label (self, ITEM_PAUSE));
+  self->item_info = load_interface (ITEM_IFACE);
+  self->menu_info = load_interface (MENU_IFACE);
+  add_item (self, NULL, NULL, FALSE);                         /* the root */
+  add_item (self, _("_Open SpamSieve"), "show-window", FALSE);
+  add_menu_items (self, menu, &separate);
 
   self->item_id = g_dbus_connection_register_object (connection, SS_TRAY_ITEM_PATH,
-                                                     item_info->interfaces[0], &item_vtable,
+                                                     self->item_info, &vtable,
                                                      self, NULL, &error);
   if (self->item_id == 0)
     {
@@ -706,16 +619,18 @@ ss_tray_new (GDBusConnection *connection,
       return self;
     }
   self->menu_id = g_dbus_connection_register_object (connection, SS_TRAY_MENU_PATH,
-                                                     menu_info->interfaces[0], &menu_vtable,
+                                                     self->menu_info, &vtable,
                                                      self, NULL, &error);
   if (self->menu_id == 0)
     g_warning ("Cannot export the tray menu: %s", error->message);
 
-  g_signal_connect_swapped (status, "notify", G_CALLBACK (on_status_notify), self);
-  g_signal_connect_swapped (stats, "notify::summary-text", G_CALLBACK (on_stats_notify), self);
+  g_signal_connect_object (status, "notify", G_CALLBACK (on_status_notify), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (stats, "notify::summary-text", G_CALLBACK (on_stats_notify), self,
+                           G_CONNECT_SWAPPED);
   if (actions != NULL)
-    g_signal_connect_swapped (actions, "action-enabled-changed",
-                              G_CALLBACK (on_action_enabled_changed), self);
+    g_signal_connect_object (actions, "action-enabled-changed",
+                             G_CALLBACK (on_action_enabled_changed), self, G_CONNECT_SWAPPED);
   self->watch_id = g_bus_watch_name_on_connection (connection, WATCHER_NAME,
                                                    G_BUS_NAME_WATCHER_FLAGS_NONE,
                                                    on_watcher_appeared, on_watcher_vanished,
@@ -746,5 +661,5 @@ ss_tray_shutdown (SsTray *self)
     }
   self->item_id = 0;
   self->menu_id = 0;
-  set_registered (self, FALSE);
+  self->registered = FALSE;
 }

@@ -15,14 +15,16 @@ G_DECLARE_FINAL_TYPE (SsTray, ss_tray, SS, TRAY, GObject)
 #define SS_TRAY_MENU_PATH "/MenuBar"
 
 /* Exports the item and its menu on connection and registers with
- * org.kde.StatusNotifierWatcher whenever one appears. Menu entries and clicks activate
- * actions of actions: "toggle-window", "show-window", "check-now", "pause", "resume",
- * "setup", "quit". No watcher is normal: the item simply waits for one. */
+ * org.kde.StatusNotifierWatcher whenever one appears. The menu is "Open SpamSieve"
+ * ("show-window") and then the app.* items of menu (the window's primary menu), as actions
+ * of actions; clicks on the icon activate "toggle-window" and "check-now". No watcher is
+ * normal: the item simply waits for one. */
 SsTray   *ss_tray_new               (GDBusConnection *connection,
                                      GActionGroup    *actions,
+                                     GMenuModel      *menu,
                                      SsStatus        *status,
                                      SsStats         *stats);
-/* TRUE once the current watcher accepted the registration ("registered" property). */
+/* TRUE once the current watcher accepted the registration. */
 gboolean  ss_tray_is_registered     (SsTray          *self);
 /* Unexports and stops watching (also done on dispose). */
 void      ss_tray_shutdown          (SsTray          *self);

@@ -57,8 +57,8 @@ can_mark (SsVerdict *self,
   return as_spam ? !is_spam (r) : is_spam (r);
 }
 
-static char *
-format_time (gint64 time)
+char *
+ss_verdict_format_time (gint64 time)
 {
   g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (time);
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
@@ -83,7 +83,7 @@ ss_verdict_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_TIME: g_value_set_int64 (value, r->time); break;
-    case PROP_TIME_TEXT: g_value_take_string (value, format_time (r->time)); break;
+    case PROP_TIME_TEXT: g_value_take_string (value, ss_verdict_format_time (r->time)); break;
     case PROP_FROM: g_value_set_string (value, r->from); break;
     case PROP_SUBJECT: g_value_set_string (value, r->subject); break;
     case PROP_MESSAGE_ID: g_value_set_string (value, r->message_id); break;

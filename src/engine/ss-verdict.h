@@ -21,6 +21,8 @@ gboolean        ss_verdict_parse_key       (const char     *key,
                                             char          **folder,
                                             guint32        *uidvalidity,
                                             guint32        *uid);
+/* A Unix time as the app shows it: local "HH:MM" today, else date and time ("time-text"). */
+char           *ss_verdict_format_time     (gint64          time);
 
 /* Properties (read-only): "time" (gint64), "time-text" (local "HH:MM" today, else date),
  * "from", "subject", "message-id", "score" (double), "threshold", "scanned" (bool),

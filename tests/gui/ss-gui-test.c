@@ -11,6 +11,7 @@
 #include "ss-credentials.h"
 #include "ss-screenshot.h"
 #include "ss-settings.h"
+#include "ss-tray.h"
 
 gboolean
 ss_gui_wait (SsGuiCondition cond,
@@ -41,26 +42,48 @@ ss_gui_spin (guint ms)
   ss_gui_wait (never, NULL, ms);
 }
 
-typedef struct
+void
+ss_gui_keep_result (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
-  const char *name;
-  gboolean    owned;
-} NameWait;
+  GAsyncResult **slot = user_data;
+
+  g_assert_null (*slot);
+  *slot = g_object_ref (result);
+}
 
 static gboolean
-name_owned (gpointer data)
+has_result (gpointer data)
 {
-  NameWait *wait = data;
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-  g_autoptr(GVariant) reply = NULL;
+  return *(GAsyncResult **) data != NULL;
+}
 
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", wait->name), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, 2000, NULL, NULL);
+void
+ss_gui_await (GAsyncResult **result,
+              guint          timeout_ms)
+{
+  g_assert_true (ss_gui_wait (has_result, result, timeout_ms));
+}
+
+gboolean
+ss_gui_process_done (gpointer data)
+{
+  return g_subprocess_get_identifier (data) == NULL;
+}
+
+gboolean
+ss_gui_name_owned (gpointer data)
+{
+  g_autoptr(GVariant) reply = ss_gui_call ("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                           "org.freedesktop.DBus", "NameHasOwner",
+                                           g_variant_new ("(s)", (const char *) data), "(b)",
+                                           NULL);
+  gboolean owned = FALSE;
+
   if (reply != NULL)
-    g_variant_get (reply, "(b)", &wait->owned);
-  return wait->owned;
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
 }
 
 GSubprocess *
@@ -71,12 +94,11 @@ ss_gui_mock_start (const char *template,
                                                        : "/usr/bin/python3";
   g_autoptr(GError) error = NULL;
   GSubprocess *mock;
-  NameWait wait = { bus_name, FALSE };
 
   mock = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, python, "-m", "dbusmock",
                            "--template", template, NULL);
   g_assert_no_error (error);
-  if (!ss_gui_wait (name_owned, &wait, 20000))
+  if (!ss_gui_wait (ss_gui_name_owned, (gpointer) bus_name, 20000))
     g_error ("the mock %s did not appear on the bus", template);
   return mock;
 }
@@ -91,31 +113,6 @@ ss_gui_mock_stop (GSubprocess *mock)
   g_object_unref (mock);
 }
 
-typedef struct
-{
-  GVariant *reply;
-  GError   *error;
-  gboolean  done;
-} CallWait;
-
-static void
-call_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  CallWait *wait = user_data;
-
-  wait->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result,
-                                               &wait->error);
-  wait->done = TRUE;
-}
-
-static gboolean
-call_done (gpointer data)
-{
-  return ((CallWait *) data)->done;
-}
-
 GVariant *
 ss_gui_call (const char  *bus_name,
              const char  *object_path,
@@ -126,7 +123,9 @@ ss_gui_call (const char  *bus_name,
              GError     **error)
 {
   static GDBusConnection *bus;
-  CallWait wait = { NULL, NULL, FALSE };
+  g_autoptr(GAsyncResult) result = NULL;
+  GError *local_error = NULL;
+  GVariant *reply;
 
   /* A connection of its own: the callee may be this very process. */
   if (bus == NULL)
@@ -142,14 +141,15 @@ ss_gui_call (const char  *bus_name,
     }
   g_dbus_connection_call (bus, bus_name, object_path, interface, method, parameters,
                           reply_type != NULL ? G_VARIANT_TYPE (reply_type) : NULL,
-                          G_DBUS_CALL_FLAGS_NONE, 20000, NULL, call_cb, &wait);
-  g_assert_true (ss_gui_wait (call_done, &wait, 30000));
-  if (wait.error != NULL)
+                          G_DBUS_CALL_FLAGS_NONE, 20000, NULL, ss_gui_keep_result, &result);
+  ss_gui_await (&result, 30000);
+  reply = g_dbus_connection_call_finish (bus, result, &local_error);
+  if (reply == NULL)
     {
-      g_test_message ("%s.%s: %s", interface, method, wait.error->message);
-      g_propagate_error (error, wait.error);
+      g_test_message ("%s.%s: %s", interface, method, local_error->message);
+      g_propagate_error (error, local_error);
     }
-  return wait.reply;
+  return reply;
 }
 
 GVariant *
@@ -188,6 +188,110 @@ ss_gui_mock_get_calls (const char *bus_name,
   while (g_variant_iter_next (iter, "(t@av)", NULL, &args))
     g_ptr_array_add (calls, args);
   return calls;
+}
+
+GSubprocess *
+ss_gui_watcher_start (void)
+{
+  const char *template = g_getenv ("SS_SNI_WATCHER_TEMPLATE");
+
+  g_assert_nonnull (template);
+  return ss_gui_mock_start (template, "org.kde.StatusNotifierWatcher");
+}
+
+gboolean
+ss_gui_watcher_has (const char *unique_name)
+{
+  g_autoptr(GVariant) items = ss_gui_get_property ("org.kde.StatusNotifierWatcher",
+                                                   "/StatusNotifierWatcher",
+                                                   "org.kde.StatusNotifierWatcher",
+                                                   "RegisteredStatusNotifierItems");
+  g_autofree const char **names = g_variant_get_strv (items, NULL);
+
+  return g_strv_contains (names, unique_name);
+}
+
+static void
+walk_menu (GVariant   *layout,
+           const char *label,
+           int        *id,
+           GString    *labels)
+{
+  g_autoptr(GVariant) props = g_variant_get_child_value (layout, 1);
+  g_autoptr(GVariant) children = g_variant_get_child_value (layout, 2);
+  const char *text;
+
+  if (g_variant_lookup (props, "label", "&s", &text))
+    {
+      if (labels != NULL)
+        g_string_append_printf (labels, "%s|", text);
+      if (g_strcmp0 (text, label) == 0)
+        g_variant_get_child (layout, 0, "i", id);
+    }
+  for (gsize i = 0; i < g_variant_n_children (children); i++)
+    {
+      g_autoptr(GVariant) boxed = g_variant_get_child_value (children, i);
+      g_autoptr(GVariant) item = g_variant_get_variant (boxed);
+
+      walk_menu (item, label, id, labels);
+    }
+}
+
+int
+ss_gui_tray_menu (const char *bus_name,
+                  const char *label,
+                  GString    *labels)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = ss_gui_call (bus_name, SS_TRAY_MENU_PATH,
+                                           "com.canonical.dbusmenu", "GetLayout",
+                                           g_variant_new ("(ii@as)", 0, -1,
+                                                          g_variant_new_strv (NULL, 0)),
+                                           "(u(ia{sv}av))", &error);
+  g_autoptr(GVariant) layout = NULL;
+  int id = -1;
+
+  g_assert_no_error (error);
+  layout = g_variant_get_child_value (reply, 1);
+  walk_menu (layout, label, &id, labels);
+  return id;
+}
+
+guint
+ss_gui_count_notifications (const char *summary)
+{
+  g_autoptr(GPtrArray) calls = ss_gui_mock_get_calls ("org.freedesktop.Notifications",
+                                                      "/org/freedesktop/Notifications",
+                                                      "Notify");
+  guint n = 0;
+
+  for (guint i = 0; i < calls->len; i++)
+    {
+      GVariant *args = g_ptr_array_index (calls, i);
+      g_autoptr(GVariant) boxed = g_variant_get_child_value (args, 3);
+      g_autoptr(GVariant) text = g_variant_get_variant (boxed);
+
+      if (summary == NULL || g_str_equal (g_variant_get_string (text, NULL), summary))
+        n++;
+    }
+  return n;
+}
+
+gboolean
+ss_gui_sent_at_least (gpointer data)
+{
+  return ss_gui_count_notifications (NULL) >= GPOINTER_TO_UINT (data);
+}
+
+GtkWidget *
+ss_gui_child (gpointer    widget,
+              GType       type,
+              const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
 }
 
 char *
@@ -250,6 +354,32 @@ ss_gui_assert_screenshot (GtkWidget  *widget,
   g_assert_cmpuint (g_hash_table_size (colours), >, 20);
 }
 
+SsTestDovecot *
+ss_gui_start_dovecot (void)
+{
+  SsTestDovecotOptions options = { 0 };
+  g_autoptr(GError) error = NULL;
+  SsTestDovecot *dovecot = ss_test_dovecot_start (&options, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (dovecot);
+  return dovecot;
+}
+
+SsTestSpamd *
+ss_gui_shared_spamd (void)
+{
+  static SsTestSpamd *spamd;
+  g_autoptr(GError) error = NULL;
+
+  if (spamd == NULL)
+    {
+      spamd = ss_test_spamd_start (TRUE, &error);
+      g_assert_no_error (error);
+    }
+  return spamd;
+}
+
 void
 ss_gui_settings_for (GSettings     *settings,
                      SsTestDovecot *dovecot,
@@ -267,30 +397,6 @@ ss_gui_settings_for (GSettings     *settings,
   g_settings_set_uint (settings, "timeout", 60);
 }
 
-typedef struct
-{
-  gboolean  done;
-  gboolean  ok;
-  GError   *error;
-} StoreWait;
-
-static void
-store_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  StoreWait *wait = user_data;
-
-  wait->ok = ss_credentials_store_finish (result, &wait->error);
-  wait->done = TRUE;
-}
-
-static gboolean
-store_done (gpointer data)
-{
-  return ((StoreWait *) data)->done;
-}
-
 void
 ss_gui_store_password (GSettings  *settings,
                        const char *password)
@@ -298,12 +404,13 @@ ss_gui_store_password (GSettings  *settings,
   g_autoptr(GError) error = NULL;
   g_autoptr(SsConfig) config = ss_settings_dup_config (settings, &error);
   g_autofree char *server = NULL;
-  StoreWait wait = { FALSE, FALSE, NULL };
+  g_autoptr(GAsyncResult) result = NULL;
 
   g_assert_no_error (error);
   server = ss_config_dup_server (config);
-  ss_credentials_store_async (server, config->user, password, NULL, store_cb, &wait);
-  g_assert_true (ss_gui_wait (store_done, &wait, 20000));
-  g_assert_no_error (wait.error);
-  g_assert_true (wait.ok);
+  ss_credentials_store_async (server, config->user, password, NULL, ss_gui_keep_result,
+                              &result);
+  ss_gui_await (&result, 20000);
+  g_assert_true (ss_credentials_store_finish (result, &error));
+  g_assert_no_error (error);
 }

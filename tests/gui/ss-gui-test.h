@@ -16,7 +16,18 @@ gboolean     ss_gui_wait             (SsGuiCondition  cond,
                                       guint           timeout_ms);
 /* Iterates for ms milliseconds. */
 void         ss_gui_spin             (guint           ms);
+/* An async call's callback with user_data a GAsyncResult ** (NULL before): keeps a ref of
+ * the result there. ss_gui_await iterates until it is set (asserted within timeout_ms). */
+void         ss_gui_keep_result      (GObject        *object,
+                                      GAsyncResult   *result,
+                                      gpointer        user_data);
+void         ss_gui_await            (GAsyncResult  **result,
+                                      guint           timeout_ms);
+/* Condition: the GSubprocess data has exited. */
+gboolean     ss_gui_process_done     (gpointer        data);
 
+/* Condition: the bus name data has an owner on the session bus. */
+gboolean     ss_gui_name_owned       (gpointer        data);
 /* A python-dbusmock service on the session bus: template is a name ("notification_daemon")
  * or a path; waits until bus_name is owned. */
 GSubprocess *ss_gui_mock_start       (const char     *template,
@@ -42,12 +53,36 @@ GVariant    *ss_gui_get_property     (const char     *bus_name,
                                       const char     *interface,
                                       const char     *property);
 
+/* The StatusNotifierWatcher stand-in ($SS_SNI_WATCHER_TEMPLATE), and whether it lists the
+ * item of unique_name. */
+GSubprocess *ss_gui_watcher_start    (void);
+gboolean     ss_gui_watcher_has      (const char     *unique_name);
+/* The dbusmenu of the tray item of bus_name (GetLayout): appends the labels in order
+ * ("_Open SpamSieve|_Check Now|") to labels (if not NULL); the id of the item labelled
+ * label, -1 if none. */
+int          ss_gui_tray_menu        (const char     *bus_name,
+                                      const char     *label,
+                                      GString        *labels);
+/* Notify calls the notification daemon stand-in got, those with that summary (NULL: all);
+ * ss_gui_sent_at_least is a condition on the count of all (data: GUINT_TO_POINTER (n)). */
+guint        ss_gui_count_notifications (const char  *summary);
+gboolean     ss_gui_sent_at_least    (gpointer        data);
+
+/* The template child name of widget (asserted). */
+GtkWidget   *ss_gui_child            (gpointer        widget,
+                                      GType           type,
+                                      const char     *name);
+
 /* Where screenshots go ($SS_SCREENSHOT_DIR, else the current directory). */
 char        *ss_gui_screenshot_path  (const char     *name);
 /* Saves widget as name.png and checks it is not blank (several colours, not one flat
  * area). */
 void         ss_gui_assert_screenshot (GtkWidget     *widget,
                                        const char    *name);
+
+/* A dovecot of its own (stopped by the caller), and one spamd shared by the process. */
+SsTestDovecot *ss_gui_start_dovecot  (void);
+SsTestSpamd  *ss_gui_shared_spamd    (void);
 
 /* Writes the account of dovecot (STARTTLS with its CA, user "tester") and spamd address
  * into the GSettings of schema org.example.SpamSieve. */
@@ -57,5 +92,11 @@ void         ss_gui_settings_for     (GSettings      *settings,
 /* Stores a password in the keyring for that account (synchronously, with a timeout). */
 void         ss_gui_store_password   (GSettings      *settings,
                                       const char     *password);
+
+/* The tests of each test-gui-*.c file, registered by main () in test-gui.c. */
+void         ss_gui_add_setup_tests    (void);
+void         ss_gui_add_tray_tests     (void);
+void         ss_gui_add_notifier_tests (void);
+void         ss_gui_add_app_tests      (void);
 
 G_END_DECLS
