@@ -8,6 +8,7 @@
 
 #include "ss-credentials.h"
 #include "ss-error.h"
+#include "ss-test-utils.h"
 
 /* ---- password file ---- */
 
@@ -210,22 +211,11 @@ keyring_usable (void)
   return TRUE;
 }
 
-static void
-result_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
-
+/* The answer of a keyring call, from the default main context. */
 static GAsyncResult *
 wait_for (GAsyncResult **slot)
 {
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
+  return ss_test_wait_result (NULL, slot, 30000);
 }
 
 static void
@@ -236,7 +226,7 @@ store (const char *server,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  ss_credentials_store_async (server, user, password, NULL, result_cb, &result);
+  ss_credentials_store_async (server, user, password, NULL, ss_test_result_cb, &result);
   g_assert_true (ss_credentials_store_finish (wait_for (&result), &error));
   g_assert_no_error (error);
 }
@@ -251,7 +241,7 @@ lookup (const char *server,
   g_autofree char *sync = NULL;
   char *password;
 
-  ss_credentials_lookup_async (server, user, NULL, result_cb, &result);
+  ss_credentials_lookup_async (server, user, NULL, ss_test_result_cb, &result);
   password = ss_credentials_lookup_finish (wait_for (&result), &error);
   g_assert_no_error (error);
 
@@ -360,7 +350,7 @@ test_keyring_cancelled (void)
     return;
 
   g_cancellable_cancel (cancellable);
-  ss_credentials_lookup_async ("mail.example.org", "ann", cancellable, result_cb, &result);
+  ss_credentials_lookup_async ("mail.example.org", "ann", cancellable, ss_test_result_cb, &result);
   password = ss_credentials_lookup_finish (wait_for (&result), &error);
   g_assert_null (password);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
