@@ -249,6 +249,20 @@ ss_test_mail_check (SsTestDovecot    *dovecot,
     *census = local;
 }
 
+void
+ss_test_mail_check_stopped (SsTestDovecot *dovecot,
+                            GPtrArray     *mails,
+                            guint          n_records)
+{
+  SsTestMailCensus census;
+
+  ss_test_mail_check (dovecot, mails, TRUE, FALSE, &census);
+  g_test_message ("%u left in Unfiltered, %u in INBOX, %u in Spam; %u records",
+                  census.in_unfiltered, census.in_inbox, census.in_spam, n_records);
+  g_assert_cmpuint (census.in_unfiltered, >, 0);
+  g_assert_cmpuint (census.in_inbox + census.in_spam, ==, n_records);
+}
+
 const char *
 ss_test_mail_locate (SsTestDovecot *dovecot,
                      SsTestMail    *mail)

@@ -52,6 +52,11 @@ void        ss_test_mail_check       (SsTestDovecot    *dovecot,
                                       gboolean          allow_unfiltered,
                                       gboolean          tolerate_duplicates,
                                       SsTestMailCensus *census);
+/* After a pass stopped midway: the invariant with Unfiltered allowed, some mail still there,
+ * and every message that moved reported (n_records in all). */
+void        ss_test_mail_check_stopped (SsTestDovecot *dovecot,
+                                        GPtrArray     *mails,
+                                        guint          n_records);
 /* Where the mail is now ("Unfiltered", "INBOX", "Spam") or NULL; asserts at most once. */
 const char *ss_test_mail_locate      (SsTestDovecot  *dovecot,
                                       SsTestMail     *mail);

@@ -20,27 +20,10 @@ ss_test_spamd_start_checked (gboolean allow_tell)
   return spamd;
 }
 
-SsTestSpamd *
-ss_test_init_with_spamd (int       *argc,
-                         char    ***argv,
-                         gboolean   allow_tell)
-{
-  g_test_init (argc, argv, NULL);
-  return ss_test_spamd_start_checked (allow_tell);
-}
-
-int
-ss_test_run_with_spamd (SsTestSpamd *spamd)
-{
-  int status = g_test_run ();
-
-  ss_test_spamd_stop (spamd);
-  return status;
-}
-
 void
 ss_test_bed_init (SsTestBed                  *bed,
-                  const SsTestDovecotOptions *options)
+                  const SsTestDovecotOptions *options,
+                  SsTestSpamd                *spamd)
 {
   g_autoptr(GError) error = NULL;
 
@@ -48,6 +31,8 @@ ss_test_bed_init (SsTestBed                  *bed,
   g_assert_no_error (error);
   g_assert_nonnull (bed->dovecot);
   bed->dir = ss_test_mkdtemp ();
+  bed->spamd = spamd;
+  g_free (ss_test_write_secret (bed->dir, "secret"));
 }
 
 void
@@ -57,6 +42,65 @@ ss_test_bed_clear (SsTestBed *bed)
   if (bed->dir != NULL)
     ss_test_rmrf (bed->dir);
   g_clear_pointer (&bed->dir, g_free);
+  bed->spamd = NULL;
+}
+
+/* What a suite's setup and tests receive: the case's options and the program's spamd. */
+typedef struct
+{
+  const SsTestDovecotOptions *options;
+  SsTestSpamd                *spamd;
+} CaseData;
+
+int
+ss_test_run_suite (int               *argc,
+                   char            ***argv,
+                   const SsTestSuite *suite)
+{
+  g_autofree CaseData *data = NULL;
+  SsTestSpamd *spamd;
+  guint n = 0;
+  int status;
+
+  if (suite->prepare != NULL)
+    suite->prepare ();
+  g_test_init (argc, argv, NULL);
+  spamd = ss_test_spamd_start_checked (suite->allow_tell);
+  while (suite->cases[n].name != NULL)
+    n++;
+  data = g_new0 (CaseData, n);
+  for (guint i = 0; i < n; i++)
+    {
+      const SsTestCase *c = &suite->cases[i];
+      g_autofree char *path = g_strconcat (suite->prefix, c->name, NULL);
+
+      data[i].options = c->options;
+      data[i].spamd = spamd;
+      g_test_add_vtable (path, suite->fixture_size, &data[i], suite->setup, c->func,
+                         suite->teardown);
+    }
+  status = g_test_run ();
+  ss_test_spamd_stop (spamd);
+  return status;
+}
+
+const SsTestDovecotOptions *
+ss_test_case_options (gconstpointer setup_data)
+{
+  return ((const CaseData *) setup_data)->options;
+}
+
+SsTestSpamd *
+ss_test_case_spamd (gconstpointer setup_data)
+{
+  return ((const CaseData *) setup_data)->spamd;
+}
+
+void
+ss_test_bed_setup (SsTestBed     *bed,
+                   gconstpointer  setup_data)
+{
+  ss_test_bed_init (bed, ss_test_case_options (setup_data), ss_test_case_spamd (setup_data));
 }
 
 /* ---- waiting on a main context ------------------------------------------------------------ */
@@ -178,13 +222,16 @@ ss_test_config_text (const char *account,
 char *
 ss_test_write_file (const char *dir,
                     const char *name,
-                    const char *text)
+                    const char *data,
+                    gssize      len,
+                    int         mode)
 {
   g_autoptr(GError) error = NULL;
   char *path = g_build_filename (dir, name, NULL);
 
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  g_assert_true (g_file_set_contents (path, data, len, &error));
   g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, mode), ==, 0);
   return path;
 }
 
@@ -199,24 +246,22 @@ ss_test_write_config (SsTestBed  *bed,
   g_autofree char *secret = g_build_filename (bed->dir, "secret", NULL);
   g_autofree char *usual = account == NULL ? ss_test_dovecot_account (bed->dovecot, secret)
                                            : NULL;
+  g_autofree char *spamd = spamd_address == NULL ? ss_test_spamd_dup_address (bed->spamd)
+                                                 : NULL;
   g_autofree char *text = ss_test_config_text (account != NULL ? account : usual,
-                                               spamd_address, parallel, timeout_s, extra);
+                                               spamd_address != NULL ? spamd_address : spamd,
+                                               parallel, timeout_s, extra);
 
-  return ss_test_write_file (bed->dir, "spamsieve.conf", text);
+  return ss_test_write_file (bed->dir, "spamsieve.conf", text, -1, 0600);
 }
 
 char *
 ss_test_write_secret (const char *dir,
                       const char *password)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *text = g_strconcat (password, "\n", NULL);
-  char *path = g_build_filename (dir, "secret", NULL);
 
-  g_assert_true (g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600,
-                                           &error));
-  g_assert_no_error (error);
-  return path;
+  return ss_test_write_file (dir, "secret", text, -1, 0600);
 }
 
 GSubprocessLauncher *

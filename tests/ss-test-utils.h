@@ -15,24 +15,74 @@ G_BEGIN_DECLS
 /* A spamd for the whole program (allow_tell: --allow-tell); fails the program if it does not
  * start. */
 SsTestSpamd  *ss_test_spamd_start_checked   (gboolean        allow_tell);
-/* g_test_init(), then ss_test_spamd_start_checked(). */
-SsTestSpamd  *ss_test_init_with_spamd       (int            *argc,
-                                             char         ***argv,
-                                             gboolean        allow_tell);
-/* g_test_run(), then stops spamd; returns g_test_run()'s status. */
-int           ss_test_run_with_spamd        (SsTestSpamd    *spamd);
 
-/* One dovecot (options may be NULL) and a scratch directory, for one test. */
+/* One dovecot, a scratch directory holding the test user's password file (dir/secret), and
+ * the program's spamd (not owned). */
 typedef struct
 {
   SsTestDovecot *dovecot;
   char          *dir;
+  SsTestSpamd   *spamd;
 } SsTestBed;
 
+/* options may be NULL. */
 void          ss_test_bed_init              (SsTestBed                  *bed,
-                                             const SsTestDovecotOptions *options);
+                                             const SsTestDovecotOptions *options,
+                                             SsTestSpamd                *spamd);
 void          ss_test_bed_clear             (SsTestBed                  *bed);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SsTestBed, ss_test_bed_clear)
+
+/* A test of a program whose tests each get a fresh bed: its path below the suite's prefix,
+ * the dovecot options (may be NULL) and the test function. */
+typedef struct
+{
+  const char                 *name;
+  const SsTestDovecotOptions *options;
+  GTestFixtureFunc            func;
+} SsTestCase;
+
+/* The tests of such a program. setup receives an opaque pointer to hand to
+ * ss_test_bed_setup(); tests receive it too. */
+typedef struct
+{
+  const char       *prefix;         /* e.g. "/spamsieve/session/" */
+  gsize             fixture_size;
+  GTestFixtureFunc  setup;
+  GTestFixtureFunc  teardown;
+  const SsTestCase *cases;          /* up to one with name NULL */
+  gboolean          allow_tell;     /* the program's spamd takes TELL */
+  void            (*prepare) (void);  /* before g_test_init(), or NULL */
+} SsTestSuite;
+
+/* g_test_init(), the program's spamd, the suite's tests, g_test_run(); then stops spamd.
+ * Returns g_test_run()'s status. */
+int           ss_test_run_suite             (int               *argc,
+                                             char            ***argv,
+                                             const SsTestSuite *suite);
+/* A row of cases[]. */
+#define SS_TEST_CASE(name, options, func) { name, options, (GTestFixtureFunc) func }
+
+/* main() of a program whose tests are cases[], each on a fixture_type set up and torn down by
+ * setup and teardown (with ss_test_bed_setup as setup, fixture_type starts with its SsTestBed). */
+#define SS_TEST_SUITE_MAIN(prefix, fixture_type, setup, teardown, allow_tell_, prepare_) \
+  int                                                                                   \
+  main (int    argc,                                                                    \
+        char **argv)                                                                    \
+  {                                                                                     \
+    static const SsTestSuite suite = {                                                  \
+      prefix, sizeof (fixture_type), (GTestFixtureFunc) setup,                          \
+      (GTestFixtureFunc) teardown, cases, allow_tell_, prepare_                         \
+    };                                                                                  \
+                                                                                        \
+    return ss_test_run_suite (&argc, &argv, &suite);                                    \
+  }
+
+/* In a suite's setup: ss_test_bed_init() with the case's options and the program's spamd. */
+void          ss_test_bed_setup             (SsTestBed         *bed,
+                                             gconstpointer      setup_data);
+/* The same from a test of a suite without fixture (setup and teardown NULL, size 0). */
+const SsTestDovecotOptions *ss_test_case_options (gconstpointer setup_data);
+SsTestSpamd  *ss_test_case_spamd            (gconstpointer      setup_data);
 
 /* ---- waiting on a main context ------------------------------------------------------------ */
 
@@ -78,12 +128,15 @@ char         *ss_test_config_text           (const char     *account,
                                              guint           parallel,
                                              guint           timeout_s,
                                              const char     *extra);
-/* Writes text to dir/name; returns the path. */
+/* Writes len bytes of data (-1: up to its NUL) to dir/name and sets mode; returns the path. */
 char         *ss_test_write_file            (const char     *dir,
                                              const char     *name,
-                                             const char     *text);
+                                             const char     *data,
+                                             gssize          len,
+                                             int             mode);
 /* bed->dir/spamsieve.conf from ss_test_config_text(); account NULL: ss_test_dovecot_account()
- * with the password file bed->dir/secret. Returns the path. */
+ * with the password file bed->dir/secret; spamd_address NULL: the bed's spamd. Returns the
+ * path. */
 char         *ss_test_write_config          (SsTestBed      *bed,
                                              const char     *account,
                                              const char     *spamd_address,

@@ -32,7 +32,6 @@ typedef struct
   SsTestSession  run;
 } Fixture;
 
-static SsTestSpamd *shared_spamd;
 static guint32 base_seed;
 
 /* Every IMAP connection gets one fault, anywhere in the first 100 KB from the server (a
@@ -81,11 +80,11 @@ fixture_setup (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
 
-  ss_test_bed_init (&f->bed, data);
+  ss_test_bed_setup (&f->bed, data);
   f->imap_proxy = ss_fault_proxy_new ("imap", ss_test_dovecot_get_imap_port (f->bed.dovecot),
                                       &error);
   g_assert_no_error (error);
-  f->spamd_proxy = ss_fault_proxy_new ("spamd", ss_test_spamd_get_port (shared_spamd), &error);
+  f->spamd_proxy = ss_fault_proxy_new ("spamd", ss_test_spamd_get_port (f->bed.spamd), &error);
   g_assert_no_error (error);
   /* spamc half-closes after its request; its timeout is 5 s. */
   ss_fault_proxy_set_half_close (f->spamd_proxy, TRUE, 10000);
@@ -349,29 +348,26 @@ test_expunge_lost (Fixture       *f,
 static const SsTestDovecotOptions plaintext_options = { .plaintext_ok = TRUE };
 static const SsTestDovecotOptions no_move_options = { .plaintext_ok = TRUE, .no_move = TRUE };
 
-int
-main (int    argc,
-      char **argv)
+/* Before any thread exists: the session reads its debug knobs once, in ss_session_start(). */
+static void
+prepare (void)
 {
-  const char *seed_env;
+  const char *seed_env = g_getenv ("SS_FAULT_SEED");
 
-  /* Before any thread exists; read once by ss_session_start(). */
   g_setenv ("SS_DEBUG_TIMEOUT_MS", "1500", TRUE);
   g_setenv ("SS_DEBUG_BACKOFF_MAX_MS", "200", TRUE);
-
-  shared_spamd = ss_test_init_with_spamd (&argc, &argv, FALSE);
-  seed_env = g_getenv ("SS_FAULT_SEED");
   base_seed = seed_env != NULL ? (guint32) g_ascii_strtoull (seed_env, NULL, 10)
                                : g_random_int ();
-
-#define ADD(path, options, func) \
-  g_test_add ("/spamsieve/faults/" path, Fixture, options, fixture_setup, func, \
-              fixture_teardown)
-  ADD ("move", &plaintext_options, test_move);
-  ADD ("no-move", &no_move_options, test_no_move);
-  ADD ("move-answer-lost", &plaintext_options, test_move_answer_lost);
-  ADD ("copy-answer-lost", &no_move_options, test_copy_answer_lost);
-  ADD ("expunge-lost", &no_move_options, test_expunge_lost);
-#undef ADD
-  return ss_test_run_with_spamd (shared_spamd);
 }
+
+static const SsTestCase cases[] = {
+  SS_TEST_CASE ("move", &plaintext_options, test_move),
+  SS_TEST_CASE ("no-move", &no_move_options, test_no_move),
+  SS_TEST_CASE ("move-answer-lost", &plaintext_options, test_move_answer_lost),
+  SS_TEST_CASE ("copy-answer-lost", &no_move_options, test_copy_answer_lost),
+  SS_TEST_CASE ("expunge-lost", &no_move_options, test_expunge_lost),
+  { NULL }
+};
+
+SS_TEST_SUITE_MAIN ("/spamsieve/faults/", Fixture, fixture_setup, fixture_teardown,
+                    FALSE, prepare)

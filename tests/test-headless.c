@@ -19,7 +19,7 @@
 
 typedef struct
 {
-  SsTestBed      bed;          /* dir: settings, password, XDG dirs */
+  SsTestBed      bed;          /* first (ss_test_bed_setup); dir: settings, XDG dirs */
   char          *config_path;
   /* result of the last run */
   int            exit_status;
@@ -28,18 +28,7 @@ typedef struct
   GPtrArray     *records;      /* JsonObject* */
 } Fixture;
 
-static SsTestSpamd *shared_spamd;
-
 /* ---------------------------------------------------------------------------------------- */
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  ss_test_bed_init (&f->bed, data);
-  g_free (ss_test_write_secret (f->bed.dir, "secret"));
-  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-}
 
 static void
 fixture_teardown (Fixture       *f,
@@ -49,7 +38,7 @@ fixture_teardown (Fixture       *f,
   g_free (f->config_path);
   g_free (f->out);
   g_free (f->err);
-  g_ptr_array_unref (f->records);
+  g_clear_pointer (&f->records, g_ptr_array_unref);
 }
 
 /* Writes the settings file: STARTTLS with the test CA, the shared spamd, plus extra lines
@@ -60,11 +49,9 @@ write_config (Fixture    *f,
               const char *spamd_address,
               const char *extra)
 {
-  g_autofree char *spamd = spamd_address != NULL ? g_strdup (spamd_address)
-                                                 : ss_test_spamd_dup_address (shared_spamd);
-
   g_free (f->config_path);
-  f->config_path = ss_test_write_config (&f->bed, account_override, spamd, 4, 30, extra);
+  f->config_path = ss_test_write_config (&f->bed, account_override, spamd_address, 4, 30,
+                                         extra);
 }
 
 static void
@@ -72,7 +59,8 @@ parse_records (Fixture *f)
 {
   g_auto(GStrv) lines = g_strsplit (f->out, "\n", -1);
 
-  g_ptr_array_set_size (f->records, 0);
+  g_clear_pointer (&f->records, g_ptr_array_unref);
+  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_autoptr(JsonParser) parser = json_parser_new ();
@@ -368,7 +356,7 @@ test_learning (Fixture       *f,
   g_autoptr(GError) error = NULL;
   guint spam_before = 0, ham_before = 0, spam_after = 0, ham_after = 0;
 
-  ss_test_spamd_get_learned (shared_spamd, &spam_before, &ham_before, &error);
+  ss_test_spamd_get_learned (f->bed.spamd, &spam_before, &ham_before, &error);
   g_assert_no_error (error);
   add (f, "Spam/False Positives", fp, "S");
   add (f, "Spam/False Negatives", fn, "");
@@ -384,7 +372,7 @@ test_learning (Fixture       *f,
   g_assert_cmpuint (count_verdict (f, "learned-ham"), ==, 1);
   g_assert_cmpuint (count_verdict (f, "learned-spam"), ==, 1);
   /* spamd's own Bayes database counts them: really learned, not just moved. */
-  ss_test_spamd_get_learned (shared_spamd, &spam_after, &ham_after, &error);
+  ss_test_spamd_get_learned (f->bed.spamd, &spam_after, &ham_after, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (spam_after, ==, spam_before + 1);
   g_assert_cmpuint (ham_after, ==, ham_before + 1);
@@ -756,7 +744,7 @@ expect_bad_settings (Fixture    *f,
                      const char *needle)
 {
   g_free (f->config_path);
-  f->config_path = ss_test_write_file (f->bed.dir, "bad.conf", text);
+  f->config_path = ss_test_write_file (f->bed.dir, "bad.conf", text, -1, 0600);
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 2);
   g_assert_nonnull (strstr (f->err, needle));
@@ -812,7 +800,7 @@ test_private_spamd (Fixture       *f,
   add (f, "Unfiltered", gtube, "");
   add (f, "Spam/False Positives", fp, "");
   g_free (f->config_path);
-  f->config_path = ss_test_write_file (f->bed.dir, "private.conf", text);
+  f->config_path = ss_test_write_file (f->bed.dir, "private.conf", text, -1, 0600);
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
@@ -823,36 +811,30 @@ test_private_spamd (Fixture       *f,
   g_assert_false (g_file_test (socket_path, G_FILE_TEST_EXISTS));
 }
 
-int
-main (int    argc,
-      char **argv)
-{
-  shared_spamd = ss_test_init_with_spamd (&argc, &argv, TRUE);
-  ss_message_info_init ();
-#define ADD(path, options, func) \
-  g_test_add ("/spamsieve/headless/" path, Fixture, options, fixture_setup, func, \
-              fixture_teardown)
-  ADD ("corpus", NULL, test_corpus);
-  ADD ("adversarial-bodies", NULL, test_adversarial);
-  ADD ("max-size", NULL, test_max_size);
-  ADD ("no-move", &no_move_options, test_no_move);
-  ADD ("dot-delimiter", &dot_options, test_dot_delimiter);
-  ADD ("special-use-junk", &junk_options, test_special_use_junk);
-  ADD ("learning", NULL, test_learning);
-  ADD ("learning-refused", NULL, test_learning_refused);
-  ADD ("expire", NULL, test_expire);
-  ADD ("expire-unfiltered", NULL, test_expire_unfiltered);
-  ADD ("dry-run", NULL, test_dry_run);
-  ADD ("spamd-down", NULL, test_spamd_down);
-  ADD ("unscanned-after-retries", NULL, test_unscanned);
-  ADD ("wrong-password", NULL, test_wrong_password);
-  ADD ("server-unreachable", NULL, test_server_unreachable);
-  ADD ("implicit-tls", NULL, test_implicit_tls);
-  ADD ("unknown-certificate", NULL, test_unknown_certificate);
-  ADD ("plaintext-explicit", &plaintext_options, test_plaintext);
-  ADD ("missing-unfiltered", &no_unfiltered_options, test_missing_unfiltered);
-  ADD ("bad-settings", NULL, test_bad_settings);
-  ADD ("private-spamd", NULL, test_private_spamd);
-#undef ADD
-  return ss_test_run_with_spamd (shared_spamd);
-}
+static const SsTestCase cases[] = {
+  SS_TEST_CASE ("corpus", NULL, test_corpus),
+  SS_TEST_CASE ("adversarial-bodies", NULL, test_adversarial),
+  SS_TEST_CASE ("max-size", NULL, test_max_size),
+  SS_TEST_CASE ("no-move", &no_move_options, test_no_move),
+  SS_TEST_CASE ("dot-delimiter", &dot_options, test_dot_delimiter),
+  SS_TEST_CASE ("special-use-junk", &junk_options, test_special_use_junk),
+  SS_TEST_CASE ("learning", NULL, test_learning),
+  SS_TEST_CASE ("learning-refused", NULL, test_learning_refused),
+  SS_TEST_CASE ("expire", NULL, test_expire),
+  SS_TEST_CASE ("expire-unfiltered", NULL, test_expire_unfiltered),
+  SS_TEST_CASE ("dry-run", NULL, test_dry_run),
+  SS_TEST_CASE ("spamd-down", NULL, test_spamd_down),
+  SS_TEST_CASE ("unscanned-after-retries", NULL, test_unscanned),
+  SS_TEST_CASE ("wrong-password", NULL, test_wrong_password),
+  SS_TEST_CASE ("server-unreachable", NULL, test_server_unreachable),
+  SS_TEST_CASE ("implicit-tls", NULL, test_implicit_tls),
+  SS_TEST_CASE ("unknown-certificate", NULL, test_unknown_certificate),
+  SS_TEST_CASE ("plaintext-explicit", &plaintext_options, test_plaintext),
+  SS_TEST_CASE ("missing-unfiltered", &no_unfiltered_options, test_missing_unfiltered),
+  SS_TEST_CASE ("bad-settings", NULL, test_bad_settings),
+  SS_TEST_CASE ("private-spamd", NULL, test_private_spamd),
+  { NULL }
+};
+
+SS_TEST_SUITE_MAIN ("/spamsieve/headless/", Fixture, ss_test_bed_setup, fixture_teardown,
+                    TRUE, ss_message_info_init)

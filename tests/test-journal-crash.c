@@ -17,8 +17,6 @@
 
 #define N_MESSAGES 50
 
-static SsTestSpamd *spamd;
-
 static const char * const folders[] = { "Unfiltered", "INBOX", "Spam", NULL };
 
 /* 50 distinct messages: the corpus sample, each with an added header line. */
@@ -69,50 +67,52 @@ run_spamsieve (SsTestBed  *bed,
   return g_subprocess_get_exit_status (proc);
 }
 
-/* How often each message is stored, and checks of where and how. */
+/* How often each message is stored, and checks of where and how (one listing per folder). */
 static void
 check_store (SsTestDovecot *dovecot,
              GPtrArray     *messages,
              gboolean       finished,
              gboolean       duplicates_allowed)
 {
+  g_autoptr(GHashTable) index = g_hash_table_new (g_bytes_hash, g_bytes_equal);
+  g_autofree guint *copies = g_new0 (guint, messages->len);
+
   for (guint i = 0; i < messages->len; i++)
+    g_hash_table_insert (index, g_ptr_array_index (messages, i), GUINT_TO_POINTER (i + 1));
+  for (guint f = 0; folders[f] != NULL; f++)
     {
-      GBytes *m = g_ptr_array_index (messages, i);
-      guint copies = 0;
+      g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (dovecot, folders[f]);
 
-      for (guint f = 0; folders[f] != NULL; f++)
+      for (guint j = 0; j < stored->len; j++)
         {
-          g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (dovecot, folders[f]);
+          SsTestStoredMessage *s = g_ptr_array_index (stored, j);
+          guint i = GPOINTER_TO_UINT (g_hash_table_lookup (index, s->content));
 
-          for (guint j = 0; j < stored->len; j++)
+          /* Not one of ours: index 0. */
+          if (i-- == 0)
+            continue;
+          /* Read state kept: even messages were added read. Another client's view of a
+           * half-done COPY (\Deleted original) is the only other flag allowed. */
+          if (strchr (s->flags, 'T') == NULL)
             {
-              SsTestStoredMessage *s = g_ptr_array_index (stored, j);
-
-              if (!g_bytes_equal (s->content, m))
-                continue;
-              /* Read state kept: even messages were added read. Another client's view of a
-               * half-done COPY (\Deleted original) is the only other flag allowed. */
-              if (strchr (s->flags, 'T') == NULL)
-                {
-                  copies++;
-                  g_assert_cmpint (strchr (s->flags, 'S') != NULL, ==, i % 2 == 0);
-                }
-              if (finished)
-                g_assert_cmpstr (folders[f], !=, "Unfiltered");
+              copies[i]++;
+              g_assert_cmpint (strchr (s->flags, 'S') != NULL, ==, i % 2 == 0);
             }
+          if (finished)
+            g_assert_cmpstr (folders[f], !=, "Unfiltered");
         }
-      if (copies != 1 && !(duplicates_allowed && copies == 2))
-        g_error ("message %u is stored %u times", i, copies);
     }
+  for (guint i = 0; i < messages->len; i++)
+    if (copies[i] != 1 && !(duplicates_allowed && copies[i] == 2))
+      g_error ("message %u is stored %u times", i, copies[i]);
 }
 
 static void
-crash_loop (gconstpointer data)
+crash_loop (gpointer      fixture,
+            gconstpointer data)
 {
-  const SsTestDovecotOptions *options = data;
+  const SsTestDovecotOptions *options = ss_test_case_options (data);
   g_autoptr(GPtrArray) messages = make_messages ();
-  g_autofree char *address = ss_test_spamd_dup_address (spamd);
   guint crashes = 0;
 
   for (guint n = 1; n < 200; n++)
@@ -122,12 +122,11 @@ crash_loop (gconstpointer data)
       g_autofree char *err = NULL;
       int status;
 
-      ss_test_bed_init (&bed, options);
+      ss_test_bed_init (&bed, options, ss_test_case_spamd (data));
       for (guint i = 0; i < messages->len; i++)
         ss_test_add (bed.dovecot, "Unfiltered", g_ptr_array_index (messages, i),
                      i % 2 == 0 ? "S" : "", 0);
-      g_free (ss_test_write_secret (bed.dir, "secret"));
-      config = ss_test_write_config (&bed, NULL, address, 4, 0, "[filter]\nchunk=25\n");
+      config = ss_test_write_config (&bed, NULL, NULL, 4, 0, "[filter]\nchunk=25\n");
 
       status = run_spamsieve (&bed, config, n, &err);
       if (status == 0)
@@ -155,12 +154,19 @@ crash_loop (gconstpointer data)
 
 static const SsTestDovecotOptions no_move = { .no_move = TRUE };
 
+static const SsTestCase cases[] = {
+  SS_TEST_CASE ("move", NULL, crash_loop),
+  SS_TEST_CASE ("copy-expunge", &no_move, crash_loop),
+  { NULL }
+};
+
+/* No fixture: each crash point gets its own bed. */
+static const SsTestSuite suite = { "/spamsieve/journal-crash/", 0, NULL, NULL, cases, TRUE,
+                                   NULL };
+
 int
 main (int    argc,
       char **argv)
 {
-  spamd = ss_test_init_with_spamd (&argc, &argv, TRUE);
-  g_test_add_data_func ("/spamsieve/journal-crash/move", NULL, crash_loop);
-  g_test_add_data_func ("/spamsieve/journal-crash/copy-expunge", &no_move, crash_loop);
-  return ss_test_run_with_spamd (spamd);
+  return ss_test_run_suite (&argc, &argv, &suite);
 }

@@ -25,8 +25,6 @@ typedef struct
   SsTestSession run;
 } Fixture;
 
-static SsTestSpamd *shared_spamd;
-
 /* ---------------------------------------------------------------------------------------- */
 /* Fixture                                                                                   */
 
@@ -34,7 +32,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  ss_test_bed_init (&f->bed, data);
+  ss_test_bed_setup (&f->bed, data);
   ss_test_session_init (&f->run, f->bed.dir);
 }
 
@@ -59,7 +57,7 @@ make_config (Fixture    *f,
              guint       parallel,
              const char *extra)
 {
-  g_autofree char *spamd = ss_test_spamd_dup_address (shared_spamd);
+  g_autofree char *spamd = ss_test_spamd_dup_address (f->bed.spamd);
   g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
   g_autofree char *text = ss_test_config_text (account, spamd, parallel, 30, extra);
   g_autoptr(GError) error = NULL;
@@ -127,9 +125,10 @@ cmp_gint64 (gconstpointer a,
 
 /* How long spamd takes for these bytes, asked directly (as the engine will send them). */
 static gint64
-direct_scan_ms (SsTestMail *mail)
+direct_scan_ms (Fixture    *f,
+                SsTestMail *mail)
 {
-  g_autofree char *address = ss_test_spamd_dup_address (shared_spamd);
+  g_autofree char *address = ss_test_spamd_dup_address (f->bed.spamd);
   g_autoptr(GError) error = NULL;
   g_autoptr(SsSpamdClient) client = ss_spamd_client_new (address, NULL, 30000, &error);
   g_autoptr(GBytes) fetched = ss_test_as_fetched (mail->content);
@@ -159,7 +158,7 @@ test_idle_latency (Fixture       *f,
   for (guint i = 0; i < mails->len; i++)
     {
       SsTestMail *mail = g_ptr_array_index (mails, i);
-      gint64 scan_ms = direct_scan_ms (mail);
+      gint64 scan_ms = direct_scan_ms (f, mail);
       gint64 start, latency_ms, extra;
       const char *where;
 
@@ -208,7 +207,7 @@ test_poll_fallback (Fixture       *f,
   for (guint i = 0; i < mails->len; i++)
     {
       SsTestMail *mail = g_ptr_array_index (mails, i);
-      gint64 scan_ms = direct_scan_ms (mail);
+      gint64 scan_ms = direct_scan_ms (f, mail);
       gint64 start, latency_ms;
 
       /* Right after a check: "watching" is set before the worker sleeps. */
@@ -310,7 +309,7 @@ test_spamd_restart (Fixture       *f,
   ss_test_mail_add_all (f->bed.dovecot, "Unfiltered", mails);
   start_session (f, "secret", 2, "[filter]\nchunk=4\n");
   ss_test_session_wait_records (&f->run, 3, 60000);
-  ss_test_spamd_kill (shared_spamd);
+  ss_test_spamd_kill (f->bed.spamd);
   handled_before = f->run.records->len;
   if (!ss_test_session_wait (&f->run, ss_test_session_in_state, "backing-off", 30000))
     g_error ("no back-off after spamd died (state %s)",
@@ -322,7 +321,7 @@ test_spamd_restart (Fixture       *f,
     ss_test_session_iterate (&f->run, 100);
   g_test_message ("%u of %u handled before spamd died; %u since",
                   handled_before, mails->len, f->run.records->len - handled_before);
-  g_assert_true (ss_test_spamd_restart (shared_spamd, &error));
+  g_assert_true (ss_test_spamd_restart (f->bed.spamd, &error));
   g_assert_no_error (error);
 
   if (!ss_test_wait_until (f->run.context, unfiltered_empty, f->bed.dovecot, NULL, 120000))
@@ -399,7 +398,7 @@ test_mark (Fixture       *f,
   ss_test_session_wait_state (&f->run, "watching", 30000);
   g_assert_cmpstr (record_for_mail (f, gtube)->destination, ==, "Spam");
   g_assert_cmpstr (record_for_mail (f, ham)->destination, ==, "INBOX");
-  g_assert_true (ss_test_spamd_get_learned (shared_spamd, &spam0, &ham0, &error));
+  g_assert_true (ss_test_spamd_get_learned (f->bed.spamd, &spam0, &ham0, &error));
   g_assert_no_error (error);
 
   gtube_row = find_verdict (f, record_for_mail (f, gtube));
@@ -442,7 +441,7 @@ test_mark (Fixture       *f,
   /* Updated in place: no new rows. */
   g_assert_cmpuint (g_list_model_get_n_items (ss_session_get_verdicts (f->run.session)), ==,
                     n_rows);
-  g_assert_true (ss_test_spamd_get_learned (shared_spamd, &spam1, &ham1, &error));
+  g_assert_true (ss_test_spamd_get_learned (f->bed.spamd, &spam1, &ham1, &error));
   g_assert_no_error (error);
   g_test_message ("spamd learned: spam %u -> %u, ham %u -> %u", spam0, spam1, ham0, ham1);
   g_assert_cmpuint (ham1, ==, ham0 + 1);
@@ -530,7 +529,6 @@ test_stop_mid_pass (Fixture       *f,
                     gconstpointer  data)
 {
   g_autoptr(GPtrArray) mails = ss_test_mail_corpus (40, "stop");
-  SsTestMailCensus census;
   gint64 ms;
 
   ss_test_mail_add_all (f->bed.dovecot, "Unfiltered", mails);
@@ -541,12 +539,8 @@ test_stop_mid_pass (Fixture       *f,
   ms = ss_test_session_stop (&f->run, 5000);
   g_test_message ("stopped in %" G_GINT64_FORMAT " ms after %u records", ms, f->run.records->len);
   g_assert_cmpint (ms, <, 5000);
-  ss_test_mail_check (f->bed.dovecot, mails, TRUE, FALSE, &census);
-  g_test_message ("%u left in Unfiltered, %u in INBOX, %u in Spam", census.in_unfiltered,
-                  census.in_inbox, census.in_spam);
   /* It was a stop mid-pass, and every move that happened was reported. */
-  g_assert_cmpuint (census.in_unfiltered, >, 0);
-  g_assert_cmpuint (census.in_inbox + census.in_spam, ==, f->run.records->len);
+  ss_test_mail_check_stopped (f->bed.dovecot, mails, f->run.records->len);
 }
 
 /* Unfiltered is deleted and created again behind the engine's back (a new UIDVALIDITY):
@@ -604,22 +598,17 @@ test_uidvalidity_change (Fixture       *f,
 
 static const SsTestDovecotOptions no_idle_options = { .no_idle = TRUE };
 
-int
-main (int    argc,
-      char **argv)
-{
-  shared_spamd = ss_test_init_with_spamd (&argc, &argv, TRUE);
-#define ADD(path, options, func) \
-  g_test_add ("/spamsieve/session/" path, Fixture, options, fixture_setup, func, \
-              fixture_teardown)
-  ADD ("idle-latency", NULL, test_idle_latency);
-  ADD ("poll-fallback", &no_idle_options, test_poll_fallback);
-  ADD ("login-refused", NULL, test_login_refused);
-  ADD ("spamd-restart", NULL, test_spamd_restart);
-  ADD ("mark", NULL, test_mark);
-  ADD ("history", NULL, test_history);
-  ADD ("stop-mid-pass", NULL, test_stop_mid_pass);
-  ADD ("uidvalidity-change", NULL, test_uidvalidity_change);
-#undef ADD
-  return ss_test_run_with_spamd (shared_spamd);
-}
+static const SsTestCase cases[] = {
+  SS_TEST_CASE ("idle-latency", NULL, test_idle_latency),
+  SS_TEST_CASE ("poll-fallback", &no_idle_options, test_poll_fallback),
+  SS_TEST_CASE ("login-refused", NULL, test_login_refused),
+  SS_TEST_CASE ("spamd-restart", NULL, test_spamd_restart),
+  SS_TEST_CASE ("mark", NULL, test_mark),
+  SS_TEST_CASE ("history", NULL, test_history),
+  SS_TEST_CASE ("stop-mid-pass", NULL, test_stop_mid_pass),
+  SS_TEST_CASE ("uidvalidity-change", NULL, test_uidvalidity_change),
+  { NULL }
+};
+
+SS_TEST_SUITE_MAIN ("/spamsieve/session/", Fixture, fixture_setup, fixture_teardown,
+                    TRUE, NULL)
