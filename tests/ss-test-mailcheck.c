@@ -87,6 +87,17 @@ ss_test_mail_corpus (guint       n,
   return mails;
 }
 
+GPtrArray *
+ss_test_mail_corpus_added (SsTestDovecot *dovecot,
+                           guint          n,
+                           const char    *tag)
+{
+  GPtrArray *mails = ss_test_mail_corpus (n, tag);
+
+  ss_test_mail_add_all (dovecot, "Unfiltered", mails);
+  return mails;
+}
+
 void
 ss_test_mail_add_all (SsTestDovecot *dovecot,
                       const char    *folder,

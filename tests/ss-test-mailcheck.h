@@ -22,6 +22,10 @@ void        ss_test_mail_free        (SsTestMail     *mail);
  * otherwise those of the file. Flags cycle through "", "S", "", "FS". */
 GPtrArray  *ss_test_mail_corpus      (guint           n,
                                       const char     *tag);
+/* ss_test_mail_corpus (n, tag), already added to Unfiltered. */
+GPtrArray  *ss_test_mail_corpus_added (SsTestDovecot *dovecot,
+                                       guint          n,
+                                       const char    *tag);
 /* Adds every mail to folder, straight into the maildir. */
 void        ss_test_mail_add_all     (SsTestDovecot  *dovecot,
                                       const char     *folder,

@@ -57,19 +57,15 @@ ss_test_run_suite (int               *argc,
                    char            ***argv,
                    const SsTestSuite *suite)
 {
-  g_autofree CaseData *data = NULL;
+  g_autofree CaseData *data = g_new0 (CaseData, suite->n_cases);
   SsTestSpamd *spamd;
-  guint n = 0;
   int status;
 
+  g_test_init (argc, argv, NULL);
   if (suite->prepare != NULL)
     suite->prepare ();
-  g_test_init (argc, argv, NULL);
   spamd = ss_test_spamd_start_checked (suite->allow_tell);
-  while (suite->cases[n].name != NULL)
-    n++;
-  data = g_new0 (CaseData, n);
-  for (guint i = 0; i < n; i++)
+  for (gsize i = 0; i < suite->n_cases; i++)
     {
       const SsTestCase *c = &suite->cases[i];
       g_autofree char *path = g_strconcat (suite->prefix, c->name, NULL);
@@ -82,6 +78,21 @@ ss_test_run_suite (int               *argc,
   status = g_test_run ();
   ss_test_spamd_stop (spamd);
   return status;
+}
+
+int
+ss_test_run_funcs (int               *argc,
+                   char            ***argv,
+                   const SsTestFunc  *tests,
+                   gsize              n_tests,
+                   void             (*prepare) (void))
+{
+  g_test_init (argc, argv, NULL);
+  if (prepare != NULL)
+    prepare ();
+  for (gsize i = 0; i < n_tests; i++)
+    g_test_add_func (tests[i].path, tests[i].func);
+  return g_test_run ();
 }
 
 const SsTestDovecotOptions *
@@ -324,6 +335,23 @@ ss_test_add (SsTestDovecot *dovecot,
 
   ss_test_dovecot_add_message (dovecot, folder, message, flags, when, &error);
   g_assert_no_error (error);
+}
+
+guint
+ss_test_count_stored (SsTestDovecot *dovecot,
+                      const char    *folder,
+                      GBytes        *content)
+{
+  g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (dovecot, folder);
+  guint n = 0;
+
+  for (guint i = 0; i < stored->len; i++)
+    {
+      SsTestStoredMessage *m = g_ptr_array_index (stored, i);
+
+      n += content == NULL || g_bytes_equal (m->content, content);
+    }
+  return n;
 }
 
 SsTestStoredMessage *

@@ -49,9 +49,10 @@ typedef struct
   gsize             fixture_size;
   GTestFixtureFunc  setup;
   GTestFixtureFunc  teardown;
-  const SsTestCase *cases;          /* up to one with name NULL */
+  const SsTestCase *cases;
+  gsize             n_cases;
   gboolean          allow_tell;     /* the program's spamd takes TELL */
-  void            (*prepare) (void);  /* before g_test_init(), or NULL */
+  void            (*prepare) (void);  /* after g_test_init(), before spamd starts; or NULL */
 } SsTestSuite;
 
 /* g_test_init(), the program's spamd, the suite's tests, g_test_run(); then stops spamd.
@@ -71,7 +72,7 @@ int           ss_test_run_suite             (int               *argc,
   {                                                                                     \
     static const SsTestSuite suite = {                                                  \
       prefix, sizeof (fixture_type), (GTestFixtureFunc) setup,                          \
-      (GTestFixtureFunc) teardown, cases, allow_tell_, prepare_                         \
+      (GTestFixtureFunc) teardown, cases, G_N_ELEMENTS (cases), allow_tell_, prepare_   \
     };                                                                                  \
                                                                                         \
     return ss_test_run_suite (&argc, &argv, &suite);                                    \
@@ -83,6 +84,30 @@ void          ss_test_bed_setup             (SsTestBed         *bed,
 /* The same from a test of a suite without fixture (setup and teardown NULL, size 0). */
 const SsTestDovecotOptions *ss_test_case_options (gconstpointer setup_data);
 SsTestSpamd  *ss_test_case_spamd            (gconstpointer      setup_data);
+
+/* A program of plain test functions: tests[] rows SS_TEST_FUNC (path, func). g_test_init(),
+ * prepare (may be NULL), the tests, g_test_run(). */
+typedef struct
+{
+  const char *path;
+  GTestFunc   func;
+} SsTestFunc;
+
+#define SS_TEST_FUNC(path, func) { path, func }
+
+int           ss_test_run_funcs             (int               *argc,
+                                             char            ***argv,
+                                             const SsTestFunc  *tests,
+                                             gsize              n_tests,
+                                             void             (*prepare) (void));
+
+#define SS_TEST_FUNCS_MAIN(prepare_)                                \
+  int                                                               \
+  main (int    argc,                                                \
+        char **argv)                                                \
+  {                                                                 \
+    return ss_test_run_funcs (&argc, &argv, tests, G_N_ELEMENTS (tests), prepare_); \
+  }
 
 /* ---- waiting on a main context ------------------------------------------------------------ */
 
@@ -171,6 +196,10 @@ void          ss_test_add                   (SsTestDovecot  *dovecot,
                                              GBytes         *message,
                                              const char     *flags,
                                              gint64          when);
+/* How many copies of content folder holds (content NULL: how many messages). */
+guint         ss_test_count_stored          (SsTestDovecot  *dovecot,
+                                             const char     *folder,
+                                             GBytes         *content);
 /* The copy of content stored in folder (free it), or NULL. */
 SsTestStoredMessage *ss_test_find_stored    (SsTestDovecot  *dovecot,
                                              const char     *folder,

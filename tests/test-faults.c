@@ -177,7 +177,7 @@ run_pass (Fixture             *f,
           SsTestMailCensus    *census,
           guint               *cuts)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (n_messages, "fault");
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, n_messages, "fault");
   gint64 start = g_get_monotonic_time ();
   gint64 deadline = start + (gint64) timeout_s * G_USEC_PER_SEC;
   gint64 next_report = start + 15 * G_USEC_PER_SEC;
@@ -187,7 +187,6 @@ run_pass (Fixture             *f,
 
   g_test_message ("seed %u (SS_FAULT_SEED=%u in the environment repeats the program)", seed,
                   base_seed);
-  ss_test_mail_add_all (f->bed.dovecot, "Unfiltered", mails);
   ss_fault_proxy_set_random (f->imap_proxy, imap_random, seed);
   ss_fault_proxy_set_random (f->spamd_proxy, &spamd_faults, seed ^ 0x5a5a5a5a);
   start_session (f);
@@ -293,11 +292,10 @@ run_planned_cut (Fixture          *f,
   const guint n_messages = 6;
   const SsFault fault = { SS_FAULT_CUT, direction, 0, 0, pattern };
   SsTestMailCensus census;
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (n_messages, "planned");
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, n_messages, "planned");
   SsFaultProxyStats stats;
   guint distinct;
 
-  ss_test_mail_add_all (f->bed.dovecot, "Unfiltered", mails);
   ss_fault_proxy_plan (f->imap_proxy, &fault);
   start_session (f);
   if (!ss_test_wait_until (f->run.context, all_handled, f, GUINT_TO_POINTER (n_messages),
@@ -366,7 +364,6 @@ static const SsTestCase cases[] = {
   SS_TEST_CASE ("move-answer-lost", &plaintext_options, test_move_answer_lost),
   SS_TEST_CASE ("copy-answer-lost", &no_move_options, test_copy_answer_lost),
   SS_TEST_CASE ("expunge-lost", &no_move_options, test_expunge_lost),
-  { NULL }
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/faults/", Fixture, fixture_setup, fixture_teardown,

@@ -30,15 +30,22 @@ typedef struct
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* Forgets the result of the last run. */
+static void
+clear_result (Fixture *f)
+{
+  g_clear_pointer (&f->out, g_free);
+  g_clear_pointer (&f->err, g_free);
+  g_clear_pointer (&f->records, g_ptr_array_unref);
+}
+
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  ss_test_bed_clear (&f->bed);
+  clear_result (f);
   g_free (f->config_path);
-  g_free (f->out);
-  g_free (f->err);
-  g_clear_pointer (&f->records, g_ptr_array_unref);
+  ss_test_bed_clear (&f->bed);
 }
 
 /* Writes the settings file: STARTTLS with the test CA, the shared spamd, plus extra lines
@@ -59,7 +66,6 @@ parse_records (Fixture *f)
 {
   g_auto(GStrv) lines = g_strsplit (f->out, "\n", -1);
 
-  g_clear_pointer (&f->records, g_ptr_array_unref);
   f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -89,8 +95,7 @@ run_spamsieve (Fixture    *f,
   g_autoptr(GSubprocess) proc = ss_test_spawn_headless (launcher, f->config_path, args);
   g_autoptr(GError) error = NULL;
 
-  g_clear_pointer (&f->out, g_free);
-  g_clear_pointer (&f->err, g_free);
+  clear_result (f);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &f->out, &f->err, &error);
   g_assert_no_error (error);
   f->exit_status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
@@ -111,8 +116,7 @@ static guint
 count (Fixture    *f,
        const char *folder)
 {
-  g_autoptr(GPtrArray) messages = ss_test_dovecot_list_messages (f->bed.dovecot, folder);
-  return messages->len;
+  return ss_test_count_stored (f->bed.dovecot, folder, NULL);
 }
 
 /* Where is this exact message now? Asserts it is in at most one of the folders. */
@@ -637,24 +641,45 @@ test_wrong_password (Fixture       *f,
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
 }
 
-/* Runs once with an [account] group for url_base:port (tls unless NULL, the password file,
- * the test CA if with_ca) and checks the exit status. */
-static void
-run_with_account (Fixture    *f,
-                  const char *url_base,
-                  guint16     port,
-                  const char *tls,
-                  gboolean    with_ca,
-                  int         expected_status)
+/* One run with another [account] group: url_base and dovecot's IMAPS or plain port, tls
+ * unless NULL, the password file, the test CA if with_ca. */
+typedef struct
 {
-  g_autofree char *url = g_strdup_printf ("%s:%u", url_base, port);
-  g_autofree char *secret = g_build_filename (f->bed.dir, "secret", NULL);
-  g_autofree char *account = ss_test_account_group (
-    url, tls, secret, with_ca ? ss_test_dovecot_get_ca_file (f->bed.dovecot) : NULL);
+  const char *url_base;
+  gboolean    imaps;
+  const char *tls;
+  gboolean    with_ca;
+  int         status;         /* expected exit status */
+  const char *where;          /* where GTUBE is afterwards */
+  const char *err[3];         /* said on stderr (NULL-terminated) */
+} AccountCase;
 
-  write_config (f, account, NULL, NULL);
-  run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, expected_status);
+/* GTUBE in Unfiltered, then each run in turn. */
+static void
+run_account_cases (Fixture           *f,
+                   const AccountCase *cases,
+                   gsize              n_cases)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autofree char *secret = g_build_filename (f->bed.dir, "secret", NULL);
+
+  add (f, "Unfiltered", gtube, "");
+  for (gsize i = 0; i < n_cases; i++)
+    {
+      const AccountCase *c = &cases[i];
+      guint16 port = c->imaps ? ss_test_dovecot_get_imaps_port (f->bed.dovecot)
+                              : ss_test_dovecot_get_imap_port (f->bed.dovecot);
+      g_autofree char *url = g_strdup_printf ("%s:%u", c->url_base, port);
+      const char *ca = c->with_ca ? ss_test_dovecot_get_ca_file (f->bed.dovecot) : NULL;
+      g_autofree char *account = ss_test_account_group (url, c->tls, secret, ca);
+
+      write_config (f, account, NULL, NULL);
+      run_spamsieve (f, NULL);
+      g_assert_cmpint (f->exit_status, ==, c->status);
+      for (guint j = 0; j < G_N_ELEMENTS (c->err) && c->err[j] != NULL; j++)
+        g_assert_nonnull (strstr (f->err, c->err[j]));
+      g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, c->where);
+    }
 }
 
 static void
@@ -663,21 +688,23 @@ test_server_unreachable (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   guint16 port = ss_test_pick_free_port (&error);
+  g_autofree char *url = g_strdup_printf ("imap://127.0.0.1:%u", port);
+  g_autofree char *secret = g_build_filename (f->bed.dir, "secret", NULL);
+  g_autofree char *account = ss_test_account_group (url, NULL, secret, NULL);
 
   g_assert_no_error (error);
-  run_with_account (f, "imap://127.0.0.1", port, NULL, FALSE, 4);
+  write_config (f, account, NULL, NULL);
+  run_spamsieve (f, NULL);
+  g_assert_cmpint (f->exit_status, ==, 4);
 }
 
 static void
 test_implicit_tls (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  static const AccountCase imaps = { "imaps://localhost", TRUE, NULL, TRUE, 0, "Spam" };
 
-  add (f, "Unfiltered", gtube, "");
-  run_with_account (f, "imaps://localhost", ss_test_dovecot_get_imaps_port (f->bed.dovecot),
-                    NULL, TRUE, 0);
-  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+  run_account_cases (f, &imaps, 1);
 }
 
 /* Without the CA file the self-signed certificate is refused, clearly, for both modes. */
@@ -685,18 +712,12 @@ static void
 test_unknown_certificate (Fixture       *f,
                           gconstpointer  data)
 {
-  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  static const AccountCase no_ca[] = {
+    { "imaps://localhost", TRUE, NULL, FALSE, 4, "Unfiltered", { "certificate", "ca-file" } },
+    { "imap://localhost", FALSE, NULL, FALSE, 4, "Unfiltered", { "certificate" } },
+  };
 
-  add (f, "Unfiltered", gtube, "");
-  run_with_account (f, "imaps://localhost", ss_test_dovecot_get_imaps_port (f->bed.dovecot),
-                    NULL, FALSE, 4);
-  g_assert_nonnull (strstr (f->err, "certificate"));
-  g_assert_nonnull (strstr (f->err, "ca-file"));
-
-  run_with_account (f, "imap://localhost", ss_test_dovecot_get_imap_port (f->bed.dovecot),
-                    NULL, FALSE, 4);
-  g_assert_nonnull (strstr (f->err, "certificate"));
-  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
+  run_account_cases (f, no_ca, G_N_ELEMENTS (no_ca));
 }
 
 /* tls=none is possible when written explicitly (and the server allows it). */
@@ -704,12 +725,9 @@ static void
 test_plaintext (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  static const AccountCase plain = { "imap://127.0.0.1", FALSE, "none", FALSE, 0, "Spam" };
 
-  add (f, "Unfiltered", gtube, "");
-  run_with_account (f, "imap://127.0.0.1", ss_test_dovecot_get_imap_port (f->bed.dovecot),
-                    "none", FALSE, 0);
-  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+  run_account_cases (f, &plain, 1);
 }
 
 static void
@@ -833,7 +851,6 @@ static const SsTestCase cases[] = {
   SS_TEST_CASE ("missing-unfiltered", &no_unfiltered_options, test_missing_unfiltered),
   SS_TEST_CASE ("bad-settings", NULL, test_bad_settings),
   SS_TEST_CASE ("private-spamd", NULL, test_private_spamd),
-  { NULL }
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/headless/", Fixture, ss_test_bed_setup, fixture_teardown,

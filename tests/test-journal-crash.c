@@ -157,12 +157,12 @@ static const SsTestDovecotOptions no_move = { .no_move = TRUE };
 static const SsTestCase cases[] = {
   SS_TEST_CASE ("move", NULL, crash_loop),
   SS_TEST_CASE ("copy-expunge", &no_move, crash_loop),
-  { NULL }
 };
 
 /* No fixture: each crash point gets its own bed. */
-static const SsTestSuite suite = { "/spamsieve/journal-crash/", 0, NULL, NULL, cases, TRUE,
-                                   NULL };
+static const SsTestSuite suite = {
+  "/spamsieve/journal-crash/", 0, NULL, NULL, cases, G_N_ELEMENTS (cases), TRUE, NULL
+};
 
 int
 main (int    argc,

@@ -10,6 +10,7 @@
 #include "ss-error.h"
 #include "ss-journal.h"
 #include "ss-test-servers.h"
+#include "ss-test-utils.h"
 
 static SsRecord *
 make_record (guint32     uid,
@@ -170,13 +171,10 @@ test_locked (void)
   sqlite3_close (other);
 }
 
-int
-main (int    argc,
-      char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/spamsieve/journal/round-trip", test_round_trip);
-  g_test_add_func ("/spamsieve/journal/corrupt", test_corrupt);
-  g_test_add_func ("/spamsieve/journal/locked", test_locked);
-  return g_test_run ();
-}
+static const SsTestFunc tests[] = {
+  SS_TEST_FUNC ("/spamsieve/journal/round-trip", test_round_trip),
+  SS_TEST_FUNC ("/spamsieve/journal/corrupt", test_corrupt),
+  SS_TEST_FUNC ("/spamsieve/journal/locked", test_locked),
+};
+
+SS_TEST_FUNCS_MAIN (NULL)

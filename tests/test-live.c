@@ -210,10 +210,9 @@ static void
 test_sigterm_mid_pass (Fixture       *f,
                        gconstpointer  data)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (40, "sigterm");
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, 40, "sigterm");
   gint64 ms;
 
-  ss_test_mail_add_all (f->bed.dovecot, "Unfiltered", mails);
   write_config (f, "[filter]\nchunk=4\n");
   spawn_live (f);
   read_until (f, 1, NULL, 60000);
@@ -379,7 +378,6 @@ static const SsTestCase cases[] = {
   SS_TEST_CASE ("json-events", NULL, test_json_events),
   SS_TEST_CASE ("sighup-reload", NULL, test_sighup_reload),
   SS_TEST_CASE ("idle-cpu", NULL, test_idle_cpu),
-  { NULL }
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/live/", Fixture, ss_test_bed_setup, fixture_teardown,

@@ -271,7 +271,8 @@ test_login_refused (Fixture       *f,
   g_assert_cmpuint (count_in_file (log, needle), ==, 1);
 
   /* A mark while refused fails without logging in again. */
-  ss_session_mark_async (f->run.session, "Unfiltered", 1, 1, TRUE, NULL, ss_test_result_cb, &result);
+  ss_session_mark_async (f->run.session, "Unfiltered", 1, 1, TRUE, NULL, ss_test_result_cb,
+                         &result);
   ss_test_wait_result (f->run.context, &result, 10000);
   record = ss_session_mark_finish (f->run.session, result, &error);
   g_assert_null (record);
@@ -301,12 +302,11 @@ static void
 test_spamd_restart (Fixture       *f,
                     gconstpointer  data)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (40, "restart");
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, 40, "restart");
   g_autoptr(GError) error = NULL;
   SsTestMailCensus census;
   guint handled_before;
 
-  ss_test_mail_add_all (f->bed.dovecot, "Unfiltered", mails);
   start_session (f, "secret", 2, "[filter]\nchunk=4\n");
   ss_test_session_wait_records (&f->run, 3, 60000);
   ss_test_spamd_kill (f->bed.spamd);
@@ -474,11 +474,10 @@ static void
 test_history (Fixture       *f,
               gconstpointer  data)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (3, "history");
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, 3, "history");
   g_autoptr(GPtrArray) earlier = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
   GListModel *verdicts;
 
-  ss_test_mail_add_all (f->bed.dovecot, "Unfiltered", mails);
   start_session (f, "secret", 4, NULL);
   ss_test_session_wait_records (&f->run, mails->len, 60000);
   for (guint i = 0; i < f->run.records->len; i++)
@@ -487,7 +486,8 @@ test_history (Fixture       *f,
   g_ptr_array_set_size (f->run.records, 0);
 
   start_session (f, "secret", 4, NULL);
-  g_assert_true (ss_test_session_wait (&f->run, has_verdicts, GUINT_TO_POINTER (mails->len), 30000));
+  g_assert_true (ss_test_session_wait (&f->run, has_verdicts, GUINT_TO_POINTER (mails->len),
+                                       30000));
   verdicts = ss_session_get_verdicts (f->run.session);
   g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, mails->len);
   for (guint i = 0; i < earlier->len; i++)
@@ -518,7 +518,8 @@ test_history (Fixture       *f,
     ss_session_reload (f->run.session, other, "wrong");
     g_assert_true (ss_test_session_wait (&f->run, has_no_verdicts, NULL, 30000));
     ss_session_reload (f->run.session, same, "secret");
-    g_assert_true (ss_test_session_wait (&f->run, has_verdicts, GUINT_TO_POINTER (mails->len), 30000));
+    g_assert_true (ss_test_session_wait (&f->run, has_verdicts, GUINT_TO_POINTER (mails->len),
+                                       30000));
     g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, mails->len);
   }
 }
@@ -528,10 +529,9 @@ static void
 test_stop_mid_pass (Fixture       *f,
                     gconstpointer  data)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (40, "stop");
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, 40, "stop");
   gint64 ms;
 
-  ss_test_mail_add_all (f->bed.dovecot, "Unfiltered", mails);
   start_session (f, "secret", 2, "[filter]\nchunk=4\n");
   ss_test_session_wait_records (&f->run, 1, 60000);
   g_assert_cmpstr (ss_test_session_state (&f->run), ==,
@@ -607,7 +607,6 @@ static const SsTestCase cases[] = {
   SS_TEST_CASE ("history", NULL, test_history),
   SS_TEST_CASE ("stop-mid-pass", NULL, test_stop_mid_pass),
   SS_TEST_CASE ("uidvalidity-change", NULL, test_uidvalidity_change),
-  { NULL }
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/session/", Fixture, fixture_setup, fixture_teardown,
