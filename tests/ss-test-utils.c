@@ -387,6 +387,7 @@ ss_test_locate (SsTestDovecot        *dovecot,
           if (where != NULL)
             g_error ("message found twice: in %s and %s", where, folders[i]);
           where = folders[i];
+          /* The last entry moves to j: look at j again (j-- wraps, then j++). */
           if (found != NULL)
             *found = g_ptr_array_steal_index_fast (stored, j--);
         }

@@ -60,6 +60,7 @@ typedef struct
 int           ss_test_run_suite             (int               *argc,
                                              char            ***argv,
                                              const SsTestSuite *suite);
+
 /* A row of cases[]. */
 #define SS_TEST_CASE(name, options, func) { name, options, (GTestFixtureFunc) func }
 
@@ -101,12 +102,12 @@ int           ss_test_run_funcs             (int               *argc,
                                              gsize              n_tests,
                                              void             (*prepare) (void));
 
-#define SS_TEST_FUNCS_MAIN(prepare_)                                \
-  int                                                               \
-  main (int    argc,                                                \
-        char **argv)                                                \
-  {                                                                 \
-    return ss_test_run_funcs (&argc, &argv, tests, G_N_ELEMENTS (tests), prepare_); \
+#define SS_TEST_FUNCS_MAIN(prepare_)                                                     \
+  int                                                                                   \
+  main (int    argc,                                                                    \
+        char **argv)                                                                    \
+  {                                                                                     \
+    return ss_test_run_funcs (&argc, &argv, tests, G_N_ELEMENTS (tests), prepare_);     \
   }
 
 /* ---- waiting on a main context ------------------------------------------------------------ */
