@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "ss-test-mailcheck.h"
+#include "ss-test-utils.h"
 
 #include <string.h>
 
@@ -86,6 +87,17 @@ ss_test_mail_corpus (guint       n,
   return mails;
 }
 
+GPtrArray *
+ss_test_mail_corpus_added (SsTestDovecot *dovecot,
+                           guint          n,
+                           const char    *tag)
+{
+  GPtrArray *mails = ss_test_mail_corpus (n, tag);
+
+  ss_test_mail_add_all (dovecot, "Unfiltered", mails);
+  return mails;
+}
+
 void
 ss_test_mail_add_all (SsTestDovecot *dovecot,
                       const char    *folder,
@@ -94,10 +106,8 @@ ss_test_mail_add_all (SsTestDovecot *dovecot,
   for (guint i = 0; i < mails->len; i++)
     {
       SsTestMail *mail = g_ptr_array_index (mails, i);
-      g_autoptr(GError) error = NULL;
 
-      ss_test_dovecot_add_message (dovecot, folder, mail->content, mail->flags, 0, &error);
-      g_assert_no_error (error);
+      ss_test_add (dovecot, folder, mail->content, mail->flags, 0);
     }
 }
 
@@ -143,13 +153,6 @@ ss_test_mail_count (SsTestDovecot *dovecot,
       if (a == b)
         return a;
     }
-}
-
-static gboolean
-has_keyword (SsTestStoredMessage *m,
-             const char          *keyword)
-{
-  return m->keywords != NULL && g_strv_contains ((const char * const *) m->keywords, keyword);
 }
 
 typedef struct
@@ -223,14 +226,14 @@ ss_test_mail_check (SsTestDovecot    *dovecot,
                      mail->message_id, checked_folders[f], m->flags, mail->flags);
           if (g_str_equal (checked_folders[f], "Spam"))
             {
-              if (!has_keyword (m, "$Junk") || has_keyword (m, "$NotJunk"))
+              if (!ss_test_has_keyword (m, "$Junk") || ss_test_has_keyword (m, "$NotJunk"))
                 g_error ("message <%s> in Spam without $Junk or with $NotJunk",
                          mail->message_id);
               local.in_spam++;
             }
           else if (g_str_equal (checked_folders[f], "INBOX"))
             {
-              if (!has_keyword (m, "$NotJunk") || has_keyword (m, "$Junk"))
+              if (!ss_test_has_keyword (m, "$NotJunk") || ss_test_has_keyword (m, "$Junk"))
                 g_error ("message <%s> in INBOX without $NotJunk or with $Junk",
                          mail->message_id);
               local.in_inbox++;
@@ -257,27 +260,23 @@ ss_test_mail_check (SsTestDovecot    *dovecot,
     *census = local;
 }
 
+void
+ss_test_mail_check_stopped (SsTestDovecot *dovecot,
+                            GPtrArray     *mails,
+                            guint          n_records)
+{
+  SsTestMailCensus census;
+
+  ss_test_mail_check (dovecot, mails, TRUE, FALSE, &census);
+  g_test_message ("%u left in Unfiltered, %u in INBOX, %u in Spam; %u records",
+                  census.in_unfiltered, census.in_inbox, census.in_spam, n_records);
+  g_assert_cmpuint (census.in_unfiltered, >, 0);
+  g_assert_cmpuint (census.in_inbox + census.in_spam, ==, n_records);
+}
+
 const char *
 ss_test_mail_locate (SsTestDovecot *dovecot,
                      SsTestMail    *mail)
 {
-  const char *where = NULL;
-
-  for (guint f = 0; checked_folders[f] != NULL; f++)
-    {
-      g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (dovecot, checked_folders[f]);
-
-      for (guint j = 0; j < stored->len; j++)
-        {
-          SsTestStoredMessage *m = g_ptr_array_index (stored, j);
-
-          if (!g_bytes_equal (m->content, mail->content))
-            continue;
-          if (where != NULL)
-            g_error ("message <%s> found twice: in %s and %s", mail->message_id, where,
-                     checked_folders[f]);
-          where = checked_folders[f];
-        }
-    }
-  return where;
+  return ss_test_locate (dovecot, mail->content, checked_folders, NULL);
 }

@@ -22,6 +22,10 @@ void        ss_test_mail_free        (SsTestMail     *mail);
  * otherwise those of the file. Flags cycle through "", "S", "", "FS". */
 GPtrArray  *ss_test_mail_corpus      (guint           n,
                                       const char     *tag);
+/* ss_test_mail_corpus (n, tag), already added to Unfiltered. */
+GPtrArray  *ss_test_mail_corpus_added (SsTestDovecot *dovecot,
+                                       guint          n,
+                                       const char    *tag);
 /* Adds every mail to folder, straight into the maildir. */
 void        ss_test_mail_add_all     (SsTestDovecot  *dovecot,
                                       const char     *folder,
@@ -52,6 +56,11 @@ void        ss_test_mail_check       (SsTestDovecot    *dovecot,
                                       gboolean          allow_unfiltered,
                                       gboolean          tolerate_duplicates,
                                       SsTestMailCensus *census);
+/* After a pass stopped midway: the invariant with Unfiltered allowed, some mail still there,
+ * and every message that moved reported (n_records in all). */
+void        ss_test_mail_check_stopped (SsTestDovecot *dovecot,
+                                        GPtrArray     *mails,
+                                        guint          n_records);
 /* Where the mail is now ("Unfiltered", "INBOX", "Spam") or NULL; asserts at most once. */
 const char *ss_test_mail_locate      (SsTestDovecot  *dovecot,
                                       SsTestMail     *mail);

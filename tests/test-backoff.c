@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "ss-backoff.h"
+#include "ss-test-utils.h"
 
 static void
 test_growth (void)
@@ -48,13 +49,10 @@ test_bounds (void)
     g_assert_cmpuint (ss_backoff_next (&b, 0.5), <=, 1);
 }
 
-int
-main (int    argc,
-      char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/spamsieve/backoff/growth", test_growth);
-  g_test_add_func ("/spamsieve/backoff/reset", test_reset);
-  g_test_add_func ("/spamsieve/backoff/bounds", test_bounds);
-  return g_test_run ();
-}
+static const SsTestFunc tests[] = {
+  SS_TEST_FUNC ("/spamsieve/backoff/growth", test_growth),
+  SS_TEST_FUNC ("/spamsieve/backoff/reset", test_reset),
+  SS_TEST_FUNC ("/spamsieve/backoff/bounds", test_bounds),
+};
+
+SS_TEST_FUNCS_MAIN (NULL)

@@ -8,6 +8,7 @@
 
 #include "ss-credentials.h"
 #include "ss-error.h"
+#include "ss-test-utils.h"
 
 /* ---- password file ---- */
 
@@ -51,38 +52,31 @@ write_file (FileFixture *fx,
             gssize       len,
             int          mode)
 {
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (fx->dir, name, NULL);
-
-  g_assert_true (g_file_set_contents (path, contents, len, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, mode), ==, 0);
-  return path;
+  return ss_test_write_file (fx->dir, name, contents, len, mode);
 }
 
+/* Reads path: expected is the password, or NULL for a refusal whose one-line message names
+ * path and contains fragment. */
 static void
-assert_file_refused (const char *path,
-                     const char *fragment)
+check_read (const char *path,
+            const char *expected,
+            const char *fragment)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *password = ss_credentials_read_file (path, &error);
+  char *password = ss_credentials_read_file (path, &error);
 
+  if (expected != NULL)
+    {
+      g_assert_no_error (error);
+      g_assert_cmpstr (password, ==, expected);
+      ss_credentials_password_free (password);
+      return;
+    }
   g_assert_null (password);
   g_assert_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS);
   g_assert_nonnull (strstr (error->message, path));
   g_assert_nonnull (strstr (error->message, fragment));
   g_assert_null (strchr (error->message, '\n'));
-}
-
-static char *
-read_ok (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *password = ss_credentials_read_file (path, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (password);
-  return password;
 }
 
 static void
@@ -92,14 +86,10 @@ test_file_ok (FileFixture   *fx,
   g_autofree char *lf = write_file (fx, "lf", "hunter2 with spaces \nsecond line\n", -1, 0600);
   g_autofree char *crlf = write_file (fx, "crlf", "crlf-secret\r\n", -1, 0600);
   g_autofree char *bare = write_file (fx, "bare", "no-newline", -1, 0400);
-  g_autofree char *p1 = read_ok (lf);
-  g_autofree char *p2 = read_ok (crlf);
-  g_autofree char *p3 = read_ok (bare);
 
-  g_assert_cmpstr (p1, ==, "hunter2 with spaces ");
-  g_assert_cmpstr (p2, ==, "crlf-secret");
-  g_assert_cmpstr (p3, ==, "no-newline");
-  ss_credentials_password_free (g_steal_pointer (&p1));
+  check_read (lf, "hunter2 with spaces ", NULL);
+  check_read (crlf, "crlf-secret", NULL);
+  check_read (bare, "no-newline", NULL);
   ss_credentials_password_free (NULL);
 }
 
@@ -111,8 +101,8 @@ test_file_mode (FileFixture   *fx,
   g_autofree char *group = write_file (fx, "group", "pw\n", -1, 0640);
   g_autofree char *fix = g_strdup_printf ("chmod 600 %s", world);
 
-  assert_file_refused (world, fix);
-  assert_file_refused (group, "chmod 600");
+  check_read (world, NULL, fix);
+  check_read (group, NULL, "chmod 600");
 }
 
 static void
@@ -123,7 +113,7 @@ test_file_symlink (FileFixture   *fx,
   g_autofree char *link = g_build_filename (fx->dir, "link", NULL);
 
   g_assert_cmpint (symlink (target, link), ==, 0);
-  assert_file_refused (link, "symbolic link");
+  check_read (link, NULL, "symbolic link");
 }
 
 static void
@@ -132,7 +122,7 @@ test_file_missing (FileFixture   *fx,
 {
   g_autofree char *path = g_build_filename (fx->dir, "absent", NULL);
 
-  assert_file_refused (path, "No such file or directory");
+  check_read (path, NULL, "No such file or directory");
 }
 
 static void
@@ -142,8 +132,8 @@ test_file_empty (FileFixture   *fx,
   g_autofree char *empty = write_file (fx, "empty", "", 0, 0600);
   g_autofree char *blank = write_file (fx, "blank", "\r\nsecond line\n", -1, 0600);
 
-  assert_file_refused (empty, "is empty");
-  assert_file_refused (blank, "is empty");
+  check_read (empty, NULL, "is empty");
+  check_read (blank, NULL, "is empty");
 }
 
 static void
@@ -155,14 +145,13 @@ test_file_limits (FileFixture   *fx,
   g_autofree char *big_path = write_file (fx, "big", big, -1, 0600);
   g_autofree char *exact_path = write_file (fx, "exact", exact, -1, 0600);
   g_autofree char *nul_path = write_file (fx, "nul", "a\0b\n", 4, 0600);
-  g_autofree char *password = read_ok (exact_path);
   g_autofree char *subdir = g_build_filename (fx->dir, "subdir", NULL);
 
-  g_assert_cmpstr (password, ==, exact);
-  assert_file_refused (big_path, "larger than 4 KiB");
-  assert_file_refused (nul_path, "NUL byte");
+  check_read (exact_path, exact, NULL);
+  check_read (big_path, NULL, "larger than 4 KiB");
+  check_read (nul_path, NULL, "NUL byte");
   g_assert_cmpint (g_mkdir (subdir, 0700), ==, 0);
-  assert_file_refused (subdir, "not a regular file");
+  check_read (subdir, NULL, "not a regular file");
 }
 
 static void
@@ -177,7 +166,7 @@ test_file_owner (FileFixture   *fx,
       return;
     }
   g_assert_cmpint (chown (path, 65534, 65534), ==, 0);
-  assert_file_refused (path, "not by you");
+  check_read (path, NULL, "not by you");
 }
 
 /* ---- keyring ---- */
@@ -210,22 +199,11 @@ keyring_usable (void)
   return TRUE;
 }
 
-static void
-result_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
-
+/* The answer of a keyring call, from the default main context. */
 static GAsyncResult *
 wait_for (GAsyncResult **slot)
 {
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
+  return ss_test_wait_result (NULL, slot, 30000);
 }
 
 static void
@@ -236,7 +214,7 @@ store (const char *server,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  ss_credentials_store_async (server, user, password, NULL, result_cb, &result);
+  ss_credentials_store_async (server, user, password, NULL, ss_test_result_cb, &result);
   g_assert_true (ss_credentials_store_finish (wait_for (&result), &error));
   g_assert_no_error (error);
 }
@@ -251,7 +229,7 @@ lookup (const char *server,
   g_autofree char *sync = NULL;
   char *password;
 
-  ss_credentials_lookup_async (server, user, NULL, result_cb, &result);
+  ss_credentials_lookup_async (server, user, NULL, ss_test_result_cb, &result);
   password = ss_credentials_lookup_finish (wait_for (&result), &error);
   g_assert_no_error (error);
 
@@ -360,7 +338,7 @@ test_keyring_cancelled (void)
     return;
 
   g_cancellable_cancel (cancellable);
-  ss_credentials_lookup_async ("mail.example.org", "ann", cancellable, result_cb, &result);
+  ss_credentials_lookup_async ("mail.example.org", "ann", cancellable, ss_test_result_cb, &result);
   password = ss_credentials_lookup_finish (wait_for (&result), &error);
   g_assert_null (password);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);

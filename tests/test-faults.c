@@ -22,21 +22,16 @@
 #include "ss-session.h"
 #include "ss-test-mailcheck.h"
 #include "ss-test-servers.h"
+#include "ss-test-utils.h"
 
 typedef struct
 {
-  SsTestDovecot *dovecot;
+  SsTestBed      bed;
   SsFaultProxy  *imap_proxy;
   SsFaultProxy  *spamd_proxy;
-  char          *dir;
-  char          *journal;
-  GMainContext  *context;
-  SsSession     *session;
-  GHashTable    *records;       /* message-id -> number of records */
-  guint          n_records;
+  SsTestSession  run;
 } Fixture;
 
-static SsTestSpamd *shared_spamd;
 static guint32 base_seed;
 
 /* Every IMAP connection gets one fault, anywhere in the first 100 KB from the server (a
@@ -52,17 +47,18 @@ static const SsFaultRandom imap_faults = {
   .to_client_percent = 80,
 };
 
-/* Without MOVE: as many faults in the commands as in the answers, so that some land
- * between a COPY and its EXPUNGE. */
-static const SsFaultRandom imap_faults_no_move = {
-  .probability_percent = 100,
-  .stall_percent = 35,
-  .short_stall_percent = 60,
-  .short_stall_max_ms = 800,
-  .max_offset_to_server = 2 * 1024,
-  .max_offset_to_client = 100 * 1024,
-  .to_client_percent = 50,
-};
+
+/* Without MOVE: the same, but as many faults in the commands as in the answers, so that some
+ * land between a COPY and its EXPUNGE. */
+static SsFaultRandom
+imap_faults_no_move (void)
+{
+  SsFaultRandom faults = imap_faults;
+
+  faults.max_offset_to_server = 2 * 1024;
+  faults.to_client_percent = 50;
+  return faults;
+}
 
 /* A spamd request (one connection per message): 70 % get a fault, mostly in the ~300 byte
  * reply (a truncated reply: no verdict, the message stays and is scanned again), else in
@@ -84,114 +80,63 @@ fixture_setup (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
 
-  f->dovecot = ss_test_dovecot_start (data, &error);
-  g_assert_no_error (error);
-  f->imap_proxy = ss_fault_proxy_new ("imap", ss_test_dovecot_get_imap_port (f->dovecot),
+  ss_test_bed_setup (&f->bed, data);
+  f->imap_proxy = ss_fault_proxy_new ("imap", ss_test_dovecot_get_imap_port (f->bed.dovecot),
                                       &error);
   g_assert_no_error (error);
-  f->spamd_proxy = ss_fault_proxy_new ("spamd", ss_test_spamd_get_port (shared_spamd), &error);
+  f->spamd_proxy = ss_fault_proxy_new ("spamd", ss_test_spamd_get_port (f->bed.spamd), &error);
   g_assert_no_error (error);
   /* spamc half-closes after its request; its timeout is 5 s. */
   ss_fault_proxy_set_half_close (f->spamd_proxy, TRUE, 10000);
-  f->dir = ss_test_mkdtemp ();
-  f->journal = g_build_filename (f->dir, "state.sqlite", NULL);
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-  f->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-}
-
-static gboolean
-timer_cb (gpointer data)
-{
-  return G_SOURCE_REMOVE;
-}
-
-static void
-iterate (Fixture *f,
-         guint    ms)
-{
-  GSource *timer = g_timeout_source_new (ms);
-
-  g_source_set_callback (timer, timer_cb, NULL, NULL);
-  g_source_attach (timer, f->context);
-  g_main_context_iteration (f->context, TRUE);
-  g_source_destroy (timer);
-  g_source_unref (timer);
-}
-
-static void
-stop_done_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_assert_true (ss_session_stop_finish (SS_SESSION (object), result, NULL));
-  *(gboolean *) user_data = TRUE;
-}
-
-static void
-stop_session (Fixture *f)
-{
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  gboolean done = FALSE;
-
-  ss_session_stop_async (f->session, NULL, stop_done_cb, &done);
-  while (!done)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("the session did not stop within 30 s");
-      iterate (f, 100);
-    }
-  g_signal_handlers_disconnect_by_data (f->session, f);
-  g_clear_object (&f->session);
+  ss_test_session_init (&f->run, f->bed.dir);
 }
 
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  if (f->session != NULL)
-    stop_session (f);
-  while (g_main_context_pending (f->context))
-    g_main_context_iteration (f->context, FALSE);
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
+  ss_test_session_clear (&f->run);
   ss_fault_proxy_free (f->imap_proxy);
   ss_fault_proxy_free (f->spamd_proxy);
-  ss_test_dovecot_stop (f->dovecot);
-  ss_test_rmrf (f->dir);
-  g_free (f->dir);
-  g_free (f->journal);
-  g_hash_table_unref (f->records);
+  ss_test_bed_clear (&f->bed);
 }
 
-static void
-on_record (SsSession      *session,
-           const SsRecord *record,
-           Fixture        *f)
-{
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (f->records, record->message_id));
-
-  g_hash_table_insert (f->records, g_strdup (record->message_id), GUINT_TO_POINTER (n + 1));
-  f->n_records++;
-}
-
+/* The engine through both proxies, IMAP without TLS. */
 static void
 start_session (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SsConfig) config = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *url = g_strdup_printf ("imap://127.0.0.1:%u",
+                                          ss_fault_proxy_get_port (f->imap_proxy));
+  g_autofree char *spamd = g_strdup_printf ("127.0.0.1:%u",
+                                            ss_fault_proxy_get_port (f->spamd_proxy));
+  g_autofree char *account = ss_test_account_group (url, "none", NULL, NULL);
+  g_autofree char *text = ss_test_config_text (account, spamd, 4, 5, "[filter]\nchunk=4\n");
 
-  text = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\ntls=none\nuser=tester\n"
-                          "[spamd]\naddress=127.0.0.1:%u\nparallel=4\ntimeout=5\n"
-                          "[filter]\nchunk=4\n",
-                          ss_fault_proxy_get_port (f->imap_proxy),
-                          ss_fault_proxy_get_port (f->spamd_proxy));
   config = ss_config_load_data (text, strlen (text), &error);
   g_assert_no_error (error);
-  f->session = ss_session_new (config, "secret", f->journal);
-  g_signal_connect (f->session, "record", G_CALLBACK (on_record), f);
-  ss_session_start (f->session);
+  ss_test_session_start (&f->run, config, "secret");
+}
+
+/* How many messages have more than one record; *distinct: how many have any. */
+static guint
+count_doubles (Fixture *f,
+               guint   *distinct)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  guint doubles = 0;
+
+  for (guint i = 0; i < f->run.records->len; i++)
+    {
+      const SsRecord *record = g_ptr_array_index (f->run.records, i);
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (seen, record->message_id));
+
+      doubles += n == 1;
+      g_hash_table_insert (seen, record->message_id, GUINT_TO_POINTER (n + 1));
+    }
+  *distinct = g_hash_table_size (seen);
+  return doubles;
 }
 
 static guint
@@ -206,17 +151,16 @@ report (Fixture    *f,
         guint       left)
 {
   SsFaultProxyStats imap, spamd;
-  const char *state = f->session != NULL
-                      ? ss_session_state_to_string (ss_session_get_state (f->session))
-                      : "-";
-  const char *error = f->session != NULL ? ss_session_get_last_error (f->session) : NULL;
+  const char *state = f->run.session != NULL ? ss_test_session_state (&f->run) : "-";
+  const char *error = f->run.session != NULL ? ss_session_get_last_error (f->run.session)
+                                             : NULL;
 
   ss_fault_proxy_get_stats (f->imap_proxy, &imap);
   ss_fault_proxy_get_stats (f->spamd_proxy, &spamd);
   g_test_message ("%s: %u left in Unfiltered, %u records; IMAP: %u connections, %u cuts, "
                   "%u stalls (%u ended), %" G_GUINT64_FORMAT " KB to the engine; spamd: %u "
                   "connections, %u cuts, %u stalls (%u ended); state %s%s%s", when, left,
-                  f->n_records, imap.connections, imap.cuts, imap.stalls, imap.short_stalls,
+                  f->run.records->len, imap.connections, imap.cuts, imap.stalls, imap.short_stalls,
                   imap.bytes_to_client / 1024, spamd.connections, spamd.cuts, spamd.stalls,
                   spamd.short_stalls, state, error != NULL ? ": " : "",
                   error != NULL ? error : "");
@@ -233,19 +177,16 @@ run_pass (Fixture             *f,
           SsTestMailCensus    *census,
           guint               *cuts)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (n_messages, "fault");
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, n_messages, "fault");
   gint64 start = g_get_monotonic_time ();
   gint64 deadline = start + (gint64) timeout_s * G_USEC_PER_SEC;
   gint64 next_report = start + 15 * G_USEC_PER_SEC;
   SsFaultProxyStats imap, spamd;
   guint left = n_messages;
-  guint faults, doubles = 0;
-  GHashTableIter iter;
-  gpointer value;
+  guint faults, doubles, distinct;
 
   g_test_message ("seed %u (SS_FAULT_SEED=%u in the environment repeats the program)", seed,
                   base_seed);
-  ss_test_mail_add_all (f->dovecot, "Unfiltered", mails);
   ss_fault_proxy_set_random (f->imap_proxy, imap_random, seed);
   ss_fault_proxy_set_random (f->spamd_proxy, &spamd_faults, seed ^ 0x5a5a5a5a);
   start_session (f);
@@ -253,8 +194,8 @@ run_pass (Fixture             *f,
   while (left > 0)
     {
       for (guint i = 0; i < 5; i++)
-        iterate (f, 100);
-      left = ss_test_mail_count (f->dovecot, "Unfiltered");
+        ss_test_session_iterate (&f->run, 100);
+      left = ss_test_mail_count (f->bed.dovecot, "Unfiltered");
       if (g_get_monotonic_time () > next_report)
         {
           report (f, "progress", left);
@@ -273,28 +214,21 @@ run_pass (Fixture             *f,
   /* No new faults; the engine settles (a planned one may still fire on an open link). */
   ss_fault_proxy_set_random (f->imap_proxy, NULL, 0);
   ss_fault_proxy_set_random (f->spamd_proxy, NULL, 0);
-  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while (ss_session_get_state (f->session) != SS_SESSION_WATCHING)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("the engine did not settle");
-      iterate (f, 100);
-    }
-  stop_session (f);
+  if (!ss_test_session_wait (&f->run, ss_test_session_in_state, "watching", 60000))
+    g_error ("the engine did not settle");
+  ss_test_session_stop (&f->run, 30000);
   report (f, "end", 0);
 
-  ss_test_mail_check (f->dovecot, mails, FALSE, FALSE, census);
+  ss_test_mail_check (f->bed.dovecot, mails, FALSE, FALSE, census);
   g_test_message ("%u in INBOX, %u in Spam, %u duplicates", census->in_inbox, census->in_spam,
                   census->duplicates);
 
   /* Each message handled once: at most one record each (a record can be missing when the
    * answer to a MOVE was cut; the mail itself is checked above). */
-  g_hash_table_iter_init (&iter, f->records);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    doubles += GPOINTER_TO_UINT (value) > 1;
+  doubles = count_doubles (f, &distinct);
   g_test_message ("%u records for %u messages (%u distinct, %u with more than one)",
-                  f->n_records, n_messages, g_hash_table_size (f->records), doubles);
-  g_assert_cmpuint (g_hash_table_size (f->records), <=, n_messages);
+                  f->run.records->len, n_messages, distinct, doubles);
+  g_assert_cmpuint (distinct, <=, n_messages);
 
   ss_fault_proxy_get_stats (f->imap_proxy, &imap);
   ss_fault_proxy_get_stats (f->spamd_proxy, &spamd);
@@ -327,12 +261,25 @@ static void
 test_no_move (Fixture       *f,
               gconstpointer  data)
 {
+  const SsFaultRandom random = imap_faults_no_move ();
   SsTestMailCensus census;
   guint cuts;
-  guint faults = run_pass (f, 80, &imap_faults_no_move, base_seed + 1, 300, &census, &cuts);
+  guint faults = run_pass (f, 80, &random, base_seed + 1, 300, &census, &cuts);
 
   g_assert_cmpuint (faults, >=, 40);
   g_assert_cmpuint (census.duplicates, ==, 0);
+}
+
+/* Unfiltered is empty, n records came, and the engine is back to watching. */
+static gboolean
+all_handled (gpointer      data,
+             gconstpointer n)
+{
+  Fixture *f = data;
+
+  return ss_test_mail_count (f->bed.dovecot, "Unfiltered") == 0 &&
+         f->run.records->len >= GPOINTER_TO_UINT (n) &&
+         ss_session_get_state (f->run.session) == SS_SESSION_WATCHING;
 }
 
 /* One cut on the first IMAP connection, where pattern first passes in direction; then the
@@ -345,32 +292,28 @@ run_planned_cut (Fixture          *f,
   const guint n_messages = 6;
   const SsFault fault = { SS_FAULT_CUT, direction, 0, 0, pattern };
   SsTestMailCensus census;
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (n_messages, "planned");
-  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, n_messages, "planned");
   SsFaultProxyStats stats;
+  guint distinct;
 
-  ss_test_mail_add_all (f->dovecot, "Unfiltered", mails);
   ss_fault_proxy_plan (f->imap_proxy, &fault);
   start_session (f);
-  while (ss_test_mail_count (f->dovecot, "Unfiltered") > 0 || f->n_records < n_messages ||
-         ss_session_get_state (f->session) != SS_SESSION_WATCHING)
+  if (!ss_test_wait_until (f->run.context, all_handled, f, GUINT_TO_POINTER (n_messages),
+                           120000))
     {
-      if (g_get_monotonic_time () > deadline)
-        {
-          report (f, "timed out", ss_test_mail_count (f->dovecot, "Unfiltered"));
-          g_error ("not done within 120 s");
-        }
-      iterate (f, 100);
+      report (f, "timed out", ss_test_mail_count (f->bed.dovecot, "Unfiltered"));
+      g_error ("not done within 120 s");
     }
-  stop_session (f);
+  ss_test_session_stop (&f->run, 30000);
   ss_fault_proxy_get_stats (f->imap_proxy, &stats);
   g_assert_cmpuint (stats.cuts, ==, 1);
-  ss_test_mail_check (f->dovecot, mails, FALSE, FALSE, &census);
+  ss_test_mail_check (f->bed.dovecot, mails, FALSE, FALSE, &census);
   g_test_message ("%u in INBOX, %u in Spam, %u duplicates; %u records", census.in_inbox,
-                  census.in_spam, census.duplicates, f->n_records);
+                  census.in_spam, census.duplicates, f->run.records->len);
   g_assert_cmpuint (census.duplicates, ==, 0);
-  g_assert_cmpuint (f->n_records, ==, n_messages);
-  g_assert_cmpuint (g_hash_table_size (f->records), ==, n_messages);
+  g_assert_cmpuint (f->run.records->len, ==, n_messages);
+  g_assert_cmpuint (count_doubles (f, &distinct), ==, 0);
+  g_assert_cmpuint (distinct, ==, n_messages);
 }
 
 /* The answer to a UID MOVE is lost (the server did move): the engine learns it after the
@@ -403,38 +346,25 @@ test_expunge_lost (Fixture       *f,
 static const SsTestDovecotOptions plaintext_options = { .plaintext_ok = TRUE };
 static const SsTestDovecotOptions no_move_options = { .plaintext_ok = TRUE, .no_move = TRUE };
 
-int
-main (int    argc,
-      char **argv)
+/* Before any thread exists: the session reads its debug knobs once, in ss_session_start(). */
+static void
+prepare (void)
 {
-  g_autoptr(GError) error = NULL;
-  const char *seed_env;
-  int ret;
+  const char *seed_env = g_getenv ("SS_FAULT_SEED");
 
-  /* Before any thread exists; read once by ss_session_start(). */
   g_setenv ("SS_DEBUG_TIMEOUT_MS", "1500", TRUE);
   g_setenv ("SS_DEBUG_BACKOFF_MAX_MS", "200", TRUE);
-
-  g_test_init (&argc, &argv, NULL);
-
-  seed_env = g_getenv ("SS_FAULT_SEED");
   base_seed = seed_env != NULL ? (guint32) g_ascii_strtoull (seed_env, NULL, 10)
                                : g_random_int ();
-
-  shared_spamd = ss_test_spamd_start (FALSE, &error);
-  g_assert_no_error (error);
-
-#define ADD(path, options, func) \
-  g_test_add ("/spamsieve/faults/" path, Fixture, options, fixture_setup, func, \
-              fixture_teardown)
-  ADD ("move", &plaintext_options, test_move);
-  ADD ("no-move", &no_move_options, test_no_move);
-  ADD ("move-answer-lost", &plaintext_options, test_move_answer_lost);
-  ADD ("copy-answer-lost", &no_move_options, test_copy_answer_lost);
-  ADD ("expunge-lost", &no_move_options, test_expunge_lost);
-#undef ADD
-
-  ret = g_test_run ();
-  ss_test_spamd_stop (shared_spamd);
-  return ret;
 }
+
+static const SsTestCase cases[] = {
+  SS_TEST_CASE ("move", &plaintext_options, test_move),
+  SS_TEST_CASE ("no-move", &no_move_options, test_no_move),
+  SS_TEST_CASE ("move-answer-lost", &plaintext_options, test_move_answer_lost),
+  SS_TEST_CASE ("copy-answer-lost", &no_move_options, test_copy_answer_lost),
+  SS_TEST_CASE ("expunge-lost", &no_move_options, test_expunge_lost),
+};
+
+SS_TEST_SUITE_MAIN ("/spamsieve/faults/", Fixture, fixture_setup, fixture_teardown,
+                    FALSE, prepare)

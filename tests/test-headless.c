@@ -15,11 +15,11 @@
 
 #include "ss-message-info.h"
 #include "ss-test-servers.h"
+#include "ss-test-utils.h"
 
 typedef struct
 {
-  SsTestDovecot *dovecot;
-  char          *dir;          /* scratch: settings, password, XDG dirs */
+  SsTestBed      bed;          /* first (ss_test_bed_setup); dir: settings, XDG dirs */
   char          *config_path;
   /* result of the last run */
   int            exit_status;
@@ -28,49 +28,24 @@ typedef struct
   GPtrArray     *records;      /* JsonObject* */
 } Fixture;
 
-#ifndef SS_TEST_STORED_MESSAGE_AUTOPTR
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsTestStoredMessage, ss_test_stored_message_free)
-#endif
-
-static SsTestSpamd *shared_spamd;
-
 /* ---------------------------------------------------------------------------------------- */
 
+/* Forgets the result of the last run. */
 static void
-fixture_start (Fixture                    *f,
-               const SsTestDovecotOptions *options)
+clear_result (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *secret = NULL;
-
-  f->dovecot = ss_test_dovecot_start (options, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (f->dovecot);
-  f->dir = ss_test_mkdtemp ();
-  secret = g_build_filename (f->dir, "secret", NULL);
-  g_assert_true (g_file_set_contents (secret, "secret\n", -1, NULL));
-  g_assert_cmpint (g_chmod (secret, 0600), ==, 0);
-  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-}
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  fixture_start (f, data);
+  g_clear_pointer (&f->out, g_free);
+  g_clear_pointer (&f->err, g_free);
+  g_clear_pointer (&f->records, g_ptr_array_unref);
 }
 
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  ss_test_dovecot_stop (f->dovecot);
-  ss_test_rmrf (f->dir);
-  g_free (f->dir);
+  clear_result (f);
   g_free (f->config_path);
-  g_free (f->out);
-  g_free (f->err);
-  g_ptr_array_unref (f->records);
+  ss_test_bed_clear (&f->bed);
 }
 
 /* Writes the settings file: STARTTLS with the test CA, the shared spamd, plus extra lines
@@ -81,23 +56,9 @@ write_config (Fixture    *f,
               const char *spamd_address,
               const char *extra)
 {
-  g_autofree char *spamd = spamd_address != NULL ? g_strdup (spamd_address)
-                                                 : ss_test_spamd_dup_address (shared_spamd);
-  g_autofree char *account = NULL;
-  g_autofree char *text = NULL;
-
-  if (account_override != NULL)
-    account = g_strdup (account_override);
-  else
-    account = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\ntls=starttls\nuser=tester\n"
-                               "password-file=%s/secret\nca-file=%s\n",
-                               ss_test_dovecot_get_imap_port (f->dovecot), f->dir,
-                               ss_test_dovecot_get_ca_file (f->dovecot));
-  text = g_strdup_printf ("%s[spamd]\naddress=%s\nparallel=4\ntimeout=30\n%s", account,
-                          spamd, extra != NULL ? extra : "");
   g_free (f->config_path);
-  f->config_path = g_build_filename (f->dir, "spamsieve.conf", NULL);
-  g_assert_true (g_file_set_contents (f->config_path, text, -1, NULL));
+  f->config_path = ss_test_write_config (&f->bed, account_override, spamd_address, 4, 30,
+                                         extra);
 }
 
 static void
@@ -105,7 +66,7 @@ parse_records (Fixture *f)
 {
   g_auto(GStrv) lines = g_strsplit (f->out, "\n", -1);
 
-  g_ptr_array_set_size (f->records, 0);
+  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_autoptr(JsonParser) parser = json_parser_new ();
@@ -127,45 +88,19 @@ static void
 run_spamsieve (Fixture    *f,
                const char *extra_arg)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
+  const char * const args[] = { "--once", "--json", extra_arg, NULL };
+  g_autoptr(GSubprocessLauncher) launcher =
+    ss_test_launcher_new (f->bed.dir, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) proc = ss_test_spawn_headless (launcher, f->config_path, args);
   g_autoptr(GError) error = NULL;
-  g_autofree char *data_home = g_build_filename (f->dir, "data", NULL);
-  g_autofree char *runtime = g_build_filename (f->dir, "run", NULL);
-  const char *program = g_getenv ("SS_SPAMSIEVE");
-  const char *argv[] = { program, "--headless", "--config", f->config_path, "--once", "--json",
-                         extra_arg, NULL };
 
-  g_assert_nonnull (program);
-  g_mkdir_with_parents (runtime, 0700);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime, TRUE);
-  g_subprocess_launcher_setenv (launcher, "HOME", f->dir, TRUE);
-  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  g_clear_pointer (&f->out, g_free);
-  g_clear_pointer (&f->err, g_free);
+  clear_result (f);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &f->out, &f->err, &error);
   g_assert_no_error (error);
   f->exit_status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
   g_test_message ("exit %d; stderr: %s", f->exit_status, f->err);
   parse_records (f);
-}
-
-/* Adds message to folder with flags and INTERNALDATE when (0: now). */
-static void
-add_at (Fixture    *f,
-        const char *folder,
-        GBytes     *message,
-        const char *flags,
-        gint64      when)
-{
-  g_autoptr(GError) error = NULL;
-
-  ss_test_dovecot_add_message (f->dovecot, folder, message, flags, when, &error);
-  g_assert_no_error (error);
 }
 
 static void
@@ -174,56 +109,24 @@ add (Fixture    *f,
      GBytes     *message,
      const char *flags)
 {
-  add_at (f, folder, message, flags, 0);
+  ss_test_add (f->bed.dovecot, folder, message, flags, 0);
 }
 
 static guint
 count (Fixture    *f,
        const char *folder)
 {
-  g_autoptr(GPtrArray) messages = ss_test_dovecot_list_messages (f->dovecot, folder);
-  return messages->len;
+  return ss_test_count_stored (f->bed.dovecot, folder, NULL);
 }
 
-static gboolean
-has_keyword (SsTestStoredMessage *m,
-             const char          *keyword)
-{
-  return m->keywords != NULL && g_strv_contains ((const char * const *) m->keywords, keyword);
-}
-
-/* Where is this exact message now? Asserts it is in exactly one of the folders. */
+/* Where is this exact message now? Asserts it is in at most one of the folders. */
 static const char *
 locate (Fixture              *f,
         GBytes               *message,
         const char * const   *folders,
-        SsTestStoredMessage **found_out)
+        SsTestStoredMessage **found)
 {
-  const char *where = NULL;
-
-  for (guint i = 0; folders[i] != NULL; i++)
-    {
-      g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (f->dovecot, folders[i]);
-
-      for (guint j = 0; j < stored->len; j++)
-        {
-          SsTestStoredMessage *m = g_ptr_array_index (stored, j);
-
-          if (!g_bytes_equal (m->content, message))
-            continue;
-          if (where != NULL)
-            g_error ("message found twice: in %s and %s", where, folders[i]);
-          where = folders[i];
-          if (found_out != NULL)
-            {
-              *found_out = g_new0 (SsTestStoredMessage, 1);
-              (*found_out)->content = g_bytes_ref (m->content);
-              (*found_out)->flags = g_strdup (m->flags);
-              (*found_out)->keywords = g_strdupv (m->keywords);
-            }
-        }
-    }
-  return where;
+  return ss_test_locate (f->bed.dovecot, message, folders, found);
 }
 
 static const char * const all_folders[] = { "Unfiltered", "INBOX", "Spam",
@@ -288,14 +191,14 @@ test_corpus (Fixture       *f,
       g_assert_cmpstr (m->flags, ==, i % 2 ? "S" : "");
       if (g_str_equal (where, "Spam"))
         {
-          g_assert_true (has_keyword (m, "$Junk"));
-          g_assert_false (has_keyword (m, "$NotJunk"));
+          g_assert_true (ss_test_has_keyword (m, "$Junk"));
+          g_assert_false (ss_test_has_keyword (m, "$NotJunk"));
           n_spam++;
         }
       else
         {
           g_assert_cmpstr (where, ==, "INBOX");
-          g_assert_true (has_keyword (m, "$NotJunk"));
+          g_assert_true (ss_test_has_keyword (m, "$NotJunk"));
           n_ham++;
         }
     }
@@ -430,7 +333,7 @@ test_dot_delimiter (Fixture       *f,
   g_autoptr(GBytes) fp = g_bytes_ref (g_ptr_array_index (ham, 0));
   g_autoptr(SsTestStoredMessage) m = NULL;
 
-  g_assert_cmpint (ss_test_dovecot_get_delimiter (f->dovecot), ==, '.');
+  g_assert_cmpint (ss_test_dovecot_get_delimiter (f->bed.dovecot), ==, '.');
   add (f, "Unfiltered", gtube, "");
   add (f, "Spam/False Positives", fp, "S");
   write_config (f, NULL, NULL, NULL);
@@ -439,8 +342,8 @@ test_dot_delimiter (Fixture       *f,
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
   g_assert_cmpstr (locate (f, fp, all_folders, &m), ==, "INBOX");
   g_assert_cmpstr (m->flags, ==, "S");
-  g_assert_true (has_keyword (m, "$NotJunk"));
-  g_assert_true (ss_test_dovecot_folder_exists (f->dovecot, "Spam/False Negatives"));
+  g_assert_true (ss_test_has_keyword (m, "$NotJunk"));
+  g_assert_true (ss_test_dovecot_folder_exists (f->bed.dovecot, "Spam/False Negatives"));
   g_assert_cmpuint (count_verdict (f, "learned-ham"), ==, 1);
 }
 
@@ -457,7 +360,7 @@ test_learning (Fixture       *f,
   g_autoptr(GError) error = NULL;
   guint spam_before = 0, ham_before = 0, spam_after = 0, ham_after = 0;
 
-  ss_test_spamd_get_learned (shared_spamd, &spam_before, &ham_before, &error);
+  ss_test_spamd_get_learned (f->bed.spamd, &spam_before, &ham_before, &error);
   g_assert_no_error (error);
   add (f, "Spam/False Positives", fp, "S");
   add (f, "Spam/False Negatives", fn, "");
@@ -468,12 +371,12 @@ test_learning (Fixture       *f,
   g_assert_cmpstr (locate (f, fn, all_folders, &b), ==, "Spam");
   g_assert_cmpstr (a->flags, ==, "S");
   g_assert_cmpstr (b->flags, ==, "");
-  g_assert_true (has_keyword (a, "$NotJunk"));
-  g_assert_true (has_keyword (b, "$Junk"));
+  g_assert_true (ss_test_has_keyword (a, "$NotJunk"));
+  g_assert_true (ss_test_has_keyword (b, "$Junk"));
   g_assert_cmpuint (count_verdict (f, "learned-ham"), ==, 1);
   g_assert_cmpuint (count_verdict (f, "learned-spam"), ==, 1);
   /* spamd's own Bayes database counts them: really learned, not just moved. */
-  ss_test_spamd_get_learned (shared_spamd, &spam_after, &ham_after, &error);
+  ss_test_spamd_get_learned (f->bed.spamd, &spam_after, &ham_after, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (spam_after, ==, spam_before + 1);
   g_assert_cmpuint (ham_after, ==, ham_before + 1);
@@ -484,14 +387,12 @@ static void
 test_learning_refused (Fixture       *f,
                        gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
   g_autofree char *address = NULL;
-  SsTestSpamd *no_tell = ss_test_spamd_start (FALSE, &error);
+  SsTestSpamd *no_tell = ss_test_spamd_start_checked (FALSE);
   GBytes *fp = g_ptr_array_index (ham, 2);
 
-  g_assert_no_error (error);
   address = ss_test_spamd_dup_address (no_tell);
   add (f, "Unfiltered", gtube, "");
   add (f, "Spam/False Positives", fp, "");
@@ -515,9 +416,9 @@ test_expire (Fixture       *f,
   GBytes *recent = g_ptr_array_index (spam, 1);
   GBytes *old_read = g_ptr_array_index (spam, 2);
 
-  add_at (f, "Spam", old, "", now - 90 * 86400);
-  add_at (f, "Spam", recent, "", now - 10 * 86400);
-  add_at (f, "Spam", old_read, "S", now - 61 * 86400);
+  ss_test_add (f->bed.dovecot, "Spam", old, "", now - 90 * 86400);
+  ss_test_add (f->bed.dovecot, "Spam", recent, "", now - 10 * 86400);
+  ss_test_add (f->bed.dovecot, "Spam", old_read, "S", now - 61 * 86400);
   write_config (f, NULL, NULL, "[expire]\nspam-days=60\n");
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 0);
@@ -527,7 +428,7 @@ test_expire (Fixture       *f,
   g_assert_cmpuint (count_verdict (f, "expired"), ==, 2);
 
   /* 0 disables expiry. */
-  add_at (f, "Spam", old, "", now - 900 * 86400);
+  ss_test_add (f->bed.dovecot, "Spam", old, "", now - 900 * 86400);
   write_config (f, NULL, NULL, "[expire]\nspam-days=0\n");
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 0);
@@ -564,9 +465,9 @@ test_expire_unfiltered (Fixture       *f,
   GBytes *recent_read = g_ptr_array_index (ham, 2);
   g_autoptr(SsMessageInfo) info = NULL;
 
-  add_at (f, "Unfiltered", old_read, "S", now - 20 * 86400);
-  add_at (f, "Unfiltered", old_unread, "", now - 20 * 86400);
-  add_at (f, "Unfiltered", recent_read, "S", now - 3 * 86400);
+  ss_test_add (f->bed.dovecot, "Unfiltered", old_read, "S", now - 20 * 86400);
+  ss_test_add (f->bed.dovecot, "Unfiltered", old_unread, "", now - 20 * 86400);
+  ss_test_add (f->bed.dovecot, "Unfiltered", recent_read, "S", now - 3 * 86400);
   write_config (f, NULL, NULL, "[expire]\nunfiltered-days=14\n");
   run_spamsieve (f, "--dry-run");
   g_assert_cmpint (f->exit_status, ==, 0);
@@ -593,7 +494,7 @@ test_dry_run (Fixture       *f,
 
   add (f, "Unfiltered", gtube, "");
   add (f, "Spam/False Positives", fp, "");
-  add_at (f, "Spam", old, "", 86400 * 365);
+  ss_test_add (f->bed.dovecot, "Spam", old, "", 86400 * 365);
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, "--dry-run");
   g_assert_cmpint (f->exit_status, ==, 0);
@@ -603,7 +504,7 @@ test_dry_run (Fixture       *f,
   g_assert_cmpuint (count_verdict (f, "spam"), ==, 1);
   g_assert_cmpuint (count_verdict (f, "expired"), ==, 1);
   g_assert_true (json_object_get_boolean_member (record_for_subject (f, "GTUBE"), "dry_run"));
-  g_assert_false (ss_test_dovecot_folder_exists (f->dovecot, "Spam/False Negatives"));
+  g_assert_false (ss_test_dovecot_folder_exists (f->bed.dovecot, "Spam/False Negatives"));
 }
 
 static void
@@ -611,16 +512,12 @@ test_spamd_down (Fixture       *f,
                  gconstpointer  data)
 {
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *address = NULL;
-  guint16 port;
-
   /* A port that was just free: connection refused. */
-  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  guint16 port = ss_test_pick_free_port (&error);
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
+
   g_assert_no_error (error);
-  g_socket_listener_close (listener);
-  address = g_strdup_printf ("127.0.0.1:%u", port);
 
   add (f, "Unfiltered", gtube, "");
   write_config (f, NULL, address, NULL);
@@ -634,7 +531,7 @@ test_spamd_down (Fixture       *f,
 static void
 age_failures (Fixture *f)
 {
-  g_autofree char *path = g_build_filename (f->dir, "data", "spamsieve", "state.sqlite", NULL);
+  g_autofree char *path = g_build_filename (f->bed.dir, "data", "spamsieve", "state.sqlite", NULL);
   sqlite3 *db = NULL;
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
@@ -679,10 +576,8 @@ test_wrong_password (Fixture       *f,
                      gconstpointer  data)
 {
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
-  g_autofree char *secret = g_build_filename (f->dir, "secret", NULL);
 
-  g_assert_true (g_file_set_contents (secret, "wrong\n", -1, NULL));
-  g_assert_cmpint (g_chmod (secret, 0600), ==, 0);
+  g_free (ss_test_write_secret (f->bed.dir, "wrong"));
   add (f, "Unfiltered", gtube, "");
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, NULL);
@@ -692,19 +587,58 @@ test_wrong_password (Fixture       *f,
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
 }
 
+/* One run with another [account] group: url_base and dovecot's IMAPS or plain port, tls
+ * unless NULL, the password file, the test CA if with_ca. */
+typedef struct
+{
+  const char *url_base;
+  gboolean    imaps;
+  const char *tls;
+  gboolean    with_ca;
+  int         status;         /* expected exit status */
+  const char *where;          /* where GTUBE is afterwards */
+  const char *err[3];         /* said on stderr (NULL-terminated) */
+} AccountCase;
+
+/* GTUBE in Unfiltered, then each run in turn. */
+static void
+run_account_cases (Fixture           *f,
+                   const AccountCase *cases,
+                   gsize              n_cases)
+{
+  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
+  g_autofree char *secret = g_build_filename (f->bed.dir, "secret", NULL);
+
+  add (f, "Unfiltered", gtube, "");
+  for (gsize i = 0; i < n_cases; i++)
+    {
+      const AccountCase *c = &cases[i];
+      guint16 port = c->imaps ? ss_test_dovecot_get_imaps_port (f->bed.dovecot)
+                              : ss_test_dovecot_get_imap_port (f->bed.dovecot);
+      g_autofree char *url = g_strdup_printf ("%s:%u", c->url_base, port);
+      const char *ca = c->with_ca ? ss_test_dovecot_get_ca_file (f->bed.dovecot) : NULL;
+      g_autofree char *account = ss_test_account_group (url, c->tls, secret, ca);
+
+      write_config (f, account, NULL, NULL);
+      run_spamsieve (f, NULL);
+      g_assert_cmpint (f->exit_status, ==, c->status);
+      for (guint j = 0; j < G_N_ELEMENTS (c->err) && c->err[j] != NULL; j++)
+        g_assert_nonnull (strstr (f->err, c->err[j]));
+      g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, c->where);
+    }
+}
+
 static void
 test_server_unreachable (Fixture       *f,
                          gconstpointer  data)
 {
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *account = NULL;
-  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  guint16 port = ss_test_pick_free_port (&error);
+  g_autofree char *url = g_strdup_printf ("imap://127.0.0.1:%u", port);
+  g_autofree char *secret = g_build_filename (f->bed.dir, "secret", NULL);
+  g_autofree char *account = ss_test_account_group (url, NULL, secret, NULL);
 
   g_assert_no_error (error);
-  g_socket_listener_close (listener);
-  account = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\nuser=tester\n"
-                             "password-file=%s/secret\n", port, f->dir);
   write_config (f, account, NULL, NULL);
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 4);
@@ -714,18 +648,9 @@ static void
 test_implicit_tls (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
-  g_autofree char *account = NULL;
+  static const AccountCase imaps = { "imaps://localhost", TRUE, NULL, TRUE, 0, "Spam" };
 
-  add (f, "Unfiltered", gtube, "");
-  account = g_strdup_printf ("[account]\nurl=imaps://localhost:%u\nuser=tester\n"
-                             "password-file=%s/secret\nca-file=%s\n",
-                             ss_test_dovecot_get_imaps_port (f->dovecot), f->dir,
-                             ss_test_dovecot_get_ca_file (f->dovecot));
-  write_config (f, account, NULL, NULL);
-  run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
-  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+  run_account_cases (f, &imaps, 1);
 }
 
 /* Without the CA file the self-signed certificate is refused, clearly, for both modes. */
@@ -733,28 +658,12 @@ static void
 test_unknown_certificate (Fixture       *f,
                           gconstpointer  data)
 {
-  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
-  g_autofree char *imaps = NULL;
-  g_autofree char *starttls = NULL;
+  static const AccountCase no_ca[] = {
+    { "imaps://localhost", TRUE, NULL, FALSE, 4, "Unfiltered", { "certificate", "ca-file" } },
+    { "imap://localhost", FALSE, NULL, FALSE, 4, "Unfiltered", { "certificate" } },
+  };
 
-  add (f, "Unfiltered", gtube, "");
-  imaps = g_strdup_printf ("[account]\nurl=imaps://localhost:%u\nuser=tester\n"
-                           "password-file=%s/secret\n",
-                           ss_test_dovecot_get_imaps_port (f->dovecot), f->dir);
-  write_config (f, imaps, NULL, NULL);
-  run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 4);
-  g_assert_nonnull (strstr (f->err, "certificate"));
-  g_assert_nonnull (strstr (f->err, "ca-file"));
-
-  starttls = g_strdup_printf ("[account]\nurl=imap://localhost:%u\nuser=tester\n"
-                              "password-file=%s/secret\n",
-                              ss_test_dovecot_get_imap_port (f->dovecot), f->dir);
-  write_config (f, starttls, NULL, NULL);
-  run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 4);
-  g_assert_nonnull (strstr (f->err, "certificate"));
-  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
+  run_account_cases (f, no_ca, G_N_ELEMENTS (no_ca));
 }
 
 /* tls=none is possible when written explicitly (and the server allows it). */
@@ -762,17 +671,9 @@ static void
 test_plaintext (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
-  g_autofree char *account = NULL;
+  static const AccountCase plain = { "imap://127.0.0.1", FALSE, "none", FALSE, 0, "Spam" };
 
-  add (f, "Unfiltered", gtube, "");
-  account = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\ntls=none\nuser=tester\n"
-                             "password-file=%s/secret\n",
-                             ss_test_dovecot_get_imap_port (f->dovecot), f->dir);
-  write_config (f, account, NULL, NULL);
-  run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
-  g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
+  run_account_cases (f, &plain, 1);
 }
 
 static void
@@ -806,10 +707,8 @@ expect_bad_settings (Fixture    *f,
                      const char *text,
                      const char *needle)
 {
-  g_autofree char *path = g_build_filename (f->dir, "bad.conf", NULL);
   g_free (f->config_path);
-  f->config_path = g_steal_pointer (&path);
-  g_assert_true (g_file_set_contents (f->config_path, text, -1, NULL));
+  f->config_path = ss_test_write_file (f->bed.dir, "bad.conf", text, -1, 0600);
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 2);
   g_assert_nonnull (strstr (f->err, needle));
@@ -823,7 +722,9 @@ test_bad_settings (Fixture       *f,
                    gconstpointer  data)
 {
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
-  g_autofree char *open_secret = g_build_filename (f->dir, "open-secret", NULL);
+  g_autofree char *open_secret = g_build_filename (f->bed.dir, "open-secret", NULL);
+  g_autofree char *url = g_strdup_printf ("imap://127.0.0.1:%u",
+                                          ss_test_dovecot_get_imap_port (f->bed.dovecot));
   g_autofree char *text = NULL;
 
   add (f, "Unfiltered", gtube, "");
@@ -837,13 +738,11 @@ test_bad_settings (Fixture       *f,
 
   g_assert_true (g_file_set_contents (open_secret, "secret\n", -1, NULL));
   g_assert_cmpint (g_chmod (open_secret, 0644), ==, 0);
-  text = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\nuser=tester\n"
-                          "password-file=%s\n", ss_test_dovecot_get_imap_port (f->dovecot),
-                          open_secret);
+  text = ss_test_account_group (url, NULL, open_secret, NULL);
   expect_bad_settings (f, text, "chmod 600");
 
   g_free (f->config_path);
-  f->config_path = g_build_filename (f->dir, "missing.conf", NULL);
+  f->config_path = g_build_filename (f->bed.dir, "missing.conf", NULL);
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 2);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
@@ -856,69 +755,49 @@ test_private_spamd (Fixture       *f,
 {
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
   g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
-  g_autofree char *text = NULL;
+  g_autofree char *secret = g_build_filename (f->bed.dir, "secret", NULL);
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, secret);
+  g_autofree char *text = ss_test_config_text (account, NULL, 2, 0, NULL);
   g_autofree char *socket_path = NULL;
   GBytes *fp = g_ptr_array_index (ham, 3);
 
   add (f, "Unfiltered", gtube, "");
   add (f, "Spam/False Positives", fp, "");
-  text = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\nuser=tester\n"
-                          "password-file=%s/secret\nca-file=%s\n[spamd]\nparallel=2\n",
-                          ss_test_dovecot_get_imap_port (f->dovecot), f->dir,
-                          ss_test_dovecot_get_ca_file (f->dovecot));
   g_free (f->config_path);
-  f->config_path = g_build_filename (f->dir, "private.conf", NULL);
-  g_assert_true (g_file_set_contents (f->config_path, text, -1, NULL));
+  f->config_path = ss_test_write_file (f->bed.dir, "private.conf", text, -1, 0600);
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
   g_assert_cmpstr (locate (f, fp, all_folders, NULL), ==, "INBOX");
   g_assert_cmpuint (count_verdict (f, "learned-ham"), ==, 1);
   /* Stopped on exit: the socket is gone. */
-  socket_path = g_build_filename (f->dir, "run", "spamsieve", "spamd.sock", NULL);
+  socket_path = g_build_filename (f->bed.dir, "run", "spamsieve", "spamd.sock", NULL);
   g_assert_false (g_file_test (socket_path, G_FILE_TEST_EXISTS));
 }
 
-int
-main (int    argc,
-      char **argv)
-{
-  g_autoptr(GError) error = NULL;
-  int ret;
+static const SsTestCase cases[] = {
+  SS_TEST_CASE ("corpus", NULL, test_corpus),
+  SS_TEST_CASE ("adversarial-bodies", NULL, test_adversarial),
+  SS_TEST_CASE ("max-size", NULL, test_max_size),
+  SS_TEST_CASE ("no-move", &no_move_options, test_no_move),
+  SS_TEST_CASE ("dot-delimiter", &dot_options, test_dot_delimiter),
+  SS_TEST_CASE ("special-use-junk", &junk_options, test_special_use_junk),
+  SS_TEST_CASE ("learning", NULL, test_learning),
+  SS_TEST_CASE ("learning-refused", NULL, test_learning_refused),
+  SS_TEST_CASE ("expire", NULL, test_expire),
+  SS_TEST_CASE ("expire-unfiltered", NULL, test_expire_unfiltered),
+  SS_TEST_CASE ("dry-run", NULL, test_dry_run),
+  SS_TEST_CASE ("spamd-down", NULL, test_spamd_down),
+  SS_TEST_CASE ("unscanned-after-retries", NULL, test_unscanned),
+  SS_TEST_CASE ("wrong-password", NULL, test_wrong_password),
+  SS_TEST_CASE ("server-unreachable", NULL, test_server_unreachable),
+  SS_TEST_CASE ("implicit-tls", NULL, test_implicit_tls),
+  SS_TEST_CASE ("unknown-certificate", NULL, test_unknown_certificate),
+  SS_TEST_CASE ("plaintext-explicit", &plaintext_options, test_plaintext),
+  SS_TEST_CASE ("missing-unfiltered", &no_unfiltered_options, test_missing_unfiltered),
+  SS_TEST_CASE ("bad-settings", NULL, test_bad_settings),
+  SS_TEST_CASE ("private-spamd", NULL, test_private_spamd),
+};
 
-  g_test_init (&argc, &argv, NULL);
-  ss_message_info_init ();
-
-  shared_spamd = ss_test_spamd_start (TRUE, &error);
-  g_assert_no_error (error);
-
-#define ADD(path, options, func) \
-  g_test_add ("/spamsieve/headless/" path, Fixture, options, fixture_setup, func, \
-              fixture_teardown)
-  ADD ("corpus", NULL, test_corpus);
-  ADD ("adversarial-bodies", NULL, test_adversarial);
-  ADD ("max-size", NULL, test_max_size);
-  ADD ("no-move", &no_move_options, test_no_move);
-  ADD ("dot-delimiter", &dot_options, test_dot_delimiter);
-  ADD ("special-use-junk", &junk_options, test_special_use_junk);
-  ADD ("learning", NULL, test_learning);
-  ADD ("learning-refused", NULL, test_learning_refused);
-  ADD ("expire", NULL, test_expire);
-  ADD ("expire-unfiltered", NULL, test_expire_unfiltered);
-  ADD ("dry-run", NULL, test_dry_run);
-  ADD ("spamd-down", NULL, test_spamd_down);
-  ADD ("unscanned-after-retries", NULL, test_unscanned);
-  ADD ("wrong-password", NULL, test_wrong_password);
-  ADD ("server-unreachable", NULL, test_server_unreachable);
-  ADD ("implicit-tls", NULL, test_implicit_tls);
-  ADD ("unknown-certificate", NULL, test_unknown_certificate);
-  ADD ("plaintext-explicit", &plaintext_options, test_plaintext);
-  ADD ("missing-unfiltered", &no_unfiltered_options, test_missing_unfiltered);
-  ADD ("bad-settings", NULL, test_bad_settings);
-  ADD ("private-spamd", NULL, test_private_spamd);
-#undef ADD
-
-  ret = g_test_run ();
-  ss_test_spamd_stop (shared_spamd);
-  return ret;
-}
+SS_TEST_SUITE_MAIN ("/spamsieve/headless/", Fixture, ss_test_bed_setup, fixture_teardown,
+                    TRUE, ss_message_info_init)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ss-imap-parser.h"
+#include "ss-test-utils.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Helpers                                                                                   */
@@ -645,45 +646,50 @@ test_max_response (void)
   g_string_free (s, TRUE);
 }
 
+/* head, then open repeated n times, then close repeated n times, then tail. */
+static char *
+nested (const char *head,
+        const char *open,
+        const char *close,
+        gsize       n,
+        const char *tail)
+{
+  GString *s = g_string_new (head);
+
+  for (gsize i = 0; i < n; i++)
+    g_string_append (s, open);
+  for (gsize i = 0; i < n; i++)
+    g_string_append (s, close);
+  g_string_append (s, tail);
+  return g_string_free (s, FALSE);
+}
+
 static void
 test_deep_nesting (void)
 {
-  GString *s = g_string_new ("* X ");
-  gsize n = 200000;
+  const struct
+  {
+    const char *head, *open, *close;
+    gsize       depth;
+    const char *tail;
+  } too_deep[] = {
+    { "* X ", "(", ")", 33, "\r\n" },
+    /* Far deeper, unterminated, and spread over literals: still TOO_DEEP, no stack overflow. */
+    { "* X ", "(", "", 200000, "\r\n" },
+    { "* X", " ({0}\r\n", "", 40, "\r\n" },
+    /* Inside a response code too. */
+    { "* OK [X ", "(", "", 33, "]\r\n" },
+  };
+  g_autofree char *deepest = nested ("* X ", "(", ")", 32, "\r\n");
 
-  for (guint i = 0; i < 32; i++)
-    g_string_append_c (s, '(');
-  for (guint i = 0; i < 32; i++)
-    g_string_append_c (s, ')');
-  g_string_append (s, "\r\n");
-  assert_parses (s->str, NULL);
+  assert_parses (deepest, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (too_deep); i++)
+    {
+      g_autofree char *text = nested (too_deep[i].head, too_deep[i].open, too_deep[i].close,
+                                      too_deep[i].depth, too_deep[i].tail);
 
-  g_string_assign (s, "* X ");
-  for (guint i = 0; i < 33; i++)
-    g_string_append_c (s, '(');
-  for (guint i = 0; i < 33; i++)
-    g_string_append_c (s, ')');
-  g_string_append (s, "\r\n");
-  assert_fails_len (s->str, s->len, NULL, SS_IMAP_PARSE_ERROR_TOO_DEEP);
-
-  /* Far deeper, unterminated, and spread over literals: still TOO_DEEP, no stack overflow. */
-  g_string_assign (s, "* X ");
-  for (gsize i = 0; i < n; i++)
-    g_string_append_c (s, '(');
-  g_string_append (s, "\r\n");
-  assert_fails_len (s->str, s->len, NULL, SS_IMAP_PARSE_ERROR_TOO_DEEP);
-  g_string_assign (s, "* X");
-  for (guint i = 0; i < 40; i++)
-    g_string_append (s, " ({0}\r\n");
-  g_string_append (s, "\r\n");
-  assert_fails_len (s->str, s->len, NULL, SS_IMAP_PARSE_ERROR_TOO_DEEP);
-  /* Inside a response code too. */
-  g_string_assign (s, "* OK [X ");
-  for (guint i = 0; i < 33; i++)
-    g_string_append_c (s, '(');
-  g_string_append (s, "]\r\n");
-  assert_fails_len (s->str, s->len, NULL, SS_IMAP_PARSE_ERROR_TOO_DEEP);
-  g_string_free (s, TRUE);
+      assert_fails_len (text, strlen (text), NULL, SS_IMAP_PARSE_ERROR_TOO_DEEP);
+    }
 }
 
 static void
@@ -1053,40 +1059,35 @@ test_limits_default (void)
   g_assert_cmpuint (limits.max_tokens, ==, 1000000);
 }
 
-int
-main (int    argc,
-      char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
+static const SsTestFunc tests[] = {
+  SS_TEST_FUNC ("/spamsieve/imap-parser/fetch", test_fetch),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/list", test_list),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/simple-untagged", test_simple_untagged),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/tolerance", test_tolerance),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/nil", test_nil),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/quoted", test_quoted),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/section-atoms", test_section_atoms),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/literal-byte-exact", test_literal_byte_exact),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/literal-forms", test_literal_forms),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/literal-too-large", test_literal_too_large),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/literal-incomplete-hint", test_literal_incomplete_hint),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/literal-streaming", test_literal_streaming),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/back-to-back", test_back_to_back),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/incremental", test_incremental),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/overlong-line", test_overlong_line),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/max-response", test_max_response),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/deep-nesting", test_deep_nesting),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/max-tokens", test_max_tokens),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/syntax-errors", test_syntax_errors),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/status-tagged", test_status_tagged),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/status-untagged", test_status_untagged),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/continuation", test_continuation),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/node-helpers", test_node_helpers),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/fetch-get", test_fetch_get),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/quote", test_quote),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/utf7", test_utf7),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/error-null", test_error_null),
+  SS_TEST_FUNC ("/spamsieve/imap-parser/limits-default", test_limits_default),
+};
 
-  g_test_add_func ("/spamsieve/imap-parser/fetch", test_fetch);
-  g_test_add_func ("/spamsieve/imap-parser/list", test_list);
-  g_test_add_func ("/spamsieve/imap-parser/simple-untagged", test_simple_untagged);
-  g_test_add_func ("/spamsieve/imap-parser/tolerance", test_tolerance);
-  g_test_add_func ("/spamsieve/imap-parser/nil", test_nil);
-  g_test_add_func ("/spamsieve/imap-parser/quoted", test_quoted);
-  g_test_add_func ("/spamsieve/imap-parser/section-atoms", test_section_atoms);
-  g_test_add_func ("/spamsieve/imap-parser/literal-byte-exact", test_literal_byte_exact);
-  g_test_add_func ("/spamsieve/imap-parser/literal-forms", test_literal_forms);
-  g_test_add_func ("/spamsieve/imap-parser/literal-too-large", test_literal_too_large);
-  g_test_add_func ("/spamsieve/imap-parser/literal-incomplete-hint", test_literal_incomplete_hint);
-  g_test_add_func ("/spamsieve/imap-parser/literal-streaming", test_literal_streaming);
-  g_test_add_func ("/spamsieve/imap-parser/back-to-back", test_back_to_back);
-  g_test_add_func ("/spamsieve/imap-parser/incremental", test_incremental);
-  g_test_add_func ("/spamsieve/imap-parser/overlong-line", test_overlong_line);
-  g_test_add_func ("/spamsieve/imap-parser/max-response", test_max_response);
-  g_test_add_func ("/spamsieve/imap-parser/deep-nesting", test_deep_nesting);
-  g_test_add_func ("/spamsieve/imap-parser/max-tokens", test_max_tokens);
-  g_test_add_func ("/spamsieve/imap-parser/syntax-errors", test_syntax_errors);
-  g_test_add_func ("/spamsieve/imap-parser/status-tagged", test_status_tagged);
-  g_test_add_func ("/spamsieve/imap-parser/status-untagged", test_status_untagged);
-  g_test_add_func ("/spamsieve/imap-parser/continuation", test_continuation);
-  g_test_add_func ("/spamsieve/imap-parser/node-helpers", test_node_helpers);
-  g_test_add_func ("/spamsieve/imap-parser/fetch-get", test_fetch_get);
-  g_test_add_func ("/spamsieve/imap-parser/quote", test_quote);
-  g_test_add_func ("/spamsieve/imap-parser/utf7", test_utf7);
-  g_test_add_func ("/spamsieve/imap-parser/error-null", test_error_null);
-  g_test_add_func ("/spamsieve/imap-parser/limits-default", test_limits_default);
-
-  return g_test_run ();
-}
+SS_TEST_FUNCS_MAIN (NULL)

@@ -10,14 +10,12 @@
 #include "config.h"
 
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "ss-test-servers.h"
+#include "ss-test-utils.h"
 
 #define N_MESSAGES 50
-
-static SsTestSpamd *spamd;
 
 static const char * const folders[] = { "Unfiltered", "INBOX", "Spam", NULL };
 
@@ -42,128 +40,111 @@ make_messages (void)
   return messages;
 }
 
+/* spamsieve --headless --once on bed (crash_after > 0: exit after that journal commit);
+ * returns the exit status, stderr in *err_out. */
 static int
-run_spamsieve (const char *dir,
+run_spamsieve (SsTestBed  *bed,
                const char *config,
                guint       crash_after,
                char      **err_out)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-    G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  const char * const args[] = { "--once", NULL };
+  g_autoptr(GSubprocessLauncher) launcher =
+    ss_test_launcher_new (bed->dir, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                    G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *data_home = g_build_filename (dir, "data", NULL);
   g_autofree char *n = g_strdup_printf ("%u", crash_after);
-  const char *argv[] = { g_getenv ("SS_SPAMSIEVE"), "--headless", "--config", config, "--once",
-                         NULL };
 
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
   if (crash_after > 0)
     g_subprocess_launcher_setenv (launcher, "SS_DEBUG_CRASH_AFTER", n, TRUE);
   else
     g_subprocess_launcher_unsetenv (launcher, "SS_DEBUG_CRASH_AFTER");
-  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
+  proc = ss_test_spawn_headless (launcher, config, args);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, err_out, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (proc));
   return g_subprocess_get_exit_status (proc);
 }
 
-/* How often each message is stored, and checks of where and how. */
+/* How often each message is stored, and checks of where and how (one listing per folder). */
 static void
 check_store (SsTestDovecot *dovecot,
              GPtrArray     *messages,
              gboolean       finished,
              gboolean       duplicates_allowed)
 {
+  g_autoptr(GHashTable) index = g_hash_table_new (g_bytes_hash, g_bytes_equal);
+  g_autofree guint *copies = g_new0 (guint, messages->len);
+
   for (guint i = 0; i < messages->len; i++)
+    g_hash_table_insert (index, g_ptr_array_index (messages, i), GUINT_TO_POINTER (i + 1));
+  for (guint f = 0; folders[f] != NULL; f++)
     {
-      GBytes *m = g_ptr_array_index (messages, i);
-      guint copies = 0;
+      g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (dovecot, folders[f]);
 
-      for (guint f = 0; folders[f] != NULL; f++)
+      for (guint j = 0; j < stored->len; j++)
         {
-          g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (dovecot, folders[f]);
+          SsTestStoredMessage *s = g_ptr_array_index (stored, j);
+          guint i = GPOINTER_TO_UINT (g_hash_table_lookup (index, s->content));
 
-          for (guint j = 0; j < stored->len; j++)
+          /* Not one of ours: index 0. */
+          if (i-- == 0)
+            continue;
+          /* Read state kept: even messages were added read. Another client's view of a
+           * half-done COPY (\Deleted original) is the only other flag allowed. */
+          if (strchr (s->flags, 'T') == NULL)
             {
-              SsTestStoredMessage *s = g_ptr_array_index (stored, j);
-
-              if (!g_bytes_equal (s->content, m))
-                continue;
-              /* Read state kept: even messages were added read. Another client's view of a
-               * half-done COPY (\Deleted original) is the only other flag allowed. */
-              if (strchr (s->flags, 'T') == NULL)
-                {
-                  copies++;
-                  g_assert_cmpint (strchr (s->flags, 'S') != NULL, ==, i % 2 == 0);
-                }
-              if (finished)
-                g_assert_cmpstr (folders[f], !=, "Unfiltered");
+              copies[i]++;
+              g_assert_cmpint (strchr (s->flags, 'S') != NULL, ==, i % 2 == 0);
             }
+          if (finished)
+            g_assert_cmpstr (folders[f], !=, "Unfiltered");
         }
-      if (copies != 1 && !(duplicates_allowed && copies == 2))
-        g_error ("message %u is stored %u times", i, copies);
     }
+  for (guint i = 0; i < messages->len; i++)
+    if (copies[i] != 1 && !(duplicates_allowed && copies[i] == 2))
+      g_error ("message %u is stored %u times", i, copies[i]);
 }
 
 static void
-crash_loop (gconstpointer data)
+crash_loop (gpointer      fixture,
+            gconstpointer data)
 {
-  const SsTestDovecotOptions *options = data;
+  const SsTestDovecotOptions *options = ss_test_case_options (data);
   g_autoptr(GPtrArray) messages = make_messages ();
-  g_autofree char *address = ss_test_spamd_dup_address (spamd);
   guint crashes = 0;
 
   for (guint n = 1; n < 200; n++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autofree char *dir = ss_test_mkdtemp ();
-      g_autofree char *secret = g_build_filename (dir, "secret", NULL);
-      g_autofree char *config = g_build_filename (dir, "spamsieve.conf", NULL);
-      g_autofree char *text = NULL;
+      g_auto(SsTestBed) bed = { 0 };
+      g_autofree char *config = NULL;
       g_autofree char *err = NULL;
-      SsTestDovecot *dovecot = ss_test_dovecot_start (options, &error);
       int status;
 
-      g_assert_no_error (error);
+      ss_test_bed_init (&bed, options, ss_test_case_spamd (data));
       for (guint i = 0; i < messages->len; i++)
-        {
-          ss_test_dovecot_add_message (dovecot, "Unfiltered", g_ptr_array_index (messages, i),
-                                       i % 2 == 0 ? "S" : "", 0, &error);
-          g_assert_no_error (error);
-        }
-      g_assert_true (g_file_set_contents (secret, "secret\n", -1, NULL));
-      g_assert_cmpint (g_chmod (secret, 0600), ==, 0);
-      text = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\nuser=tester\n"
-                              "password-file=%s\nca-file=%s\n[spamd]\naddress=%s\nparallel=4\n"
-                              "[filter]\nchunk=25\n", ss_test_dovecot_get_imap_port (dovecot),
-                              secret, ss_test_dovecot_get_ca_file (dovecot), address);
-      g_assert_true (g_file_set_contents (config, text, -1, NULL));
+        ss_test_add (bed.dovecot, "Unfiltered", g_ptr_array_index (messages, i),
+                     i % 2 == 0 ? "S" : "", 0);
+      config = ss_test_write_config (&bed, NULL, NULL, 4, 0, "[filter]\nchunk=25\n");
 
-      status = run_spamsieve (dir, config, n, &err);
+      status = run_spamsieve (&bed, config, n, &err);
       if (status == 0)
         {
           /* The pass needs fewer than n journal writes: every step has been crashed at. */
-          check_store (dovecot, messages, TRUE, FALSE);
-          ss_test_dovecot_stop (dovecot);
-          ss_test_rmrf (dir);
+          check_store (bed.dovecot, messages, TRUE, FALSE);
           break;
         }
       g_assert_cmpint (status, ==, 99);
       crashes++;
       /* Right after the crash nothing is lost (a cut COPY may show twice without MOVE). */
-      check_store (dovecot, messages, FALSE, options != NULL && options->no_move);
+      check_store (bed.dovecot, messages, FALSE, options != NULL && options->no_move);
 
       g_clear_pointer (&err, g_free);
-      status = run_spamsieve (dir, config, 0, &err);
+      status = run_spamsieve (&bed, config, 0, &err);
       g_test_message ("crash after write %u, resumed: exit %d %s", n, status, err);
       g_assert_cmpint (status, ==, 0);
-      check_store (dovecot, messages, TRUE, FALSE);
-      ss_test_dovecot_stop (dovecot);
-      ss_test_rmrf (dir);
+      check_store (bed.dovecot, messages, TRUE, FALSE);
     }
   g_test_message ("%u crash points, each resumed with every message in exactly one folder",
                   crashes);
@@ -173,19 +154,19 @@ crash_loop (gconstpointer data)
 
 static const SsTestDovecotOptions no_move = { .no_move = TRUE };
 
+static const SsTestCase cases[] = {
+  SS_TEST_CASE ("move", NULL, crash_loop),
+  SS_TEST_CASE ("copy-expunge", &no_move, crash_loop),
+};
+
+/* No fixture: each crash point gets its own bed. */
+static const SsTestSuite suite = {
+  "/spamsieve/journal-crash/", 0, NULL, NULL, cases, G_N_ELEMENTS (cases), TRUE, NULL
+};
+
 int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  int ret;
-
-  g_test_init (&argc, &argv, NULL);
-  spamd = ss_test_spamd_start (TRUE, &error);
-  g_assert_no_error (error);
-  g_test_add_data_func ("/spamsieve/journal-crash/move", NULL, crash_loop);
-  g_test_add_data_func ("/spamsieve/journal-crash/copy-expunge", &no_move, crash_loop);
-  ret = g_test_run ();
-  ss_test_spamd_stop (spamd);
-  return ret;
+  return ss_test_run_suite (&argc, &argv, &suite);
 }

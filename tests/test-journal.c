@@ -10,6 +10,7 @@
 #include "ss-error.h"
 #include "ss-journal.h"
 #include "ss-test-servers.h"
+#include "ss-test-utils.h"
 
 static SsRecord *
 make_record (guint32     uid,
@@ -33,20 +34,39 @@ make_record (guint32     uid,
   return r;
 }
 
-static char *
-journal_path (const char *dir)
+/* A temp dir, removed at the end, and where the journal goes in it: DIR/sub/state.sqlite. */
+typedef struct
 {
-  return g_build_filename (dir, "sub", "state.sqlite", NULL);
+  char *dir;
+  char *path;
+} Place;
+
+static Place
+place_new (void)
+{
+  Place p = { ss_test_mkdtemp () };
+
+  p.path = g_build_filename (p.dir, "sub", "state.sqlite", NULL);
+  return p;
 }
+
+static void
+place_clear (Place *p)
+{
+  ss_test_rmrf (p->dir);
+  g_clear_pointer (&p->dir, g_free);
+  g_clear_pointer (&p->path, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Place, place_clear)
 
 /* Many writes through the same cached statements, then read back newest first. */
 static void
 test_round_trip (void)
 {
-  g_autofree char *dir = ss_test_mkdtemp ();
-  g_autofree char *path = journal_path (dir);
+  g_auto(Place) place = place_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(SsJournal) journal = ss_journal_open (path, &error);
+  g_autoptr(SsJournal) journal = ss_journal_open (place.path, &error);
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GPtrArray) pending = NULL;
 
@@ -111,9 +131,8 @@ count_aside (const char *dir)
 static void
 test_corrupt (void)
 {
-  g_autofree char *dir = ss_test_mkdtemp ();
-  g_autofree char *path = journal_path (dir);
-  g_autofree char *sub = g_path_get_dirname (path);
+  g_auto(Place) place = place_new ();
+  g_autofree char *sub = g_path_get_dirname (place.path);
   g_autoptr(GError) error = NULL;
   g_autoptr(SsJournal) journal = NULL;
   g_autoptr(SsRecord) r = make_record (1, "after the rebuild");
@@ -123,14 +142,14 @@ test_corrupt (void)
   memset (garbage, 'x', sizeof garbage);
   memcpy (garbage, "SQLite format 3", 16);   /* a header, then nonsense */
   g_assert_cmpint (g_mkdir_with_parents (sub, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (path, garbage, sizeof garbage, NULL));
+  g_assert_true (g_file_set_contents (place.path, garbage, sizeof garbage, NULL));
 
   g_test_expect_message ("ss-journal", G_LOG_LEVEL_MESSAGE, "*moved to*corrupt-*");
-  journal = ss_journal_open (path, &error);
+  journal = ss_journal_open (place.path, &error);
   g_test_assert_expected_messages ();
   g_assert_no_error (error);
   g_assert_nonnull (journal);
-  g_assert_cmpuint (count_aside (dir), ==, 1);
+  g_assert_cmpuint (count_aside (place.dir), ==, 1);
   g_assert_true (ss_journal_add_record (journal, "acct", r, &error));
   g_assert_no_error (error);
   records = ss_journal_list_records (journal, "acct", 10, &error);
@@ -143,40 +162,36 @@ test_corrupt (void)
 static void
 test_locked (void)
 {
-  g_autofree char *dir = ss_test_mkdtemp ();
-  g_autofree char *path = journal_path (dir);
+  g_auto(Place) place = place_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(SsJournal) first = ss_journal_open (path, &error);
+  g_autoptr(SsJournal) first = ss_journal_open (place.path, &error);
   g_autoptr(SsJournal) second = NULL;
   sqlite3 *other = NULL;
   gint64 start;
 
   g_assert_no_error (error);
   g_clear_object (&first);
-  g_assert_cmpint (sqlite3_open (path, &other), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_open (place.path, &other), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (other, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; "
                                  "CREATE TABLE held (x);", NULL, NULL, NULL), ==, SQLITE_OK);
 
   start = g_get_monotonic_time ();
-  second = ss_journal_open (path, &error);
+  second = ss_journal_open (place.path, &error);
   g_test_message ("locked: %s after %.1f s", error != NULL ? error->message : "(no error)",
                   (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
   g_assert_null (second);
   g_assert_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_JOURNAL);
   g_assert_nonnull (strstr (error->message, "locked"));
-  g_assert_cmpuint (count_aside (dir), ==, 0);
-  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_aside (place.dir), ==, 0);
+  g_assert_true (g_file_test (place.path, G_FILE_TEST_EXISTS));
   sqlite3_exec (other, "ROLLBACK;", NULL, NULL, NULL);
   sqlite3_close (other);
 }
 
-int
-main (int    argc,
-      char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/spamsieve/journal/round-trip", test_round_trip);
-  g_test_add_func ("/spamsieve/journal/corrupt", test_corrupt);
-  g_test_add_func ("/spamsieve/journal/locked", test_locked);
-  return g_test_run ();
-}
+static const SsTestFunc tests[] = {
+  SS_TEST_FUNC ("/spamsieve/journal/round-trip", test_round_trip),
+  SS_TEST_FUNC ("/spamsieve/journal/corrupt", test_corrupt),
+  SS_TEST_FUNC ("/spamsieve/journal/locked", test_locked),
+};
+
+SS_TEST_FUNCS_MAIN (NULL)

@@ -16,11 +16,11 @@
 
 #include "ss-test-mailcheck.h"
 #include "ss-test-servers.h"
+#include "ss-test-utils.h"
 
 typedef struct
 {
-  SsTestDovecot    *dovecot;
-  char             *dir;          /* scratch: settings, password, XDG dirs */
+  SsTestBed         bed;          /* first (ss_test_bed_setup); dir: settings, XDG dirs */
   char             *config_path;
   GSubprocess      *proc;
   GDataInputStream *out;
@@ -29,25 +29,6 @@ typedef struct
   GString          *err;          /* stderr, collected by a thread */
   GThread          *err_thread;
 } Fixture;
-
-static SsTestSpamd *shared_spamd;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *secret = NULL;
-
-  f->dovecot = ss_test_dovecot_start (data, &error);
-  g_assert_no_error (error);
-  f->dir = ss_test_mkdtemp ();
-  secret = g_build_filename (f->dir, "secret", NULL);
-  g_assert_true (g_file_set_contents (secret, "secret\n", -1, NULL));
-  g_assert_cmpint (g_chmod (secret, 0600), ==, 0);
-  f->lines = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  f->err = g_string_new (NULL);
-}
 
 static void
 fixture_teardown (Fixture       *f,
@@ -62,30 +43,20 @@ fixture_teardown (Fixture       *f,
     g_thread_join (f->err_thread);
   g_clear_object (&f->out);
   g_clear_object (&f->proc);
-  ss_test_dovecot_stop (f->dovecot);
-  ss_test_rmrf (f->dir);
-  g_free (f->dir);
+  ss_test_bed_clear (&f->bed);
   g_free (f->config_path);
-  g_ptr_array_unref (f->lines);
-  g_string_free (f->err, TRUE);
+  g_clear_pointer (&f->lines, g_ptr_array_unref);
+  if (f->err != NULL)
+    g_string_free (f->err, TRUE);
 }
 
+/* Settings: the usual account with the password file, the shared spamd, plus extra groups. */
 static void
 write_config (Fixture    *f,
               const char *extra)
 {
-  g_autofree char *spamd = ss_test_spamd_dup_address (shared_spamd);
-  g_autofree char *text = NULL;
-
-  text = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\ntls=starttls\nuser=tester\n"
-                          "password-file=%s/secret\nca-file=%s\n"
-                          "[spamd]\naddress=%s\nparallel=2\ntimeout=30\n%s",
-                          ss_test_dovecot_get_imap_port (f->dovecot), f->dir,
-                          ss_test_dovecot_get_ca_file (f->dovecot), spamd,
-                          extra != NULL ? extra : "");
   g_free (f->config_path);
-  f->config_path = g_build_filename (f->dir, "spamsieve.conf", NULL);
-  g_assert_true (g_file_set_contents (f->config_path, text, -1, NULL));
+  f->config_path = ss_test_write_config (&f->bed, NULL, NULL, 2, 30, extra);
 }
 
 static gpointer
@@ -106,51 +77,16 @@ read_stderr (gpointer data)
 static void
 spawn_live (Fixture *f)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *data_home = g_build_filename (f->dir, "data", NULL);
-  g_autofree char *runtime = g_build_filename (f->dir, "run", NULL);
-  const char *program = g_getenv ("SS_SPAMSIEVE");
-  const char *argv[] = { program, "--headless", "--config", f->config_path, "--json", NULL };
+  const char * const args[] = { "--json", NULL };
+  g_autoptr(GSubprocessLauncher) launcher =
+    ss_test_launcher_new (f->bed.dir, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                      G_SUBPROCESS_FLAGS_STDERR_PIPE);
 
-  g_assert_nonnull (program);
-  g_mkdir_with_parents (runtime, 0700);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime, TRUE);
-  g_subprocess_launcher_setenv (launcher, "HOME", f->dir, TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
-  f->proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
+  f->lines = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  f->err = g_string_new (NULL);
+  f->proc = ss_test_spawn_headless (launcher, f->config_path, args);
   f->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->proc));
   f->err_thread = g_thread_new ("stderr", read_stderr, f);
-}
-
-typedef struct
-{
-  char     *line;
-  GError   *error;
-  gboolean  done;
-} LineRead;
-
-static void
-line_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  LineRead *read = user_data;
-
-  read->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
-                                                          NULL, &read->error);
-  read->done = TRUE;
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  g_cancellable_cancel (user_data);
-  return G_SOURCE_REMOVE;
 }
 
 /* The next line of stdout as JSON (also kept in f->lines), or NULL at EOF. Fails the test
@@ -159,32 +95,28 @@ static JsonObject *
 next_line (Fixture *f,
            guint    timeout_ms)
 {
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  LineRead read = { 0 };
-  guint timer;
+  g_autofree char *line = NULL;
   JsonNode *root;
 
   if (f->eof)
     return NULL;
-  timer = g_timeout_add (timeout_ms, timeout_cb, cancellable);
-  g_data_input_stream_read_line_async (f->out, G_PRIORITY_DEFAULT, cancellable, line_cb, &read);
-  while (!read.done)
-    g_main_context_iteration (NULL, TRUE);
-  if (!g_cancellable_is_cancelled (cancellable))
-    g_source_remove (timer);
-  if (read.error != NULL)
-    g_error ("no line from spamsieve within %u ms: %s", timeout_ms, read.error->message);
-  if (read.line == NULL)
+  g_data_input_stream_read_line_async (f->out, G_PRIORITY_DEFAULT, NULL, ss_test_result_cb,
+                                       &result);
+  ss_test_wait_result (NULL, &result, timeout_ms);
+  line = g_data_input_stream_read_line_finish_utf8 (f->out, result, NULL, &error);
+  if (error != NULL)
+    g_error ("reading spamsieve's output: %s", error->message);
+  if (line == NULL)
     {
       f->eof = TRUE;
       return NULL;
     }
-  json_parser_load_from_data (parser, read.line, -1, &error);
+  json_parser_load_from_data (parser, line, -1, &error);
   if (error != NULL)
-    g_error ("not JSON: \"%s\": %s", read.line, error->message);
-  g_free (read.line);
+    g_error ("not JSON: \"%s\": %s", line, error->message);
   root = json_parser_get_root (parser);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
   g_ptr_array_add (f->lines, json_object_ref (json_node_get_object (root)));
@@ -278,21 +210,15 @@ static void
 test_sigterm_mid_pass (Fixture       *f,
                        gconstpointer  data)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (40, "sigterm");
-  SsTestMailCensus census;
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, 40, "sigterm");
   gint64 ms;
 
-  ss_test_mail_add_all (f->dovecot, "Unfiltered", mails);
   write_config (f, "[filter]\nchunk=4\n");
   spawn_live (f);
   read_until (f, 1, NULL, 60000);
   ms = signal_and_wait (f, SIGTERM, 0, 5000);
   g_assert_cmpint (ms, <, 5000);
-  ss_test_mail_check (f->dovecot, mails, TRUE, FALSE, &census);
-  g_test_message ("%u in Unfiltered, %u in INBOX, %u in Spam; %u records", census.in_unfiltered,
-                  census.in_inbox, census.in_spam, count_records (f));
-  g_assert_cmpuint (census.in_unfiltered, >, 0);
-  g_assert_cmpuint (census.in_inbox + census.in_spam, ==, count_records (f));
+  ss_test_mail_check_stopped (f->bed.dovecot, mails, count_records (f));
   g_assert_true (is_state (g_ptr_array_index (f->lines, f->lines->len - 1), "stopped"));
 }
 
@@ -309,12 +235,12 @@ test_json_events (Fixture       *f,
   guint next = 0, n_records = 0, n_events = 0;
   gboolean gtube_seen = FALSE;
 
-  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", gtube->content, "", 0, NULL);
+  ss_test_add (f->bed.dovecot, "Unfiltered", gtube->content, "", 0);
   write_config (f, NULL);
   spawn_live (f);
   read_until (f, 1, "watching", 60000);
   /* Mail arriving while it watches comes through as a record too. */
-  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", ham->content, "S", 0, NULL);
+  ss_test_add (f->bed.dovecot, "Unfiltered", ham->content, "S", 0);
   read_until (f, 2, "watching", 30000);
   signal_and_wait (f, SIGINT, 0, 10000);
 
@@ -362,8 +288,8 @@ test_json_events (Fixture       *f,
   g_assert_cmpuint (n_records, ==, 2);
   g_assert_cmpuint (n_events, >=, 5);
   g_assert_true (is_state (g_ptr_array_index (f->lines, f->lines->len - 1), "stopped"));
-  g_assert_cmpstr (ss_test_mail_locate (f->dovecot, gtube), ==, "Spam");
-  g_assert_cmpstr (ss_test_mail_locate (f->dovecot, ham), ==, "INBOX");
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Spam");
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, ham), ==, "INBOX");
 }
 
 /* A wrong password: one "login-refused" event and no retries; the right password in the
@@ -374,22 +300,19 @@ test_sighup_reload (Fixture       *f,
 {
   g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "sighup");
   SsTestMail *gtube = g_ptr_array_index (mails, 36);
-  g_autofree char *secret = g_build_filename (f->dir, "secret", NULL);
   JsonObject *o;
   guint refused = 0;
 
-  g_assert_true (g_file_set_contents_full (secret, "wrong\n", -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, NULL));
-  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", gtube->content, "", 0, NULL);
+  g_free (ss_test_write_secret (f->bed.dir, "wrong"));
+  ss_test_add (f->bed.dovecot, "Unfiltered", gtube->content, "", 0);
   write_config (f, NULL);
   spawn_live (f);
   read_until (f, 0, "login-refused", 30000);
   o = g_ptr_array_index (f->lines, f->lines->len - 1);
   g_assert_nonnull (strstr (json_object_get_string_member (o, "error"), "Login refused"));
-  g_assert_cmpstr (ss_test_mail_locate (f->dovecot, gtube), ==, "Unfiltered");
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Unfiltered");
 
-  g_assert_true (g_file_set_contents_full (secret, "secret\n", -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, NULL));
+  g_free (ss_test_write_secret (f->bed.dir, "secret"));
   g_subprocess_send_signal (f->proc, SIGHUP);
   read_until (f, 1, "watching", 30000);
   signal_and_wait (f, SIGTERM, 0, 10000);
@@ -397,7 +320,7 @@ test_sighup_reload (Fixture       *f,
     refused += is_state (g_ptr_array_index (f->lines, i), "login-refused");
   g_assert_cmpuint (refused, ==, 1);
   g_assert_nonnull (strstr (f->err->str, "settings reloaded"));
-  g_assert_cmpstr (ss_test_mail_locate (f->dovecot, gtube), ==, "Spam");
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Spam");
 }
 
 /* CPU seconds (user + system) of a process, from /proc/PID/stat. */
@@ -450,27 +373,12 @@ test_idle_cpu (Fixture       *f,
   signal_and_wait (f, SIGTERM, 0, 10000);
 }
 
-int
-main (int    argc,
-      char **argv)
-{
-  g_autoptr(GError) error = NULL;
-  int ret;
+static const SsTestCase cases[] = {
+  SS_TEST_CASE ("sigterm-mid-pass", NULL, test_sigterm_mid_pass),
+  SS_TEST_CASE ("json-events", NULL, test_json_events),
+  SS_TEST_CASE ("sighup-reload", NULL, test_sighup_reload),
+  SS_TEST_CASE ("idle-cpu", NULL, test_idle_cpu),
+};
 
-  g_test_init (&argc, &argv, NULL);
-
-  shared_spamd = ss_test_spamd_start (FALSE, &error);
-  g_assert_no_error (error);
-
-#define ADD(path, func) \
-  g_test_add ("/spamsieve/live/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-  ADD ("sigterm-mid-pass", test_sigterm_mid_pass);
-  ADD ("json-events", test_json_events);
-  ADD ("sighup-reload", test_sighup_reload);
-  ADD ("idle-cpu", test_idle_cpu);
-#undef ADD
-
-  ret = g_test_run ();
-  ss_test_spamd_stop (shared_spamd);
-  return ret;
-}
+SS_TEST_SUITE_MAIN ("/spamsieve/live/", Fixture, ss_test_bed_setup, fixture_teardown,
+                    FALSE, NULL)

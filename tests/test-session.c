@@ -17,21 +17,13 @@
 #include "ss-spamd-client.h"
 #include "ss-test-mailcheck.h"
 #include "ss-test-servers.h"
+#include "ss-test-utils.h"
 
 typedef struct
 {
-  SsTestDovecot *dovecot;
-  char          *dir;            /* scratch: the journal */
-  char          *journal;
-  GMainContext  *context;
-  SsSession     *session;
-  GPtrArray     *records;        /* SsRecord*, in signal order */
-  GArray        *record_times;   /* gint64 monotonic µs at dispatch, per record */
-  GPtrArray     *states;         /* state nicks, in order (each change) */
-  gboolean       saw_retry_at;   /* backing-off with a retry-at in the future */
+  SsTestBed     bed;            /* dir: scratch for the journal */
+  SsTestSession run;
 } Fixture;
-
-static SsTestSpamd *shared_spamd;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Fixture                                                                                   */
@@ -40,133 +32,23 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->dovecot = ss_test_dovecot_start (data, &error);
-  g_assert_no_error (error);
-  f->dir = ss_test_mkdtemp ();
-  f->journal = g_build_filename (f->dir, "state.sqlite", NULL);
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
-  f->record_times = g_array_new (FALSE, FALSE, sizeof (gint64));
-  f->states = g_ptr_array_new_with_free_func (g_free);
-}
-
-static gboolean
-timer_cb (gpointer data)
-{
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the test context for up to ms (less if something is dispatched). */
-static void
-iterate (Fixture *f,
-         guint    ms)
-{
-  GSource *timer = g_timeout_source_new (ms);
-
-  g_source_set_callback (timer, timer_cb, NULL, NULL);
-  g_source_attach (timer, f->context);
-  g_main_context_iteration (f->context, TRUE);
-  g_source_destroy (timer);
-  g_source_unref (timer);
-}
-
-typedef gboolean (*CondFunc) (Fixture       *f,
-                              gconstpointer  data);
-
-static gboolean
-wait_until (Fixture       *f,
-            CondFunc       cond,
-            gconstpointer  data,
-            guint          timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (f, data))
-    {
-      if (g_get_monotonic_time () >= deadline)
-        return FALSE;
-      iterate (f, 50);
-    }
-  return TRUE;
-}
-
-static gboolean
-cond_state (Fixture       *f,
-            gconstpointer  data)
-{
-  return g_str_equal (ss_session_state_to_string (ss_session_get_state (f->session)), data);
-}
-
-static gboolean
-cond_records (Fixture       *f,
-              gconstpointer  data)
-{
-  return f->records->len >= GPOINTER_TO_UINT (data);
-}
-
-static gboolean
-cond_unfiltered_empty (Fixture       *f,
-                       gconstpointer  data)
-{
-  return ss_test_mail_count (f->dovecot, "Unfiltered") == 0;
-}
-
-static gboolean
-cond_flag (Fixture       *f,
-           gconstpointer  data)
-{
-  return *(const gboolean *) data;
+  ss_test_bed_setup (&f->bed, data);
+  ss_test_session_init (&f->run, f->bed.dir);
 }
 
 static void
-wait_state (Fixture    *f,
-            const char *state,
-            guint       timeout_ms)
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
 {
-  if (!wait_until (f, cond_state, state, timeout_ms))
-    g_error ("state did not become %s within %u ms (it is %s: %s)", state, timeout_ms,
-             ss_session_state_to_string (ss_session_get_state (f->session)),
-             ss_session_get_last_error (f->session));
+  ss_test_session_clear (&f->run);
+  ss_test_bed_clear (&f->bed);
 }
 
-static void
-wait_records (Fixture *f,
-              guint    n,
-              guint    timeout_ms)
+static gboolean
+unfiltered_empty (gpointer      dovecot,
+                  gconstpointer data)
 {
-  if (!wait_until (f, cond_records, GUINT_TO_POINTER (n), timeout_ms))
-    g_error ("%u of %u records within %u ms (state %s: %s)", f->records->len, n, timeout_ms,
-             ss_session_state_to_string (ss_session_get_state (f->session)),
-             ss_session_get_last_error (f->session));
-}
-
-static void
-on_record (SsSession      *session,
-           const SsRecord *record,
-           Fixture        *f)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  g_assert_true (g_main_context_is_owner (f->context));
-  g_ptr_array_add (f->records, ss_record_copy (record));
-  g_array_append_val (f->record_times, now);
-}
-
-static void
-on_state (SsSession  *session,
-          GParamSpec *pspec,
-          Fixture    *f)
-{
-  SsSessionState state = ss_session_get_state (session);
-
-  g_assert_true (g_main_context_is_owner (f->context));
-  g_ptr_array_add (f->states, g_strdup (ss_session_state_to_string (state)));
-  if (state == SS_SESSION_BACKING_OFF &&
-      ss_session_get_retry_at (session) >= g_get_real_time () / G_USEC_PER_SEC)
-    f->saw_retry_at = TRUE;
+  return ss_test_mail_count (dovecot, "Unfiltered") == 0;
 }
 
 /* Settings: STARTTLS with the test CA, the shared spamd, plus extra groups. */
@@ -175,16 +57,12 @@ make_config (Fixture    *f,
              guint       parallel,
              const char *extra)
 {
-  g_autofree char *spamd = ss_test_spamd_dup_address (shared_spamd);
-  g_autofree char *text = NULL;
+  g_autofree char *spamd = ss_test_spamd_dup_address (f->bed.spamd);
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
+  g_autofree char *text = ss_test_config_text (account, spamd, parallel, 30, extra);
   g_autoptr(GError) error = NULL;
   SsConfig *config;
 
-  text = g_strdup_printf ("[account]\nurl=imap://127.0.0.1:%u\ntls=starttls\nuser=tester\n"
-                          "ca-file=%s\n[spamd]\naddress=%s\nparallel=%u\ntimeout=30\n%s",
-                          ss_test_dovecot_get_imap_port (f->dovecot),
-                          ss_test_dovecot_get_ca_file (f->dovecot), spamd, parallel,
-                          extra != NULL ? extra : "");
   config = ss_config_load_data (text, strlen (text), &error);
   g_assert_no_error (error);
   return config;
@@ -198,79 +76,14 @@ start_session (Fixture    *f,
 {
   g_autoptr(SsConfig) config = make_config (f, parallel, extra);
 
-  g_assert_null (f->session);
-  f->session = ss_session_new (config, password, f->journal);
-  g_signal_connect (f->session, "record", G_CALLBACK (on_record), f);
-  g_signal_connect (f->session, "notify::state", G_CALLBACK (on_state), f);
-  ss_session_start (f->session);
-}
-
-static void
-stop_done_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ss_session_stop_finish (SS_SESSION (object), result, &error));
-  g_assert_no_error (error);
-  *(gboolean *) user_data = TRUE;
-}
-
-/* Stops the session (asserting it ends in time) and drops it; the session must then be
- * finalized: the worker's reference was released. Returns the ms the stop took. */
-static gint64
-stop_session (Fixture *f,
-              guint    timeout_ms)
-{
-  gboolean done = FALSE;
-  gint64 start = g_get_monotonic_time ();
-  gint64 elapsed;
-  gpointer weak = f->session;
-
-  ss_session_stop_async (f->session, NULL, stop_done_cb, &done);
-  if (!wait_until (f, cond_flag, &done, timeout_ms))
-    g_error ("the session did not stop within %u ms", timeout_ms);
-  elapsed = (g_get_monotonic_time () - start) / 1000;
-  g_assert_cmpstr (ss_session_state_to_string (ss_session_get_state (f->session)), ==,
-                   "stopped");
-  g_signal_handlers_disconnect_by_data (f->session, f);
-  g_object_add_weak_pointer (G_OBJECT (f->session), &weak);
-  g_clear_object (&f->session);
-  while (g_main_context_pending (f->context))
-    g_main_context_iteration (f->context, FALSE);
-  g_assert_null (weak);
-  return elapsed;
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  if (f->session != NULL)
-    stop_session (f, 60000);
-  while (g_main_context_pending (f->context))
-    g_main_context_iteration (f->context, FALSE);
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
-  ss_test_dovecot_stop (f->dovecot);
-  ss_test_rmrf (f->dir);
-  g_free (f->dir);
-  g_free (f->journal);
-  g_ptr_array_unref (f->records);
-  g_array_unref (f->record_times);
-  g_ptr_array_unref (f->states);
+  ss_test_session_start (&f->run, config, password);
 }
 
 static void
 add_mail (Fixture    *f,
           SsTestMail *mail)
 {
-  g_autoptr(GError) error = NULL;
-
-  ss_test_dovecot_add_message (f->dovecot, "Unfiltered", mail->content, mail->flags, 0,
-                               &error);
-  g_assert_no_error (error);
+  ss_test_add (f->bed.dovecot, "Unfiltered", mail->content, mail->flags, 0);
 }
 
 /* The state changes so far, for messages (valid until the next call). */
@@ -280,9 +93,9 @@ states_text (Fixture *f)
   static char *text;
 
   g_free (text);
-  g_ptr_array_add (f->states, NULL);
-  text = g_strjoinv (" ", (char **) f->states->pdata);
-  g_ptr_array_set_size (f->states, f->states->len - 1);
+  g_ptr_array_add (f->run.states, NULL);
+  text = g_strjoinv (" ", (char **) f->run.states->pdata);
+  g_ptr_array_set_size (f->run.states, f->run.states->len - 1);
   return text;
 }
 
@@ -291,9 +104,9 @@ static const SsRecord *
 record_for_mail (Fixture    *f,
                  SsTestMail *mail)
 {
-  for (guint i = 0; i < f->records->len; i++)
+  for (guint i = 0; i < f->run.records->len; i++)
     {
-      const SsRecord *r = g_ptr_array_index (f->records, i);
+      const SsRecord *r = g_ptr_array_index (f->run.records, i);
       if (g_strcmp0 (r->message_id, mail->message_id) == 0)
         return r;
     }
@@ -312,9 +125,10 @@ cmp_gint64 (gconstpointer a,
 
 /* How long spamd takes for these bytes, asked directly (as the engine will send them). */
 static gint64
-direct_scan_ms (SsTestMail *mail)
+direct_scan_ms (Fixture    *f,
+                SsTestMail *mail)
 {
-  g_autofree char *address = ss_test_spamd_dup_address (shared_spamd);
+  g_autofree char *address = ss_test_spamd_dup_address (f->bed.spamd);
   g_autoptr(GError) error = NULL;
   g_autoptr(SsSpamdClient) client = ss_spamd_client_new (address, NULL, 30000, &error);
   g_autoptr(GBytes) fetched = ss_test_as_fetched (mail->content);
@@ -339,25 +153,25 @@ test_idle_latency (Fixture       *f,
   gint64 median, p95;
 
   start_session (f, "secret", 4, NULL);
-  wait_state (f, "watching", 30000);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
 
   for (guint i = 0; i < mails->len; i++)
     {
       SsTestMail *mail = g_ptr_array_index (mails, i);
-      gint64 scan_ms = direct_scan_ms (mail);
+      gint64 scan_ms = direct_scan_ms (f, mail);
       gint64 start, latency_ms, extra;
       const char *where;
 
       /* Back in IDLE (the state is set just before the IDLE command goes out). */
-      wait_state (f, "watching", 30000);
-      iterate (f, 200);
+      ss_test_session_wait_state (&f->run, "watching", 30000);
+      ss_test_session_iterate (&f->run, 200);
       start = g_get_monotonic_time ();
       add_mail (f, mail);
-      wait_records (f, i + 1, 30000);
-      latency_ms = (g_array_index (f->record_times, gint64, i) - start) / 1000;
-      where = ss_test_mail_locate (f->dovecot, mail);
+      ss_test_session_wait_records (&f->run, i + 1, 30000);
+      latency_ms = (g_array_index (f->run.record_times, gint64, i) - start) / 1000;
+      where = ss_test_mail_locate (f->bed.dovecot, mail);
       g_assert_true (g_strcmp0 (where, "INBOX") == 0 || g_strcmp0 (where, "Spam") == 0);
-      g_assert_cmpstr (((SsRecord *) g_ptr_array_index (f->records, i))->message_id, ==,
+      g_assert_cmpstr (((SsRecord *) g_ptr_array_index (f->run.records, i))->message_id, ==,
                        mail->message_id);
       extra = latency_ms - scan_ms;
       g_array_append_val (beyond, extra);
@@ -375,7 +189,7 @@ test_idle_latency (Fixture       *f,
                   g_array_index (beyond, gint64, beyond->len - 1));
   g_assert_cmpint (median, <, 1000);
   g_assert_cmpint (p95, <, 1000);
-  g_assert_cmpuint (f->records->len, ==, mails->len);
+  g_assert_cmpuint (f->run.records->len, ==, mails->len);
 }
 
 /* Without IDLE the engine polls every poll-seconds: mail that arrives just after a check
@@ -388,29 +202,29 @@ test_poll_fallback (Fixture       *f,
   g_autoptr(GString) figures = g_string_new (NULL);
 
   start_session (f, "secret", 4, "[live]\npoll-seconds=5\n");
-  wait_state (f, "watching", 30000);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
 
   for (guint i = 0; i < mails->len; i++)
     {
       SsTestMail *mail = g_ptr_array_index (mails, i);
-      gint64 scan_ms = direct_scan_ms (mail);
+      gint64 scan_ms = direct_scan_ms (f, mail);
       gint64 start, latency_ms;
 
       /* Right after a check: "watching" is set before the worker sleeps. */
-      wait_state (f, "scanning", 10000);
-      wait_state (f, "watching", 10000);
+      ss_test_session_wait_state (&f->run, "scanning", 10000);
+      ss_test_session_wait_state (&f->run, "watching", 10000);
       start = g_get_monotonic_time ();
       add_mail (f, mail);
-      wait_records (f, i + 1, 20000);
-      latency_ms = (g_array_index (f->record_times, gint64, i) - start) / 1000;
+      ss_test_session_wait_records (&f->run, i + 1, 20000);
+      latency_ms = (g_array_index (f->run.record_times, gint64, i) - start) / 1000;
       g_string_append_printf (figures, " %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, latency_ms,
                               scan_ms);
       /* It waited for the next poll (so IDLE was not used) ... */
       g_assert_cmpint (latency_ms, >=, 4000);
       /* ... and not longer than one interval plus the scan. */
       g_assert_cmpint (latency_ms, <, 5000 + scan_ms + 1500);
-      g_assert_nonnull (ss_test_mail_locate (f->dovecot, mail));
-      g_assert_cmpstr (ss_test_mail_locate (f->dovecot, mail), !=, "Unfiltered");
+      g_assert_nonnull (ss_test_mail_locate (f->bed.dovecot, mail));
+      g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, mail), !=, "Unfiltered");
     }
   g_test_message ("poll latency (total/scan ms, poll-seconds=5):%s", figures->str);
 }
@@ -429,23 +243,6 @@ count_in_file (const char *path,
   return n;
 }
 
-static void
-mark_done_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
-static gboolean
-cond_result (Fixture       *f,
-             gconstpointer  data)
-{
-  return *(GAsyncResult * const *) data != NULL;
-}
-
 /* A refused password is tried once, then the engine waits for new credentials: no second
  * login while it waits, not even when asked to mark a message. Reloading with the right
  * password brings it back. */
@@ -455,7 +252,7 @@ test_login_refused (Fixture       *f,
 {
   g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "login");
   SsTestMail *gtube = g_ptr_array_index (mails, 36);
-  const char *log = ss_test_dovecot_get_log_file (f->dovecot);
+  const char *log = ss_test_dovecot_get_log_file (f->bed.dovecot);
   const char *needle = "Password mismatch";
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -464,37 +261,38 @@ test_login_refused (Fixture       *f,
 
   add_mail (f, gtube);
   start_session (f, "wrong", 4, NULL);
-  wait_state (f, "login-refused", 30000);
-  g_assert_nonnull (strstr (ss_session_get_last_error (f->session), "Login refused"));
-  g_assert_null (strstr (ss_session_get_last_error (f->session), "wrong"));
+  ss_test_session_wait_state (&f->run, "login-refused", 30000);
+  g_assert_nonnull (strstr (ss_session_get_last_error (f->run.session), "Login refused"));
+  g_assert_null (strstr (ss_session_get_last_error (f->run.session), "wrong"));
   /* dovecot writes its log line around the refusal; give it a moment. */
   until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (count_in_file (log, needle) == 0 && g_get_monotonic_time () < until)
-    iterate (f, 100);
+    ss_test_session_iterate (&f->run, 100);
   g_assert_cmpuint (count_in_file (log, needle), ==, 1);
 
   /* A mark while refused fails without logging in again. */
-  ss_session_mark_async (f->session, "Unfiltered", 1, 1, TRUE, NULL, mark_done_cb, &result);
-  g_assert_true (wait_until (f, cond_result, &result, 10000));
-  record = ss_session_mark_finish (f->session, result, &error);
+  ss_session_mark_async (f->run.session, "Unfiltered", 1, 1, TRUE, NULL, ss_test_result_cb,
+                         &result);
+  ss_test_wait_result (f->run.context, &result, 10000);
+  record = ss_session_mark_finish (f->run.session, result, &error);
   g_assert_null (record);
   g_assert_nonnull (error);
 
   /* About ten seconds more: still one failed login, still waiting, mail untouched. */
   until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < until)
-    iterate (f, 200);
+    ss_test_session_iterate (&f->run, 200);
   g_assert_cmpuint (count_in_file (log, needle), ==, 1);
   g_assert_cmpuint (count_in_file (log, "auth failed"), <=, 1);
-  g_assert_cmpstr (ss_session_state_to_string (ss_session_get_state (f->session)), ==,
+  g_assert_cmpstr (ss_test_session_state (&f->run), ==,
                    "login-refused");
-  g_assert_cmpstr (ss_test_mail_locate (f->dovecot, gtube), ==, "Unfiltered");
-  g_assert_cmpuint (f->records->len, ==, 0);
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Unfiltered");
+  g_assert_cmpuint (f->run.records->len, ==, 0);
 
-  ss_session_reload (f->session, NULL, "secret");
-  wait_records (f, 1, 30000);
-  wait_state (f, "watching", 30000);
-  g_assert_cmpstr (ss_test_mail_locate (f->dovecot, gtube), ==, "Spam");
+  ss_session_reload (f->run.session, NULL, "secret");
+  ss_test_session_wait_records (&f->run, 1, 30000);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Spam");
   g_assert_cmpuint (count_in_file (log, needle), ==, 1);
 }
 
@@ -504,39 +302,38 @@ static void
 test_spamd_restart (Fixture       *f,
                     gconstpointer  data)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (40, "restart");
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, 40, "restart");
   g_autoptr(GError) error = NULL;
   SsTestMailCensus census;
   guint handled_before;
 
-  ss_test_mail_add_all (f->dovecot, "Unfiltered", mails);
   start_session (f, "secret", 2, "[filter]\nchunk=4\n");
-  wait_records (f, 3, 60000);
-  ss_test_spamd_kill (shared_spamd);
-  handled_before = f->records->len;
-  if (!wait_until (f, cond_state, "backing-off", 30000))
+  ss_test_session_wait_records (&f->run, 3, 60000);
+  ss_test_spamd_kill (f->bed.spamd);
+  handled_before = f->run.records->len;
+  if (!ss_test_session_wait (&f->run, ss_test_session_in_state, "backing-off", 30000))
     g_error ("no back-off after spamd died (state %s)",
-             ss_session_state_to_string (ss_session_get_state (f->session)));
-  g_assert_true (f->saw_retry_at);
-  g_assert_nonnull (strstr (ss_session_get_last_error (f->session), "spamd"));
+             ss_test_session_state (&f->run));
+  g_assert_true (f->run.saw_retry_at);
+  g_assert_nonnull (strstr (ss_session_get_last_error (f->run.session), "spamd"));
   /* A few seconds without spamd: retries, no verdicts, nothing moved. */
   for (guint i = 0; i < 30; i++)
-    iterate (f, 100);
+    ss_test_session_iterate (&f->run, 100);
   g_test_message ("%u of %u handled before spamd died; %u since",
-                  handled_before, mails->len, f->records->len - handled_before);
-  g_assert_true (ss_test_spamd_restart (shared_spamd, &error));
+                  handled_before, mails->len, f->run.records->len - handled_before);
+  g_assert_true (ss_test_spamd_restart (f->bed.spamd, &error));
   g_assert_no_error (error);
 
-  if (!wait_until (f, cond_unfiltered_empty, NULL, 120000))
+  if (!ss_test_wait_until (f->run.context, unfiltered_empty, f->bed.dovecot, NULL, 120000))
     g_error ("Unfiltered not emptied after spamd came back (state %s: %s)",
-             ss_session_state_to_string (ss_session_get_state (f->session)),
-             ss_session_get_last_error (f->session));
-  wait_state (f, "watching", 30000);
+             ss_test_session_state (&f->run),
+             ss_session_get_last_error (f->run.session));
+  ss_test_session_wait_state (&f->run, "watching", 30000);
   g_assert_cmpuint (handled_before, <, mails->len);
-  ss_test_mail_check (f->dovecot, mails, FALSE, FALSE, &census);
+  ss_test_mail_check (f->bed.dovecot, mails, FALSE, FALSE, &census);
   g_test_message ("after the restart: %u in INBOX, %u in Spam", census.in_inbox,
                   census.in_spam);
-  g_assert_cmpuint (f->records->len, ==, mails->len);
+  g_assert_cmpuint (f->run.records->len, ==, mails->len);
   for (guint i = 0; i < mails->len; i++)
     record_for_mail (f, g_ptr_array_index (mails, i));
 }
@@ -545,7 +342,7 @@ static SsVerdict *
 find_verdict (Fixture        *f,
               const SsRecord *record)
 {
-  GListModel *verdicts = ss_session_get_verdicts (f->session);
+  GListModel *verdicts = ss_session_get_verdicts (f->run.session);
 
   for (guint i = 0; i < g_list_model_get_n_items (verdicts); i++)
     {
@@ -567,37 +364,13 @@ mark (Fixture        *f,
   g_autoptr(GError) error = NULL;
   SsRecord *record;
 
-  ss_session_mark_async (f->session, where->destination, where->dest_uidvalidity,
-                         where->dest_uid, as_spam, NULL, mark_done_cb, &result);
-  g_assert_true (wait_until (f, cond_result, &result, 60000));
-  record = ss_session_mark_finish (f->session, result, &error);
+  ss_session_mark_async (f->run.session, where->destination, where->dest_uidvalidity,
+                         where->dest_uid, as_spam, NULL, ss_test_result_cb, &result);
+  ss_test_wait_result (f->run.context, &result, 60000);
+  record = ss_session_mark_finish (f->run.session, result, &error);
   g_assert_no_error (error);
   g_assert_nonnull (record);
   return record;
-}
-
-static SsTestStoredMessage *
-stored (Fixture    *f,
-        const char *folder,
-        SsTestMail *mail)
-{
-  g_autoptr(GPtrArray) messages = ss_test_dovecot_list_messages (f->dovecot, folder);
-
-  for (guint i = 0; i < messages->len; i++)
-    {
-      SsTestStoredMessage *m = g_ptr_array_index (messages, i);
-
-      if (g_bytes_equal (m->content, mail->content))
-        return g_ptr_array_steal_index (messages, i);
-    }
-  return NULL;
-}
-
-static gboolean
-has_keyword (SsTestStoredMessage *m,
-             const char          *keyword)
-{
-  return m->keywords != NULL && g_strv_contains ((const char * const *) m->keywords, keyword);
 }
 
 /* Marking through the command API: learned by spamd, moved, keyword swapped, and the row in
@@ -621,30 +394,30 @@ test_mark (Fixture       *f,
   add_mail (f, gtube);
   add_mail (f, ham);
   start_session (f, "secret", 4, NULL);
-  wait_records (f, 2, 60000);
-  wait_state (f, "watching", 30000);
+  ss_test_session_wait_records (&f->run, 2, 60000);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
   g_assert_cmpstr (record_for_mail (f, gtube)->destination, ==, "Spam");
   g_assert_cmpstr (record_for_mail (f, ham)->destination, ==, "INBOX");
-  g_assert_true (ss_test_spamd_get_learned (shared_spamd, &spam0, &ham0, &error));
+  g_assert_true (ss_test_spamd_get_learned (f->bed.spamd, &spam0, &ham0, &error));
   g_assert_no_error (error);
 
   gtube_row = find_verdict (f, record_for_mail (f, gtube));
   ham_row = find_verdict (f, record_for_mail (f, ham));
   g_assert_nonnull (gtube_row);
   g_assert_nonnull (ham_row);
-  n_rows = g_list_model_get_n_items (ss_session_get_verdicts (f->session));
+  n_rows = g_list_model_get_n_items (ss_session_get_verdicts (f->run.session));
 
   /* The spam row as ham: INBOX with $NotJunk, learned as ham. */
   marked_ham = mark (f, record_for_mail (f, gtube), FALSE);
   g_assert_cmpstr (marked_ham->destination, ==, "INBOX");
   g_assert_cmpint (marked_ham->verdict, ==, SS_VERDICT_LEARNED_HAM);
   g_assert_cmpuint (marked_ham->dest_uid, >, 0);
-  m = stored (f, "INBOX", gtube);
+  m = ss_test_find_stored (f->bed.dovecot, "INBOX", gtube->content);
   g_assert_nonnull (m);
-  g_assert_true (has_keyword (m, "$NotJunk"));
-  g_assert_false (has_keyword (m, "$Junk"));
+  g_assert_true (ss_test_has_keyword (m, "$NotJunk"));
+  g_assert_false (ss_test_has_keyword (m, "$Junk"));
   ss_test_stored_message_free (m);
-  g_assert_cmpstr (ss_test_mail_locate (f->dovecot, gtube), ==, "INBOX");
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "INBOX");
   r = ss_verdict_get_record (gtube_row);
   g_assert_cmpstr (r->destination, ==, "INBOX");
   g_assert_cmpint (r->verdict, ==, SS_VERDICT_LEARNED_HAM);
@@ -654,40 +427,45 @@ test_mark (Fixture       *f,
   marked_spam = mark (f, record_for_mail (f, ham), TRUE);
   g_assert_cmpstr (marked_spam->destination, ==, "Spam");
   g_assert_cmpint (marked_spam->verdict, ==, SS_VERDICT_LEARNED_SPAM);
-  m = stored (f, "Spam", ham);
+  m = ss_test_find_stored (f->bed.dovecot, "Spam", ham->content);
   g_assert_nonnull (m);
-  g_assert_true (has_keyword (m, "$Junk"));
-  g_assert_false (has_keyword (m, "$NotJunk"));
+  g_assert_true (ss_test_has_keyword (m, "$Junk"));
+  g_assert_false (ss_test_has_keyword (m, "$NotJunk"));
   g_assert_cmpstr (m->flags, ==, ham->flags);
   ss_test_stored_message_free (m);
-  g_assert_cmpstr (ss_test_mail_locate (f->dovecot, ham), ==, "Spam");
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, ham), ==, "Spam");
   r = ss_verdict_get_record (ham_row);
   g_assert_cmpstr (r->destination, ==, "Spam");
   g_assert_cmpint (r->verdict, ==, SS_VERDICT_LEARNED_SPAM);
 
   /* Updated in place: no new rows. */
-  g_assert_cmpuint (g_list_model_get_n_items (ss_session_get_verdicts (f->session)), ==,
+  g_assert_cmpuint (g_list_model_get_n_items (ss_session_get_verdicts (f->run.session)), ==,
                     n_rows);
-  g_assert_true (ss_test_spamd_get_learned (shared_spamd, &spam1, &ham1, &error));
+  g_assert_true (ss_test_spamd_get_learned (f->bed.spamd, &spam1, &ham1, &error));
   g_assert_no_error (error);
   g_test_message ("spamd learned: spam %u -> %u, ham %u -> %u", spam0, spam1, ham0, ham1);
   g_assert_cmpuint (ham1, ==, ham0 + 1);
   g_assert_cmpuint (spam1, ==, spam0 + 1);
 }
 
-static gboolean
-cond_verdicts (Fixture       *f,
-               gconstpointer  data)
+static guint
+n_verdicts (SsTestSession *t)
 {
-  return g_list_model_get_n_items (ss_session_get_verdicts (f->session)) >=
-         GPOINTER_TO_UINT (data);
+  return g_list_model_get_n_items (ss_session_get_verdicts (t->session));
 }
 
 static gboolean
-cond_no_verdicts (Fixture       *f,
-                  gconstpointer  data)
+has_verdicts (gpointer      t,
+              gconstpointer n)
 {
-  return g_list_model_get_n_items (ss_session_get_verdicts (f->session)) == 0;
+  return n_verdicts (t) >= GPOINTER_TO_UINT (n);
+}
+
+static gboolean
+has_no_verdicts (gpointer      t,
+                 gconstpointer data)
+{
+  return n_verdicts (t) == 0;
 }
 
 /* A new session on the same journal shows the earlier verdicts (once its history event has
@@ -696,21 +474,21 @@ static void
 test_history (Fixture       *f,
               gconstpointer  data)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (3, "history");
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, 3, "history");
   g_autoptr(GPtrArray) earlier = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
   GListModel *verdicts;
 
-  ss_test_mail_add_all (f->dovecot, "Unfiltered", mails);
   start_session (f, "secret", 4, NULL);
-  wait_records (f, mails->len, 60000);
-  for (guint i = 0; i < f->records->len; i++)
-    g_ptr_array_add (earlier, ss_record_copy (g_ptr_array_index (f->records, i)));
-  stop_session (f, 30000);
-  g_ptr_array_set_size (f->records, 0);
+  ss_test_session_wait_records (&f->run, mails->len, 60000);
+  for (guint i = 0; i < f->run.records->len; i++)
+    g_ptr_array_add (earlier, ss_record_copy (g_ptr_array_index (f->run.records, i)));
+  ss_test_session_stop (&f->run, 30000);
+  g_ptr_array_set_size (f->run.records, 0);
 
   start_session (f, "secret", 4, NULL);
-  g_assert_true (wait_until (f, cond_verdicts, GUINT_TO_POINTER (mails->len), 30000));
-  verdicts = ss_session_get_verdicts (f->session);
+  g_assert_true (ss_test_session_wait (&f->run, has_verdicts, GUINT_TO_POINTER (mails->len),
+                                       30000));
+  verdicts = ss_session_get_verdicts (f->run.session);
   g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, mails->len);
   for (guint i = 0; i < earlier->len; i++)
     {
@@ -726,8 +504,8 @@ test_history (Fixture       *f,
       g_assert_cmpstr (now->subject, ==, before->subject);
     }
   /* Nothing was handled again. */
-  wait_state (f, "watching", 30000);
-  g_assert_cmpuint (f->records->len, ==, 0);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
+  g_assert_cmpuint (f->run.records->len, ==, 0);
 
   /* Settings for another account: its (empty) history replaces this one's; back again,
    * this one's returns. */
@@ -737,10 +515,11 @@ test_history (Fixture       *f,
 
     g_free (other->user);
     other->user = g_strdup ("someone-else");
-    ss_session_reload (f->session, other, "wrong");
-    g_assert_true (wait_until (f, cond_no_verdicts, NULL, 30000));
-    ss_session_reload (f->session, same, "secret");
-    g_assert_true (wait_until (f, cond_verdicts, GUINT_TO_POINTER (mails->len), 30000));
+    ss_session_reload (f->run.session, other, "wrong");
+    g_assert_true (ss_test_session_wait (&f->run, has_no_verdicts, NULL, 30000));
+    ss_session_reload (f->run.session, same, "secret");
+    g_assert_true (ss_test_session_wait (&f->run, has_verdicts, GUINT_TO_POINTER (mails->len),
+                                       30000));
     g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, mails->len);
   }
 }
@@ -750,24 +529,18 @@ static void
 test_stop_mid_pass (Fixture       *f,
                     gconstpointer  data)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (40, "stop");
-  SsTestMailCensus census;
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, 40, "stop");
   gint64 ms;
 
-  ss_test_mail_add_all (f->dovecot, "Unfiltered", mails);
   start_session (f, "secret", 2, "[filter]\nchunk=4\n");
-  wait_records (f, 1, 60000);
-  g_assert_cmpstr (ss_session_state_to_string (ss_session_get_state (f->session)), ==,
+  ss_test_session_wait_records (&f->run, 1, 60000);
+  g_assert_cmpstr (ss_test_session_state (&f->run), ==,
                    "scanning");
-  ms = stop_session (f, 5000);
-  g_test_message ("stopped in %" G_GINT64_FORMAT " ms after %u records", ms, f->records->len);
+  ms = ss_test_session_stop (&f->run, 5000);
+  g_test_message ("stopped in %" G_GINT64_FORMAT " ms after %u records", ms, f->run.records->len);
   g_assert_cmpint (ms, <, 5000);
-  ss_test_mail_check (f->dovecot, mails, TRUE, FALSE, &census);
-  g_test_message ("%u left in Unfiltered, %u in INBOX, %u in Spam", census.in_unfiltered,
-                  census.in_inbox, census.in_spam);
   /* It was a stop mid-pass, and every move that happened was reported. */
-  g_assert_cmpuint (census.in_unfiltered, >, 0);
-  g_assert_cmpuint (census.in_inbox + census.in_spam, ==, f->records->len);
+  ss_test_mail_check_stopped (f->bed.dovecot, mails, f->run.records->len);
 }
 
 /* Unfiltered is deleted and created again behind the engine's back (a new UIDVALIDITY):
@@ -777,7 +550,7 @@ test_uidvalidity_change (Fixture       *f,
                          gconstpointer  data)
 {
   g_autoptr(GPtrArray) mails = ss_test_mail_corpus (4, "uidvalidity");
-  g_autofree char *folder_dir = g_build_filename (ss_test_dovecot_get_dir (f->dovecot),
+  g_autofree char *folder_dir = g_build_filename (ss_test_dovecot_get_dir (f->bed.dovecot),
                                                   "Maildir", ".Unfiltered", NULL);
   g_autoptr(GPtrArray) after = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
@@ -787,69 +560,54 @@ test_uidvalidity_change (Fixture       *f,
   add_mail (f, g_ptr_array_index (mails, 0));
   add_mail (f, g_ptr_array_index (mails, 1));
   start_session (f, "secret", 4, NULL);
-  wait_records (f, 2, 60000);
-  wait_state (f, "watching", 30000);
-  old_validity = ((SsRecord *) g_ptr_array_index (f->records, 0))->uidvalidity;
+  ss_test_session_wait_records (&f->run, 2, 60000);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
+  old_validity = ((SsRecord *) g_ptr_array_index (f->run.records, 0))->uidvalidity;
   g_assert_cmpuint (old_validity, >, 0);
 
   /* Gone: the maildir folder with its dovecot-uidlist. */
   ss_test_rmrf (folder_dir);
   g_assert_false (g_file_test (folder_dir, G_FILE_TEST_EXISTS));
   for (guint i = 0; i < 20; i++)
-    iterate (f, 100);
+    ss_test_session_iterate (&f->run, 100);
   g_test_message ("states so far: %s", states_text (f));
   /* Back, newer UIDVALIDITY (dovecot uses the time), with new mail. */
   g_usleep (1100 * 1000);
-  g_assert_true (ss_test_dovecot_create_folder (f->dovecot, "Unfiltered", &error));
+  g_assert_true (ss_test_dovecot_create_folder (f->bed.dovecot, "Unfiltered", &error));
   g_assert_no_error (error);
   add_mail (f, g_ptr_array_index (mails, 2));
   add_mail (f, g_ptr_array_index (mails, 3));
   g_ptr_array_add (after, g_ptr_array_index (mails, 2));
   g_ptr_array_add (after, g_ptr_array_index (mails, 3));
   /* Retried with back-off (1 s, 2 s, ... if it noticed the folder gone). */
-  if (!wait_until (f, cond_records, GUINT_TO_POINTER (4), 60000))
+  if (!ss_test_session_wait (&f->run, ss_test_session_has_records, GUINT_TO_POINTER (4),
+                             60000))
     g_error ("the new mail was not handled (state %s: %s; states: %s)",
-             ss_session_state_to_string (ss_session_get_state (f->session)),
-             ss_session_get_last_error (f->session), states_text (f));
+             ss_test_session_state (&f->run),
+             ss_session_get_last_error (f->run.session), states_text (f));
   g_test_message ("states: %s", states_text (f));
-  ss_test_mail_check (f->dovecot, mails, FALSE, FALSE, &census);
+  ss_test_mail_check (f->bed.dovecot, mails, FALSE, FALSE, &census);
   for (guint i = 2; i < 4; i++)
     {
       const SsRecord *r = record_for_mail (f, g_ptr_array_index (mails, i));
 
       g_assert_cmpuint (r->uidvalidity, !=, old_validity);
     }
-  g_assert_cmpuint (f->records->len, ==, 4);
+  g_assert_cmpuint (f->run.records->len, ==, 4);
 }
 
 static const SsTestDovecotOptions no_idle_options = { .no_idle = TRUE };
 
-int
-main (int    argc,
-      char **argv)
-{
-  g_autoptr(GError) error = NULL;
-  int ret;
+static const SsTestCase cases[] = {
+  SS_TEST_CASE ("idle-latency", NULL, test_idle_latency),
+  SS_TEST_CASE ("poll-fallback", &no_idle_options, test_poll_fallback),
+  SS_TEST_CASE ("login-refused", NULL, test_login_refused),
+  SS_TEST_CASE ("spamd-restart", NULL, test_spamd_restart),
+  SS_TEST_CASE ("mark", NULL, test_mark),
+  SS_TEST_CASE ("history", NULL, test_history),
+  SS_TEST_CASE ("stop-mid-pass", NULL, test_stop_mid_pass),
+  SS_TEST_CASE ("uidvalidity-change", NULL, test_uidvalidity_change),
+};
 
-  g_test_init (&argc, &argv, NULL);
-
-  shared_spamd = ss_test_spamd_start (TRUE, &error);
-  g_assert_no_error (error);
-
-#define ADD(path, options, func) \
-  g_test_add ("/spamsieve/session/" path, Fixture, options, fixture_setup, func, \
-              fixture_teardown)
-  ADD ("idle-latency", NULL, test_idle_latency);
-  ADD ("poll-fallback", &no_idle_options, test_poll_fallback);
-  ADD ("login-refused", NULL, test_login_refused);
-  ADD ("spamd-restart", NULL, test_spamd_restart);
-  ADD ("mark", NULL, test_mark);
-  ADD ("history", NULL, test_history);
-  ADD ("stop-mid-pass", NULL, test_stop_mid_pass);
-  ADD ("uidvalidity-change", NULL, test_uidvalidity_change);
-#undef ADD
-
-  ret = g_test_run ();
-  ss_test_spamd_stop (shared_spamd);
-  return ret;
-}
+SS_TEST_SUITE_MAIN ("/spamsieve/session/", Fixture, fixture_setup, fixture_teardown,
+                    TRUE, NULL)

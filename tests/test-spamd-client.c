@@ -13,6 +13,7 @@
 #include "ss-spamd-client.h"
 #include "ss-spamd-daemon.h"
 #include "ss-test-servers.h"
+#include "ss-test-utils.h"
 
 /* One spamd (with --allow-tell) for the whole program: it takes seconds to start. */
 typedef struct
@@ -553,12 +554,11 @@ static void
 test_spamd_tell_refused (void)
 {
   g_autoptr(GError) error = NULL;
-  SsTestSpamd *spamd = ss_test_spamd_start (FALSE, &error);
+  SsTestSpamd *spamd = ss_test_spamd_start_checked (FALSE);
   g_autofree char *address = NULL;
   g_autoptr(SsSpamdClient) client = NULL;
   g_autoptr(SsSpamdReply) reply = NULL;
 
-  g_assert_no_error (error);
   address = ss_test_spamd_dup_address (spamd);
   client = client_new (address, 30000);
 
@@ -601,15 +601,48 @@ test_spamd_down (void)
 
 /* ---- the private daemon ----------------------------------------------------------------- */
 
-/* As root, spamd runs as another user who must be able to enter the temp dir. */
-static char *
-daemon_temp_dir (void)
+/* A private daemon's directories in a temp dir: DIR/run and DIR/data. */
+typedef struct
 {
-  char *dir = ss_test_mkdtemp ();
+  char *dir;
+  char *runtime_dir;
+  char *data_dir;
+} DaemonDirs;
 
+static DaemonDirs
+daemon_dirs_new (void)
+{
+  DaemonDirs d = { ss_test_mkdtemp () };
+
+  /* As root, spamd runs as another user who must be able to enter the temp dir. */
   if (geteuid () == 0)
-    g_assert_cmpint (g_chmod (dir, 0711), ==, 0);
-  return dir;
+    g_assert_cmpint (g_chmod (d.dir, 0711), ==, 0);
+  d.runtime_dir = g_build_filename (d.dir, "run", NULL);
+  d.data_dir = g_build_filename (d.dir, "data", NULL);
+  return d;
+}
+
+static void
+daemon_dirs_clear (DaemonDirs *d)
+{
+  if (d->dir != NULL)
+    ss_test_rmrf (d->dir);
+  g_clear_pointer (&d->dir, g_free);
+  g_clear_pointer (&d->runtime_dir, g_free);
+  g_clear_pointer (&d->data_dir, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DaemonDirs, daemon_dirs_clear)
+
+static SsSpamdDaemon *
+daemon_start (DaemonDirs    *d,
+              const char    *program,
+              guint          parallel,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  return ss_spamd_daemon_start (program, d->runtime_dir, d->data_dir, parallel, FALSE,
+                                cancellable, error);
 }
 
 static gint64
@@ -654,11 +687,9 @@ bayes_count (const char *bayes_path,
 static void
 test_daemon_start_stop (void)
 {
-  g_autofree char *dir = daemon_temp_dir ();
-  g_autofree char *runtime_dir = g_build_filename (dir, "run", NULL);
-  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
-  g_autofree char *socket_path = g_build_filename (runtime_dir, "spamd.sock", NULL);
-  g_autofree char *bayes = g_build_filename (data_dir, "spamd", "bayes", NULL);
+  g_auto(DaemonDirs) d = daemon_dirs_new ();
+  g_autofree char *socket_path = g_build_filename (d.runtime_dir, "spamd.sock", NULL);
+  g_autofree char *bayes = g_build_filename (d.data_dir, "spamd", "bayes", NULL);
   g_autofree char *bayes_toks = g_strconcat (bayes, "_toks", NULL);
   g_autoptr(SsSpamdDaemon) daemon = NULL;
   g_autoptr(SsSpamdClient) client = NULL;
@@ -669,10 +700,10 @@ test_daemon_start_stop (void)
   gint64 start = g_get_monotonic_time ();
   gint64 pid;
 
-  daemon = ss_spamd_daemon_start (SPAMD_PROGRAM, runtime_dir, data_dir, 4, FALSE, NULL, &error);
+  daemon = daemon_start (&d, SPAMD_PROGRAM, 4, NULL, &error);
   g_assert_no_error (error);
   g_test_message ("private spamd ready in %.2f s", (g_get_monotonic_time () - start) / 1e6);
-  g_assert_cmpint (g_stat (runtime_dir, &st), ==, 0);
+  g_assert_cmpint (g_stat (d.runtime_dir, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
   g_assert_true (g_str_has_prefix (ss_spamd_daemon_get_address (daemon), "unix:/"));
 
@@ -695,7 +726,7 @@ test_daemon_start_stop (void)
       g_assert_cmpint (bayes_count (bayes, "nham"), ==, 1);
     }
 
-  pid = read_pid (runtime_dir);
+  pid = read_pid (d.runtime_dir);
   start = g_get_monotonic_time ();
   ss_spamd_daemon_stop (daemon);
   g_test_message ("stopped in %.2f s", (g_get_monotonic_time () - start) / 1e6);
@@ -706,30 +737,28 @@ test_daemon_start_stop (void)
   g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_CONNECT);
 
   g_clear_object (&daemon);  /* stop again on finalize: harmless */
-  ss_test_rmrf (dir);
 }
 
 static void
 test_daemon_bad_program (void)
 {
-  g_autofree char *dir = daemon_temp_dir ();
-  g_autofree char *runtime_dir = g_build_filename (dir, "run", NULL);
-  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
-  g_autoptr(SsSpamdDaemon) daemon = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GError) missing = NULL;
+  const struct { const char *program; const char *said; } bad[] = {
+    { "/bin/false", "exited with status 1" },
+    { "/nonexistent/spamd", NULL },
+  };
+  g_auto(DaemonDirs) d = daemon_dirs_new ();
 
-  daemon = ss_spamd_daemon_start ("/bin/false", runtime_dir, data_dir, 2, FALSE, NULL, &error);
-  g_test_message ("%s", error->message);
-  g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_START);
-  g_assert_nonnull (strstr (error->message, "exited with status 1"));
-  g_assert_null (daemon);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SsSpamdDaemon) daemon = daemon_start (&d, bad[i].program, 2, NULL, &error);
 
-  daemon = ss_spamd_daemon_start ("/nonexistent/spamd", runtime_dir, data_dir, 2, FALSE, NULL,
-                                  &missing);
-  g_assert_error (missing, SS_SPAMD_ERROR, SS_SPAMD_ERROR_START);
-  g_assert_null (daemon);
-  ss_test_rmrf (dir);
+      g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_START);
+      g_test_message ("%s: %s", bad[i].program, error->message);
+      if (bad[i].said != NULL)
+        g_assert_nonnull (strstr (error->message, bad[i].said));
+      g_assert_null (daemon);
+    }
 }
 
 /* Root whose data dir the spamd user cannot enter (root's home is 0700): the Bayes data goes
@@ -737,10 +766,7 @@ test_daemon_bad_program (void)
 static void
 test_daemon_unreachable_data_dir (void)
 {
-  g_autofree char *dir = ss_test_mkdtemp ();
-  g_autofree char *runtime_dir = g_build_filename (dir, "run", NULL);
-  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
-  g_autofree char *client_address = NULL;
+  g_auto(DaemonDirs) d = { 0 };
   g_autoptr(SsSpamdDaemon) daemon = NULL;
   g_autoptr(SsSpamdClient) client = NULL;
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
@@ -749,11 +775,11 @@ test_daemon_unreachable_data_dir (void)
   if (geteuid () != 0)
     {
       g_test_skip ("only as root");
-      ss_test_rmrf (dir);
       return;
     }
-  g_assert_cmpint (g_chmod (dir, 0700), ==, 0);
-  daemon = ss_spamd_daemon_start (SPAMD_PROGRAM, runtime_dir, data_dir, 2, FALSE, NULL, &error);
+  d = daemon_dirs_new ();
+  g_assert_cmpint (g_chmod (d.dir, 0700), ==, 0);
+  daemon = daemon_start (&d, SPAMD_PROGRAM, 2, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (daemon);
   client = ss_spamd_client_new (ss_spamd_daemon_get_address (daemon), NULL, 60000, &error);
@@ -762,19 +788,16 @@ test_daemon_unreachable_data_dir (void)
   g_assert_no_error (error);
   g_assert_true (g_file_test ("/var/lib/spamsieve/spamd", G_FILE_TEST_IS_DIR));
   ss_spamd_daemon_stop (daemon);
-  ss_test_rmrf (dir);
 }
 
 /* A spamd left behind (its owner crashed) is replaced; a live owner is not disturbed. */
 static void
 test_daemon_stale_and_owned (void)
 {
-  g_autofree char *dir = daemon_temp_dir ();
-  g_autofree char *runtime_dir = g_build_filename (dir, "run", NULL);
-  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
-  g_autofree char *socket_arg = g_strdup_printf ("--socketpath=%s/spamd.sock", runtime_dir);
-  g_autofree char *pid_arg = g_strdup_printf ("--pidfile=%s/spamd.pid", runtime_dir);
-  g_autofree char *pid_path = g_build_filename (runtime_dir, "spamd.pid", NULL);
+  g_auto(DaemonDirs) d = daemon_dirs_new ();
+  g_autofree char *socket_arg = g_strdup_printf ("--socketpath=%s/spamd.sock", d.runtime_dir);
+  g_autofree char *pid_arg = g_strdup_printf ("--pidfile=%s/spamd.pid", d.runtime_dir);
+  g_autofree char *pid_path = g_build_filename (d.runtime_dir, "spamd.pid", NULL);
   const char *argv[] = { SPAMD_PROGRAM, socket_arg, pid_arg, "--local", "--nouser-config",
                          "--syslog=stderr", geteuid () == 0 ? "--username=nobody" : NULL, NULL };
   g_autoptr(GSubprocess) stale = NULL;
@@ -783,18 +806,18 @@ test_daemon_stale_and_owned (void)
   g_autoptr(SsSpamdClient) client = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_assert_cmpint (g_mkdir (runtime_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (d.runtime_dir, 0700), ==, 0);
   stale = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
   g_assert_no_error (error);
   for (int i = 0; i < 900 && !g_file_test (pid_path, G_FILE_TEST_EXISTS); i++)
     g_usleep (100 * 1000);
   g_assert_true (g_file_test (pid_path, G_FILE_TEST_EXISTS));
 
-  daemon = ss_spamd_daemon_start (SPAMD_PROGRAM, runtime_dir, data_dir, 2, FALSE, NULL, &error);
+  daemon = daemon_start (&d, SPAMD_PROGRAM, 2, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_wait (stale, NULL, NULL));
 
-  second = ss_spamd_daemon_start (SPAMD_PROGRAM, runtime_dir, data_dir, 2, FALSE, NULL, &error);
+  second = daemon_start (&d, SPAMD_PROGRAM, 2, NULL, &error);
   g_test_message ("%s", error->message);
   g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_START);
   g_assert_null (second);
@@ -803,37 +826,31 @@ test_daemon_stale_and_owned (void)
   g_assert_true (ss_spamd_client_ping_sync (client, NULL, &error));
   g_assert_no_error (error);
   g_clear_object (&daemon);
-  ss_test_rmrf (dir);
 }
 
 static void
 test_daemon_cancel (void)
 {
-  g_autofree char *dir = daemon_temp_dir ();
-  g_autofree char *runtime_dir = g_build_filename (dir, "run", NULL);
-  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
-  g_autofree char *socket_path = g_build_filename (runtime_dir, "spamd.sock", NULL);
+  g_auto(DaemonDirs) d = daemon_dirs_new ();
+  g_autofree char *socket_path = g_build_filename (d.runtime_dir, "spamd.sock", NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(SsSpamdDaemon) daemon = NULL;
   g_autoptr(GError) error = NULL;
   GThread *thread = g_thread_new ("cancel", cancel_thread, cancellable);
   gint64 start = g_get_monotonic_time ();
 
-  daemon = ss_spamd_daemon_start (SPAMD_PROGRAM, runtime_dir, data_dir, 2, FALSE, cancellable,
-                                  &error);
+  daemon = daemon_start (&d, SPAMD_PROGRAM, 2, cancellable, &error);
   g_thread_join (thread);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (daemon);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 7 * G_USEC_PER_SEC);
   g_assert_false (g_file_test (socket_path, G_FILE_TEST_EXISTS));
-  ss_test_rmrf (dir);
 }
 
 int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GError) error = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
@@ -873,8 +890,7 @@ main (int    argc,
   g_test_add_func ("/spamd-client/daemon/stale-and-owned", test_daemon_stale_and_owned);
   g_test_add_func ("/spamd-client/daemon/cancel", test_daemon_cancel);
 
-  test_env.spamd = ss_test_spamd_start (TRUE, &error);
-  g_assert_no_error (error);
+  test_env.spamd = ss_test_spamd_start_checked (TRUE);
   test_env.address = ss_test_spamd_dup_address (test_env.spamd);
   test_env.gtube = ss_test_data_load ("gtube.eml");
   test_env.ham = ss_test_corpus_load ("ham");

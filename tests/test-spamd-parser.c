@@ -6,6 +6,7 @@
 
 #include "ss-error.h"
 #include "ss-spamd-parser.h"
+#include "ss-test-utils.h"
 
 static SsSpamdReply *
 parse (const char *text,
@@ -323,28 +324,23 @@ test_binary_garbage (void)
   assert_protocol_error ("GTUBE,SPAM\r\n", TRUE);
 }
 
-int
-main (int    argc,
-      char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
+static const SsTestFunc tests[] = {
+  SS_TEST_FUNC ("/spamd-parser/symbols/spam", test_symbols_spam),
+  SS_TEST_FUNC ("/spamd-parser/symbols/ham-negative", test_symbols_ham_negative),
+  SS_TEST_FUNC ("/spamd-parser/symbols/trailing-crlf", test_symbols_trailing_crlf),
+  SS_TEST_FUNC ("/spamd-parser/symbols/bad", test_bad_symbols),
+  SS_TEST_FUNC ("/spamd-parser/spam-header/yes-no", test_yes_no),
+  SS_TEST_FUNC ("/spamd-parser/spam-header/bad", test_bad_spam_header),
+  SS_TEST_FUNC ("/spamd-parser/spam-header/missing", test_missing_or_duplicate_spam_header),
+  SS_TEST_FUNC ("/spamd-parser/headers/unknown-and-case", test_unknown_headers_and_case),
+  SS_TEST_FUNC ("/spamd-parser/headers/bad", test_bad_headers),
+  SS_TEST_FUNC ("/spamd-parser/lf-only", test_lf_only),
+  SS_TEST_FUNC ("/spamd-parser/ping-and-errors", test_ping_and_errors),
+  SS_TEST_FUNC ("/spamd-parser/tell", test_tell),
+  SS_TEST_FUNC ("/spamd-parser/status/bad", test_bad_status_lines),
+  SS_TEST_FUNC ("/spamd-parser/truncated", test_truncated),
+  SS_TEST_FUNC ("/spamd-parser/content-length", test_content_length),
+  SS_TEST_FUNC ("/spamd-parser/garbage", test_binary_garbage),
+};
 
-  g_test_add_func ("/spamd-parser/symbols/spam", test_symbols_spam);
-  g_test_add_func ("/spamd-parser/symbols/ham-negative", test_symbols_ham_negative);
-  g_test_add_func ("/spamd-parser/symbols/trailing-crlf", test_symbols_trailing_crlf);
-  g_test_add_func ("/spamd-parser/symbols/bad", test_bad_symbols);
-  g_test_add_func ("/spamd-parser/spam-header/yes-no", test_yes_no);
-  g_test_add_func ("/spamd-parser/spam-header/bad", test_bad_spam_header);
-  g_test_add_func ("/spamd-parser/spam-header/missing", test_missing_or_duplicate_spam_header);
-  g_test_add_func ("/spamd-parser/headers/unknown-and-case", test_unknown_headers_and_case);
-  g_test_add_func ("/spamd-parser/headers/bad", test_bad_headers);
-  g_test_add_func ("/spamd-parser/lf-only", test_lf_only);
-  g_test_add_func ("/spamd-parser/ping-and-errors", test_ping_and_errors);
-  g_test_add_func ("/spamd-parser/tell", test_tell);
-  g_test_add_func ("/spamd-parser/status/bad", test_bad_status_lines);
-  g_test_add_func ("/spamd-parser/truncated", test_truncated);
-  g_test_add_func ("/spamd-parser/content-length", test_content_length);
-  g_test_add_func ("/spamd-parser/garbage", test_binary_garbage);
-
-  return g_test_run ();
-}
+SS_TEST_FUNCS_MAIN (NULL)

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "ss-test-servers.h"
+#include "ss-test-utils.h"
 
 #include <string.h>
 
@@ -485,20 +486,15 @@ exactness_samples (void)
   return samples;
 }
 
-/* Every sample is in folder exactly once, byte for byte. */
+/* Every sample is in folder, byte for byte, and nothing else. */
 static void
 assert_folder_holds (SsTestDovecot *dovecot,
                      const char    *folder,
                      GPtrArray     *samples)
 {
-  g_autoptr(GPtrArray) messages = ss_test_dovecot_list_messages (dovecot, folder);
-  g_autoptr(GHashTable) stored = g_hash_table_new (g_bytes_hash, g_bytes_equal);
-
-  for (guint i = 0; i < messages->len; i++)
-    g_hash_table_add (stored, ((SsTestStoredMessage *) messages->pdata[i])->content);
-  g_assert_cmpuint (messages->len, ==, samples->len);
+  g_assert_cmpuint (ss_test_count_stored (dovecot, folder, NULL), ==, samples->len);
   for (guint i = 0; i < samples->len; i++)
-    if (!g_hash_table_contains (stored, samples->pdata[i]))
+    if (ss_test_count_stored (dovecot, folder, samples->pdata[i]) == 0)
       g_error ("%s: sample %u is not stored byte for byte", folder, i);
 }
 
@@ -876,20 +872,16 @@ test_byte_helpers (void)
   g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
 }
 
-int
-main (int   argc,
-      char *argv[])
-{
-  g_test_init (&argc, &argv, NULL);
+static const SsTestFunc tests[] = {
+  SS_TEST_FUNC ("/spamsieve/test-servers/data/corpus", test_corpus),
+  SS_TEST_FUNC ("/spamsieve/test-servers/data/byte-helpers", test_byte_helpers),
+  SS_TEST_FUNC ("/spamsieve/test-servers/dovecot/login", test_dovecot_login),
+  SS_TEST_FUNC ("/spamsieve/test-servers/dovecot/store", test_dovecot_store),
+  SS_TEST_FUNC ("/spamsieve/test-servers/dovecot/bytes-exact", test_dovecot_bytes_exact),
+  SS_TEST_FUNC ("/spamsieve/test-servers/dovecot/options", test_dovecot_options),
+  SS_TEST_FUNC ("/spamsieve/test-servers/spamd/gtube", test_spamd_gtube),
+  SS_TEST_FUNC ("/spamsieve/test-servers/spamd/restart", test_spamd_restart),
+  SS_TEST_FUNC ("/spamsieve/test-servers/spamd/corpus-verdicts", test_spamd_corpus_verdicts),
+};
 
-  g_test_add_func ("/spamsieve/test-servers/data/corpus", test_corpus);
-  g_test_add_func ("/spamsieve/test-servers/data/byte-helpers", test_byte_helpers);
-  g_test_add_func ("/spamsieve/test-servers/dovecot/login", test_dovecot_login);
-  g_test_add_func ("/spamsieve/test-servers/dovecot/store", test_dovecot_store);
-  g_test_add_func ("/spamsieve/test-servers/dovecot/bytes-exact", test_dovecot_bytes_exact);
-  g_test_add_func ("/spamsieve/test-servers/dovecot/options", test_dovecot_options);
-  g_test_add_func ("/spamsieve/test-servers/spamd/gtube", test_spamd_gtube);
-  g_test_add_func ("/spamsieve/test-servers/spamd/restart", test_spamd_restart);
-  g_test_add_func ("/spamsieve/test-servers/spamd/corpus-verdicts", test_spamd_corpus_verdicts);
-  return g_test_run ();
-}
+SS_TEST_FUNCS_MAIN (NULL)

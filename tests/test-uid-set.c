@@ -5,6 +5,7 @@
 
 #include "ss-imap-parser.h"
 #include "ss-imap-uid-set.h"
+#include "ss-test-utils.h"
 
 static void
 assert_format (const guint32 *uids,
@@ -179,18 +180,13 @@ test_round_trip (void)
     }
 }
 
-int
-main (int    argc,
-      char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
+static const SsTestFunc tests[] = {
+  SS_TEST_FUNC ("/spamsieve/uid-set/format", test_format),
+  SS_TEST_FUNC ("/spamsieve/uid-set/format-large", test_format_large),
+  SS_TEST_FUNC ("/spamsieve/uid-set/parse", test_parse),
+  SS_TEST_FUNC ("/spamsieve/uid-set/parse-hostile", test_parse_hostile),
+  SS_TEST_FUNC ("/spamsieve/uid-set/parse-limit-exact", test_parse_limit_exact),
+  SS_TEST_FUNC ("/spamsieve/uid-set/round-trip", test_round_trip),
+};
 
-  g_test_add_func ("/spamsieve/uid-set/format", test_format);
-  g_test_add_func ("/spamsieve/uid-set/format-large", test_format_large);
-  g_test_add_func ("/spamsieve/uid-set/parse", test_parse);
-  g_test_add_func ("/spamsieve/uid-set/parse-hostile", test_parse_hostile);
-  g_test_add_func ("/spamsieve/uid-set/parse-limit-exact", test_parse_limit_exact);
-  g_test_add_func ("/spamsieve/uid-set/round-trip", test_round_trip);
-
-  return g_test_run ();
-}
+SS_TEST_FUNCS_MAIN (NULL)
