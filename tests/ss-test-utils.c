@@ -70,6 +70,8 @@ ss_test_run_suite (int               *argc,
       const SsTestCase *c = &suite->cases[i];
       g_autofree char *path = g_strconcat (suite->prefix, c->name, NULL);
 
+      g_strdelimit (path + strlen (suite->prefix), "_", '-');
+
       data[i].options = c->options;
       data[i].spamd = spamd;
       g_test_add_vtable (path, suite->fixture_size, &data[i], suite->setup, c->func,

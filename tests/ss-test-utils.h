@@ -61,8 +61,11 @@ int           ss_test_run_suite             (int               *argc,
                                              char            ***argv,
                                              const SsTestSuite *suite);
 
-/* A row of cases[]. */
+/* A row of cases[]. SS_TEST (stem) runs test_stem as ".../stem" ('_' read as '-'), on the
+ * default dovecot; SS_TEST_WITH adds dovecot options; SS_TEST_CASE names everything. */
 #define SS_TEST_CASE(name, options, func) { name, options, (GTestFixtureFunc) func }
+#define SS_TEST_WITH(stem, options)       SS_TEST_CASE (#stem, options, test_##stem)
+#define SS_TEST(stem)                     SS_TEST_WITH (stem, NULL)
 
 /* main() of a program whose tests are cases[], each on a fixture_type set up and torn down by
  * setup and teardown (with ss_test_bed_setup as setup, fixture_type starts with its SsTestBed). */

@@ -767,17 +767,20 @@ test_copy (void)
   g_autoptr(SsConfig) config = load_ok (example);
   g_autoptr(SsConfig) copy = ss_config_copy (config);
 
+  gsize n_keys;
+  const SsConfigKey *keys = ss_config_get_keys (&n_keys);
+
+  /* A deep copy: every key of the table has the same value, strings are not shared. */
   g_assert_true (copy->url != config->url);
-  g_assert_cmpstr (copy->url, ==, config->url);
   g_assert_cmpstr (copy->host, ==, config->host);
-  g_assert_cmpstr (copy->user, ==, config->user);
-  g_assert_cmpstr (copy->password_file, ==, config->password_file);
-  g_assert_cmpstr (copy->ca_file, ==, config->ca_file);
-  g_assert_cmpstr (copy->folder_false_negatives, ==, config->folder_false_negatives);
-  g_assert_cmpstr (copy->spamd_address, ==, config->spamd_address);
   g_assert_cmpuint (copy->port, ==, config->port);
-  g_assert_cmpuint (copy->max_size, ==, config->max_size);
-  g_assert_cmpint (copy->tls, ==, config->tls);
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      g_autoptr(GVariant) a = ss_config_get_variant (config, &keys[i]);
+      g_autoptr(GVariant) b = ss_config_get_variant (copy, &keys[i]);
+
+      g_assert_true (g_variant_equal (a, b));
+    }
   ss_config_free (NULL);
 }
 

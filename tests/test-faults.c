@@ -359,11 +359,11 @@ prepare (void)
 }
 
 static const SsTestCase cases[] = {
-  SS_TEST_CASE ("move", &plaintext_options, test_move),
-  SS_TEST_CASE ("no-move", &no_move_options, test_no_move),
-  SS_TEST_CASE ("move-answer-lost", &plaintext_options, test_move_answer_lost),
-  SS_TEST_CASE ("copy-answer-lost", &no_move_options, test_copy_answer_lost),
-  SS_TEST_CASE ("expunge-lost", &no_move_options, test_expunge_lost),
+  SS_TEST_WITH (move, &plaintext_options),
+  SS_TEST_WITH (no_move, &no_move_options),
+  SS_TEST_WITH (move_answer_lost, &plaintext_options),
+  SS_TEST_WITH (copy_answer_lost, &no_move_options),
+  SS_TEST_WITH (expunge_lost, &no_move_options),
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/faults/", Fixture, fixture_setup, fixture_teardown,

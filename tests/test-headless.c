@@ -223,7 +223,7 @@ test_corpus (Fixture       *f,
 }
 
 static void
-test_adversarial (Fixture       *f,
+test_adversarial_bodies (Fixture       *f,
                   gconstpointer  data)
 {
   const char *names[] = { "adversarial-imap-syntax.eml", "adversarial-8bit.eml",
@@ -544,7 +544,7 @@ age_failures (Fixture *f)
 /* A spamd that answers without a verdict: the message stays; after 3 tries spread over an
  * hour it goes to INBOX marked unscanned. */
 static void
-test_unscanned (Fixture       *f,
+test_unscanned_after_retries (Fixture       *f,
                 gconstpointer  data)
 {
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
@@ -668,7 +668,7 @@ test_unknown_certificate (Fixture       *f,
 
 /* tls=none is possible when written explicitly (and the server allows it). */
 static void
-test_plaintext (Fixture       *f,
+test_plaintext_explicit (Fixture       *f,
                 gconstpointer  data)
 {
   static const AccountCase plain = { "imap://127.0.0.1", FALSE, "none", FALSE, 0, "Spam" };
@@ -776,27 +776,27 @@ test_private_spamd (Fixture       *f,
 }
 
 static const SsTestCase cases[] = {
-  SS_TEST_CASE ("corpus", NULL, test_corpus),
-  SS_TEST_CASE ("adversarial-bodies", NULL, test_adversarial),
-  SS_TEST_CASE ("max-size", NULL, test_max_size),
-  SS_TEST_CASE ("no-move", &no_move_options, test_no_move),
-  SS_TEST_CASE ("dot-delimiter", &dot_options, test_dot_delimiter),
-  SS_TEST_CASE ("special-use-junk", &junk_options, test_special_use_junk),
-  SS_TEST_CASE ("learning", NULL, test_learning),
-  SS_TEST_CASE ("learning-refused", NULL, test_learning_refused),
-  SS_TEST_CASE ("expire", NULL, test_expire),
-  SS_TEST_CASE ("expire-unfiltered", NULL, test_expire_unfiltered),
-  SS_TEST_CASE ("dry-run", NULL, test_dry_run),
-  SS_TEST_CASE ("spamd-down", NULL, test_spamd_down),
-  SS_TEST_CASE ("unscanned-after-retries", NULL, test_unscanned),
-  SS_TEST_CASE ("wrong-password", NULL, test_wrong_password),
-  SS_TEST_CASE ("server-unreachable", NULL, test_server_unreachable),
-  SS_TEST_CASE ("implicit-tls", NULL, test_implicit_tls),
-  SS_TEST_CASE ("unknown-certificate", NULL, test_unknown_certificate),
-  SS_TEST_CASE ("plaintext-explicit", &plaintext_options, test_plaintext),
-  SS_TEST_CASE ("missing-unfiltered", &no_unfiltered_options, test_missing_unfiltered),
-  SS_TEST_CASE ("bad-settings", NULL, test_bad_settings),
-  SS_TEST_CASE ("private-spamd", NULL, test_private_spamd),
+  SS_TEST (corpus),
+  SS_TEST (adversarial_bodies),
+  SS_TEST (max_size),
+  SS_TEST_WITH (no_move, &no_move_options),
+  SS_TEST_WITH (dot_delimiter, &dot_options),
+  SS_TEST_WITH (special_use_junk, &junk_options),
+  SS_TEST (learning),
+  SS_TEST (learning_refused),
+  SS_TEST (expire),
+  SS_TEST (expire_unfiltered),
+  SS_TEST (dry_run),
+  SS_TEST (spamd_down),
+  SS_TEST (unscanned_after_retries),
+  SS_TEST (wrong_password),
+  SS_TEST (server_unreachable),
+  SS_TEST (implicit_tls),
+  SS_TEST (unknown_certificate),
+  SS_TEST_WITH (plaintext_explicit, &plaintext_options),
+  SS_TEST_WITH (missing_unfiltered, &no_unfiltered_options),
+  SS_TEST (bad_settings),
+  SS_TEST (private_spamd),
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/headless/", Fixture, ss_test_bed_setup, fixture_teardown,

@@ -374,10 +374,10 @@ test_idle_cpu (Fixture       *f,
 }
 
 static const SsTestCase cases[] = {
-  SS_TEST_CASE ("sigterm-mid-pass", NULL, test_sigterm_mid_pass),
-  SS_TEST_CASE ("json-events", NULL, test_json_events),
-  SS_TEST_CASE ("sighup-reload", NULL, test_sighup_reload),
-  SS_TEST_CASE ("idle-cpu", NULL, test_idle_cpu),
+  SS_TEST (sigterm_mid_pass),
+  SS_TEST (json_events),
+  SS_TEST (sighup_reload),
+  SS_TEST (idle_cpu),
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/live/", Fixture, ss_test_bed_setup, fixture_teardown,

@@ -599,14 +599,14 @@ test_uidvalidity_change (Fixture       *f,
 static const SsTestDovecotOptions no_idle_options = { .no_idle = TRUE };
 
 static const SsTestCase cases[] = {
-  SS_TEST_CASE ("idle-latency", NULL, test_idle_latency),
-  SS_TEST_CASE ("poll-fallback", &no_idle_options, test_poll_fallback),
-  SS_TEST_CASE ("login-refused", NULL, test_login_refused),
-  SS_TEST_CASE ("spamd-restart", NULL, test_spamd_restart),
-  SS_TEST_CASE ("mark", NULL, test_mark),
-  SS_TEST_CASE ("history", NULL, test_history),
-  SS_TEST_CASE ("stop-mid-pass", NULL, test_stop_mid_pass),
-  SS_TEST_CASE ("uidvalidity-change", NULL, test_uidvalidity_change),
+  SS_TEST (idle_latency),
+  SS_TEST_WITH (poll_fallback, &no_idle_options),
+  SS_TEST (login_refused),
+  SS_TEST (spamd_restart),
+  SS_TEST (mark),
+  SS_TEST (history),
+  SS_TEST (stop_mid_pass),
+  SS_TEST (uidvalidity_change),
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/session/", Fixture, fixture_setup, fixture_teardown,

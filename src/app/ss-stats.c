@@ -340,30 +340,32 @@ ss_stats_dispose (GObject *object)
   G_OBJECT_CLASS (ss_stats_parent_class)->dispose (object);
 }
 
-#define RO (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY)
-
 static void
 ss_stats_class_init (SsStatsClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags read_only = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS |
+                                G_PARAM_EXPLICIT_NOTIFY;
+  static const char * const count_properties[N_PROPS] = {
+    [PROP_TODAY_SCANNED] = "today-scanned",
+    [PROP_TODAY_SPAM] = "today-spam",
+    [PROP_TOTAL_SCANNED] = "total-scanned",
+  };
+
+  properties[PROP_MODEL] = g_param_spec_object ("model", NULL, NULL, G_TYPE_LIST_MODEL,
+                                                read_only | G_PARAM_WRITABLE);
+  for (guint i = PROP_TODAY_TEXT; i <= PROP_SUMMARY_TEXT; i++)
+    properties[i] = g_param_spec_string (text_properties[i], NULL, NULL, NULL, read_only);
+  for (guint i = PROP_TODAY_SCANNED; i <= PROP_TOTAL_SCANNED; i++)
+    properties[i] = g_param_spec_uint (count_properties[i], NULL, NULL, 0, G_MAXUINT, 0,
+                                       read_only);
+  properties[PROP_ACCURACY] = g_param_spec_double ("accuracy", NULL, NULL, -1, 100, -1,
+                                                   read_only);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   object_class->get_property = ss_stats_get_property;
   object_class->set_property = ss_stats_set_property;
   object_class->dispose = ss_stats_dispose;
-
-  properties[PROP_MODEL] = g_param_spec_object ("model", NULL, NULL, G_TYPE_LIST_MODEL,
-                                                G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                G_PARAM_EXPLICIT_NOTIFY);
-  for (guint i = PROP_TODAY_TEXT; i <= PROP_SUMMARY_TEXT; i++)
-    properties[i] = g_param_spec_string (text_properties[i], NULL, NULL, NULL, RO);
-  properties[PROP_TODAY_SCANNED] = g_param_spec_uint ("today-scanned", NULL, NULL, 0,
-                                                      G_MAXUINT, 0, RO);
-  properties[PROP_TODAY_SPAM] = g_param_spec_uint ("today-spam", NULL, NULL, 0, G_MAXUINT, 0,
-                                                   RO);
-  properties[PROP_TOTAL_SCANNED] = g_param_spec_uint ("total-scanned", NULL, NULL, 0,
-                                                      G_MAXUINT, 0, RO);
-  properties[PROP_ACCURACY] = g_param_spec_double ("accuracy", NULL, NULL, -1, 100, -1, RO);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
