@@ -23,6 +23,10 @@ static const GOptionEntry option_entries[] = {
     N_("Start in the background (tray icon only)"), NULL },
   { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Run against a throwaway local mail server with sample messages"), NULL },
+  /* Both are answered by main() before the app exists; listed here for --help. */
+  { "headless", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Run without a window (see spamsieve --headless --help)"), NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
   { NULL }
 };
 
@@ -521,6 +525,10 @@ static void
 ss_application_init (SsApplication *self)
 {
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
+  g_application_set_option_context_description (G_APPLICATION (self),
+    _("Without a window (a server, a cron job):\n"
+      "  spamsieve --headless --config FILE [--once] [--json] [--dry-run]\n"
+      "spamsieve --headless --help lists its options; README.md describes the settings file."));
 }
 
 SsApplication *
@@ -594,6 +602,7 @@ ss_application_run (int    argc,
   g_autoptr(GSettings) probe = NULL;
   const char *localedir = g_getenv ("SPAMSIEVE_LOCALEDIR");
   gboolean demo = FALSE;
+  gboolean help = FALSE;
 
   /* Running from a build tree: translations from there. */
   if (localedir != NULL && *localedir != '\0')
@@ -604,10 +613,16 @@ ss_application_run (int    argc,
         break;
       if (g_str_equal (argv[i], "--demo"))
         demo = TRUE;
+      if (g_str_has_prefix (argv[i], "--help") || g_str_equal (argv[i], "-h"))
+        help = TRUE;
     }
-  probe = ss_settings_new ();
-  if (probe == NULL)
-    return 1;
+  /* --help needs no schema; everything else does. */
+  if (!help)
+    {
+      probe = ss_settings_new ();
+      if (probe == NULL)
+        return 1;
+    }
   g_set_application_name ("SpamSieve");
   app = ss_application_new (demo);
   return g_application_run (G_APPLICATION (app), argc, argv);

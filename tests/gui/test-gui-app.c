@@ -572,6 +572,23 @@ test_program (void)
   g_assert_true (g_subprocess_communicate_utf8 (help, NULL, NULL, &out, NULL, &error));
   g_assert_nonnull (strstr (out, "--background"));
   g_assert_nonnull (strstr (out, "--demo"));
+  g_assert_nonnull (strstr (out, "--headless --config FILE"));
+  g_clear_object (&help);
+  g_clear_pointer (&out, g_free);
+
+  /* --version needs no schema, display or bus. */
+  {
+    g_autoptr(GSubprocessLauncher) bare = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+
+    g_subprocess_launcher_unsetenv (bare, "GSETTINGS_SCHEMA_DIR");
+    g_subprocess_launcher_unsetenv (bare, "DISPLAY");
+    g_subprocess_launcher_unsetenv (bare, "DBUS_SESSION_BUS_ADDRESS");
+    help = g_subprocess_launcher_spawn (bare, &error, program, "--version", NULL);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate_utf8 (help, NULL, NULL, &out, NULL, &error));
+    g_assert_true (g_subprocess_get_successful (help));
+    g_assert_cmpstr (out, ==, "spamsieve " PACKAGE_VERSION "\n");
+  }
 
   /* --background: registers, shows no window, keeps running. */
   first = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, program, "--background", NULL);

@@ -90,6 +90,25 @@ test_autostart (void)
   g_assert_true (g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, &error));
   exec = g_key_file_get_string (keyfile, "Desktop Entry", "Exec", &error);
   g_assert_true (g_str_has_suffix (exec, " --background"));
+  /* The Desktop Entry spec allows double quotes only; a build tree's schema goes along. */
+  g_assert_null (strchr (exec, '\''));
+  g_assert_true (g_str_has_prefix (exec, "env \"GSETTINGS_SCHEMA_DIR="));
+  {
+    g_autofree char *validate = g_find_program_in_path ("desktop-file-validate");
+    g_autofree char *out = NULL;
+    int status = -1;
+
+    if (validate != NULL)
+      {
+        const char *argv[] = { validate, path, NULL };
+
+        g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+                                     NULL, NULL, &out, NULL, &status, &error));
+        g_assert_no_error (error);
+        g_assert_cmpstr (out, ==, "");
+        g_assert_true (g_spawn_check_wait_status (status, NULL));
+      }
+  }
   g_assert_true (g_key_file_get_boolean (keyfile, "Desktop Entry", "X-GNOME-Autostart-enabled",
                                          NULL));
   g_assert_cmpstr (g_key_file_get_string (keyfile, "Desktop Entry", "Type", NULL), ==,
