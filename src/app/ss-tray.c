@@ -7,6 +7,7 @@
 
 #include "ss-tray.h"
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #define WATCHER_PATH  "/StatusNotifierWatcher"
 #define ITEM_IFACE    "org.kde.StatusNotifierItem"
 #define MENU_IFACE    "com.canonical.dbusmenu"
+#define ICON_RESOURCE "/org/example/SpamSieve/icons/symbolic/apps/"
 
 /* One entry of the exported menu; its dbusmenu id is its index (0 is the root). */
 typedef struct
@@ -40,6 +42,8 @@ struct _SsTray
   GArray             *items;         /* of TrayItem */
   GDBusInterfaceInfo *item_info;
   GDBusInterfaceInfo *menu_info;
+  char               *icon_theme_path;  /* "" if no icon directory was found */
+  GHashTable         *pixmaps;          /* icon name → its IconPixmap (a(iiay)), rendered once */
 };
 
 G_DEFINE_FINAL_TYPE (SsTray, ss_tray, G_TYPE_OBJECT)
@@ -307,17 +311,9 @@ menu_method_call (SsTray                *self,
                                            method_name);
 }
 
-static char *
-icon_theme_path (void)
-{
-  g_autofree char *installed = g_build_filename (SS_DATADIR, "icons", NULL);
-
-  return g_file_test (installed, G_FILE_TEST_IS_DIR) ? g_steal_pointer (&installed)
-                                                     : g_strdup ("");
-}
-
 static GVariant *
-menu_get_property (const char  *property_name,
+menu_get_property (SsTray      *self,
+                   const char  *property_name,
                    GError     **error)
 {
   if (g_str_equal (property_name, "Version"))
@@ -328,10 +324,9 @@ menu_get_property (const char  *property_name,
     return g_variant_new_string ("normal");
   if (g_str_equal (property_name, "IconThemePath"))
     {
-      g_autofree char *path = icon_theme_path ();
-      const char *paths[] = { path, NULL };
+      const char *paths[] = { self->icon_theme_path, NULL };
 
-      return g_variant_new_strv (paths, *path != '\0' ? 1 : 0);
+      return g_variant_new_strv (paths, *self->icon_theme_path != '\0' ? 1 : 0);
     }
   g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "No property %s",
                property_name);
@@ -339,6 +334,91 @@ menu_get_property (const char  *property_name,
 }
 
 /* ---- the item ---- */
+
+/* The icon theme directory holding the app's icons: the installed one, else (run from the
+ * build tree, as ./tools/run does) the source tree's data/icons. */
+static char *
+find_icon_theme_path (void)
+{
+  const char *dirs[] = { SS_DATADIR G_DIR_SEPARATOR_S "icons", SS_SOURCE_ICONDIR };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *icon = g_build_filename (dirs[i], "hicolor", "symbolic", "apps",
+                                                SS_STATUS_ICON_IDLE ".svg", NULL);
+
+      if (g_file_test (icon, G_FILE_TEST_IS_REGULAR))
+        return g_strdup (dirs[i]);
+    }
+  return g_strdup ("");
+}
+
+/* One IconPixmap entry: size px, ARGB32 in network byte order. The symbolic icons are drawn
+ * in a mid grey (hosts recolour only themed icons) that shows on light and dark panels. */
+static GVariant *
+render_pixmap (const char *resource,
+               int         size)
+{
+  static const guint8 grey[3] = { 0x88, 0x8a, 0x85 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new_from_resource_at_scale (resource, size, size,
+                                                                       TRUE, &error);
+  const guint8 *pixels;
+  guint8 *argb;
+  int width, height, stride, channels;
+
+  if (pixbuf == NULL)
+    {
+      g_warning ("Cannot render the tray icon %s: %s", resource, error->message);
+      return NULL;
+    }
+  width = gdk_pixbuf_get_width (pixbuf);
+  height = gdk_pixbuf_get_height (pixbuf);
+  stride = gdk_pixbuf_get_rowstride (pixbuf);
+  channels = gdk_pixbuf_get_n_channels (pixbuf);
+  pixels = gdk_pixbuf_read_pixels (pixbuf);
+  argb = g_malloc ((gsize) width * height * 4);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        const guint8 *in = pixels + y * stride + x * channels;
+        guint8 *out = argb + ((gsize) y * width + x) * 4;
+
+        out[0] = gdk_pixbuf_get_has_alpha (pixbuf) ? in[3] : 0xff;
+        memcpy (out + 1, grey, 3);
+      }
+  return g_variant_new ("(ii@ay)", width, height,
+                        g_variant_new_from_data (G_VARIANT_TYPE ("ay"), argb,
+                                                 (gsize) width * height * 4, TRUE, g_free,
+                                                 argb));
+}
+
+/* The IconPixmap of icon_name (one of the SS_STATUS_ICON_* in the resources) at the sizes
+ * panels use, rendered on first use and kept. */
+static GVariant *
+icon_pixmap (SsTray     *self,
+             const char *icon_name)
+{
+  static const int sizes[] = { 16, 22, 32, 48 };
+  g_autofree char *resource = g_strconcat (ICON_RESOURCE, icon_name, ".svg", NULL);
+  GVariant *pixmap = g_hash_table_lookup (self->pixmaps, icon_name);
+  GVariantBuilder b;
+
+  if (pixmap == NULL)
+    {
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("a(iiay)"));
+      for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+        {
+          GVariant *entry = render_pixmap (resource, sizes[i]);
+
+          if (entry != NULL)
+            g_variant_builder_add_value (&b, entry);
+        }
+      pixmap = g_variant_ref_sink (g_variant_builder_end (&b));
+      g_hash_table_insert (self->pixmaps, g_strdup (icon_name), pixmap);
+    }
+  return g_variant_ref (pixmap);
+}
 
 static GVariant *
 tooltip (SsTray *self)
@@ -370,7 +450,7 @@ item_get_property (SsTray      *self,
   if (g_str_equal (property_name, "WindowId"))
     return g_variant_new_int32 (0);
   if (g_str_equal (property_name, "IconThemePath"))
-    return g_variant_new_take_string (icon_theme_path ());
+    return g_variant_new_string (self->icon_theme_path);
   if (g_str_equal (property_name, "IconName"))
     return g_variant_new_string (ss_status_get_icon_name (self->status));
   if (g_str_equal (property_name, "AttentionIconName"))
@@ -378,9 +458,11 @@ item_get_property (SsTray      *self,
   if (g_str_equal (property_name, "OverlayIconName") ||
       g_str_equal (property_name, "AttentionMovieName"))
     return g_variant_new_string ("");
-  if (g_str_equal (property_name, "IconPixmap") ||
-      g_str_equal (property_name, "OverlayIconPixmap") ||
-      g_str_equal (property_name, "AttentionIconPixmap"))
+  if (g_str_equal (property_name, "IconPixmap"))
+    return icon_pixmap (self, ss_status_get_icon_name (self->status));
+  if (g_str_equal (property_name, "AttentionIconPixmap"))
+    return icon_pixmap (self, SS_STATUS_ICON_ERROR);
+  if (g_str_equal (property_name, "OverlayIconPixmap"))
     return g_variant_new_array (G_VARIANT_TYPE ("(iiay)"), NULL, 0);
   if (g_str_equal (property_name, "ToolTip"))
     return tooltip (self);
@@ -436,7 +518,7 @@ get_property (GDBusConnection  *connection,
               gpointer          user_data)
 {
   if (g_str_equal (interface_name, MENU_IFACE))
-    return menu_get_property (property_name, error);
+    return menu_get_property (user_data, property_name, error);
   return item_get_property (user_data, property_name, error);
 }
 
@@ -549,6 +631,8 @@ ss_tray_dispose (GObject *object)
   g_clear_pointer (&self->items, g_array_unref);
   g_clear_pointer (&self->item_info, g_dbus_interface_info_unref);
   g_clear_pointer (&self->menu_info, g_dbus_interface_info_unref);
+  g_clear_pointer (&self->pixmaps, g_hash_table_unref);
+  g_clear_pointer (&self->icon_theme_path, g_free);
   G_OBJECT_CLASS (ss_tray_parent_class)->dispose (object);
 }
 
@@ -565,6 +649,9 @@ ss_tray_init (SsTray *self)
   self->revision = 1;
   self->items = g_array_new (FALSE, TRUE, sizeof (TrayItem));
   g_array_set_clear_func (self->items, clear_item);
+  self->icon_theme_path = find_icon_theme_path ();
+  self->pixmaps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) g_variant_unref);
 }
 
 /* An interface of the app's resources (dbus/NAME.xml) */

@@ -17,8 +17,9 @@ G_DECLARE_FINAL_TYPE (SsTray, ss_tray, SS, TRAY, GObject)
 /* Exports the item and its menu on connection and registers with
  * org.kde.StatusNotifierWatcher whenever one appears. The menu is "Open SpamSieve"
  * ("show-window") and then the app.* items of menu (the window's primary menu), as actions
- * of actions; clicks on the icon activate "toggle-window" and "check-now". No watcher is
- * normal: the item simply waits for one. */
+ * of actions; clicks on the icon activate "toggle-window" and "check-now". The icon is
+ * named (IconThemePath: the installed icons, else the source tree's) and sent as pixmaps.
+ * No watcher is normal: the item simply waits for one. */
 SsTray   *ss_tray_new               (GDBusConnection *connection,
                                      GActionGroup    *actions,
                                      GMenuModel      *menu,
