@@ -265,8 +265,8 @@ assert_defaults (const SsConfig *c)
   g_assert_cmpstr (c->folder_unfiltered, ==, "Unfiltered");
   g_assert_cmpstr (c->folder_inbox, ==, "INBOX");
   g_assert_cmpstr (c->folder_spam, ==, "");
-  g_assert_cmpstr (c->folder_false_positives, ==, "Spam/False Positives");
-  g_assert_cmpstr (c->folder_false_negatives, ==, "Spam/False Negatives");
+  g_assert_cmpstr (c->folder_false_positives, ==, "");
+  g_assert_cmpstr (c->folder_false_negatives, ==, "");
   g_assert_null (c->spamd_address);
   assert_numbers (c, 10, 512000, 120, 32, 0, 60, 60, 15);
 }
@@ -495,6 +495,36 @@ test_load_file_missing (void)
   g_assert_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG);
   g_assert_true (g_str_has_prefix (error->message, "settings: "));
   g_assert_nonnull (strstr (error->message, "/nonexistent/spamsieve.conf"));
+}
+
+static void
+assert_learning_folders (const SsConfig *c,
+                         const char     *spam_folder,
+                         const char     *false_positives,
+                         const char     *false_negatives)
+{
+  g_autofree char *fp = ss_config_dup_false_positives (c, spam_folder);
+  g_autofree char *fn = ss_config_dup_false_negatives (c, spam_folder);
+
+  g_assert_cmpstr (fp, ==, false_positives);
+  g_assert_cmpstr (fn, ==, false_negatives);
+}
+
+/* Unset learning folders live under the spam folder in use; set ones stay as written. */
+static void
+test_learning_folders (void)
+{
+  g_autoptr(SsConfig) unset = load_ok (ACCOUNT "[folders]\nspam=Junk\nfalse-positives=\n");
+  g_autoptr(SsConfig) one_set = load_ok (ACCOUNT "[folders]\nfalse-positives=Not Spam\n");
+
+  assert_learning_folders (unset, "Junk", "Junk/False Positives", "Junk/False Negatives");
+  assert_learning_folders (unset, "[Gmail]/Spam", "[Gmail]/Spam/False Positives",
+                           "[Gmail]/Spam/False Negatives");
+  assert_learning_folders (one_set, "Spam", "Not Spam", "Spam/False Negatives");
+  /* The derived names take part in "must differ". */
+  assert_config_error (ACCOUNT "[folders]\nspam=Junk\nunfiltered=Junk/False Negatives\n",
+                       "settings: [folders] false-negatives: same folder as unfiltered "
+                       "(\"Junk/False Negatives\"); the five folders must differ");
 }
 
 static void
@@ -802,6 +832,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/paths", test_paths);
   g_test_add_func ("/config/load-file-missing", test_load_file_missing);
   g_test_add_func ("/config/folders", test_folders);
+  g_test_add_func ("/config/learning-folders", test_learning_folders);
   g_test_add_func ("/config/spamd-address", test_spamd_address);
   g_test_add_func ("/config/dup-server", test_dup_server);
   g_test_add_func ("/config/gschema", test_gschema);

@@ -687,19 +687,40 @@ test_missing_unfiltered (Fixture       *f,
   g_assert_nonnull (strstr (f->err, "does not exist"));
 }
 
-/* [folders] spam empty: the server's \Junk folder is used. */
+/* Runs once with these [folders] lines: spam goes to Junk, the learning folders are made
+ * under it, no "Spam" folder appears. */
 static void
-test_special_use_junk (Fixture       *f,
-                       gconstpointer  data)
+assert_junk_folders (Fixture    *f,
+                     const char *folders_group)
 {
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
   const char * const folders[] = { "Unfiltered", "INBOX", "Junk", "Spam", NULL };
 
   add (f, "Unfiltered", gtube, "");
-  write_config (f, NULL, NULL, "[folders]\nspam=\n");
+  write_config (f, NULL, NULL, folders_group);
   run_spamsieve (f, NULL);
   g_assert_cmpint (f->exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, folders, NULL), ==, "Junk");
+  g_assert_true (ss_test_dovecot_folder_exists (f->bed.dovecot, "Junk/False Positives"));
+  g_assert_true (ss_test_dovecot_folder_exists (f->bed.dovecot, "Junk/False Negatives"));
+  g_assert_false (ss_test_dovecot_folder_exists (f->bed.dovecot, "Spam"));
+  g_assert_false (ss_test_dovecot_folder_exists (f->bed.dovecot, "Spam/False Positives"));
+}
+
+/* [folders] spam empty: the server's \Junk folder is used. */
+static void
+test_special_use_junk (Fixture       *f,
+                       gconstpointer  data)
+{
+  assert_junk_folders (f, "[folders]\nspam=\n");
+}
+
+/* [folders] spam=Junk: the learning folders follow it. */
+static void
+test_learning_under_junk (Fixture       *f,
+                          gconstpointer  data)
+{
+  assert_junk_folders (f, "[folders]\nspam=Junk\n");
 }
 
 static void
@@ -782,6 +803,7 @@ static const SsTestCase cases[] = {
   SS_TEST_WITH (no_move, &no_move_options),
   SS_TEST_WITH (dot_delimiter, &dot_options),
   SS_TEST_WITH (special_use_junk, &junk_options),
+  SS_TEST (learning_under_junk),
   SS_TEST (learning),
   SS_TEST (learning_refused),
   SS_TEST (expire),

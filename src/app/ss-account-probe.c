@@ -150,8 +150,11 @@ probe_thread (GTask        *task,
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GString) summary = g_string_new (NULL);
   g_autoptr(GError) error = NULL;
-  const char *learning[] = { config->folder_spam, config->folder_false_positives,
-                             config->folder_false_negatives };
+  const char *learning[3];   /* spam (NULL: the server's), then the learning folders */
+  const char *spam;
+  const SsImapFolder *junk = NULL;
+  g_autofree char *false_positives = NULL;
+  g_autofree char *false_negatives = NULL;
 
   if (!resolve_host (config->host, cancellable, &error))
     goto out;
@@ -198,33 +201,30 @@ probe_thread (GTask        *task,
                    config->host);
       goto out;
     }
-  for (gsize i = 0; i < G_N_ELEMENTS (learning); i++)
+  spam = config->folder_spam;
+  if (*spam == '\0')
     {
-      const char *name = learning[i];
-
-      if (i == 0 && *name == '\0')
+      for (guint j = 0; j < folders->len && junk == NULL; j++)
+        if (((SsImapFolder *) g_ptr_array_index (folders, j))->junk)
+          junk = g_ptr_array_index (folders, j);
+      if (junk != NULL)
         {
-          const SsImapFolder *junk = NULL;
-
-          for (guint j = 0; j < folders->len && junk == NULL; j++)
-            if (((SsImapFolder *) g_ptr_array_index (folders, j))->junk)
-              junk = g_ptr_array_index (folders, j);
-          if (junk != NULL)
-            {
-              g_string_append_printf (summary,
-                                      _("Spam goes to the server’s junk folder “%s”."),
-                                      junk->name);
-              g_string_append_c (summary, '\n');
-              continue;
-            }
-          name = "Spam";
-        }
-      if (find_folder (folders, name) == NULL)
-        {
-          g_string_append_printf (summary, _("The folder “%s” will be created."), name);
+          g_string_append_printf (summary, _("Spam goes to the server’s junk folder “%s”."),
+                                  junk->name);
           g_string_append_c (summary, '\n');
         }
+      spam = junk != NULL ? junk->name : "Spam";
     }
+  /* The learning folders live under the spam folder unless set. */
+  learning[0] = junk == NULL ? spam : NULL;
+  learning[1] = false_positives = ss_config_dup_false_positives (config, spam);
+  learning[2] = false_negatives = ss_config_dup_false_negatives (config, spam);
+  for (gsize i = 0; i < G_N_ELEMENTS (learning); i++)
+    if (learning[i] != NULL && find_folder (folders, learning[i]) == NULL)
+      {
+        g_string_append_printf (summary, _("The folder “%s” will be created."), learning[i]);
+        g_string_append_c (summary, '\n');
+      }
   if (!check_spamd (self, summary, cancellable, &error))
     goto out;
 

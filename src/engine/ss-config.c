@@ -28,14 +28,16 @@ static const SsConfigKey config_keys[] = {
   TEXT ("account", "user", "user", TEXT, user, NULL),
   TEXT ("account", "password-file", NULL, PATH, password_file, NULL),
   TEXT ("account", "ca-file", "ca-file", PATH, ca_file, NULL),
-  /* The folders in the order they are compared for distinctness. */
+  /* The folders in the order they are compared for distinctness. Empty spam: the server's
+   * \Junk folder, else "Spam"; empty learning folders: "False Positives" and "False
+   * Negatives" under the spam folder in use (ss_config_dup_false_positives ()). */
   TEXT ("folders", "unfiltered", "folder-unfiltered", TEXT, folder_unfiltered, "Unfiltered"),
   TEXT ("folders", "inbox", "folder-inbox", TEXT, folder_inbox, "INBOX"),
   TEXT ("folders", "spam", "folder-spam", TEXT, folder_spam, ""),
   TEXT ("folders", "false-positives", "folder-false-positives", TEXT, folder_false_positives,
-        "Spam/False Positives"),
+        ""),
   TEXT ("folders", "false-negatives", "folder-false-negatives", TEXT, folder_false_negatives,
-        "Spam/False Negatives"),
+        ""),
   TEXT ("spamd", "address", "spamd-address", OPTIONAL, spamd_address, NULL),
   NUMBER ("spamd", "parallel", "parallel", UINT, spamd_parallel, 1, 64, 10),
   NUMBER ("spamd", "max-size", "max-size", UINT64, max_size, 1024, 256 * 1024 * 1024, 512000),
@@ -633,7 +635,8 @@ validate_folder_name (const char  *key,
   g_autofree char *quoted = quote (name);
 
   if (*name == '\0')
-    return g_str_equal (key, "spam") ||
+    return g_str_equal (key, "spam") || g_str_equal (key, "false-positives") ||
+           g_str_equal (key, "false-negatives") ||
            key_error (error, "folders", key, "must not be empty");
   if (!g_utf8_validate (name, -1, NULL))
     return key_error (error, "folders", key, "%s is not valid UTF-8", quoted);
@@ -646,16 +649,34 @@ validate_folder_name (const char  *key,
   return TRUE;
 }
 
-/* The folder as compared: an empty spam may end up as "Spam". */
-static const char *
+/* The learning folder at offset: as set, or when empty under spam_folder. */
+static char *
+learning_folder (const SsConfig *self,
+                 gsize           offset,
+                 const char     *spam_folder)
+{
+  const char *name = STRING_AT (self, offset);
+
+  if (name != NULL && *name != '\0')
+    return g_strdup (name);
+  return g_strconcat (spam_folder, offset == FIELD (folder_false_positives)
+                                   ? "/False Positives" : "/False Negatives", NULL);
+}
+
+/* The folder as compared: an empty spam may end up as "Spam", the learning folders under it. */
+static char *
 effective_folder (const SsConfig    *self,
                   const SsConfigKey *key)
 {
   const char *name = get_text (self, key);
+  const char *spam = self->folder_spam != NULL && *self->folder_spam != '\0'
+                     ? self->folder_spam : "Spam";
 
+  if (g_str_equal (key->key, "false-positives") || g_str_equal (key->key, "false-negatives"))
+    return learning_folder (self, key->offset, spam);
   if (name == NULL || *name == '\0')
-    return g_str_equal (key->key, "spam") ? "Spam" : "";
-  return name;
+    return g_strdup (g_str_equal (key->key, "spam") ? "Spam" : "");
+  return g_strdup (name);
 }
 
 static gboolean
@@ -678,15 +699,22 @@ validate_folders (SsConfig  *self,
       if (!in_group (a, "folders"))
         continue;
       for (const SsConfigKey *b = config_keys; b < a; b++)
-        if (in_group (b, "folders") &&
-            ss_config_same_folder (effective_folder (self, a), effective_folder (self, b)))
-          {
-            g_autofree char *quoted = quote (effective_folder (self, a));
+        {
+          g_autofree char *name_a = NULL;
+          g_autofree char *name_b = NULL;
+          g_autofree char *quoted = NULL;
 
-            return key_error (error, "folders", a->key,
-                              "same folder as %s (%s); the five folders must differ",
-                              b->key, quoted);
-          }
+          if (!in_group (b, "folders"))
+            continue;
+          name_a = effective_folder (self, a);
+          name_b = effective_folder (self, b);
+          if (!ss_config_same_folder (name_a, name_b))
+            continue;
+          quoted = quote (name_a);
+          return key_error (error, "folders", a->key,
+                            "same folder as %s (%s); the five folders must differ",
+                            b->key, quoted);
+        }
     }
   return TRUE;
 }
@@ -891,6 +919,24 @@ ss_config_same_folder (const char *a,
   if (g_ascii_strcasecmp (a, "INBOX") == 0)
     return g_ascii_strcasecmp (b, "INBOX") == 0;
   return g_str_equal (a, b);
+}
+
+char *
+ss_config_dup_false_positives (const SsConfig *self,
+                               const char     *spam_folder)
+{
+  g_return_val_if_fail (self != NULL && spam_folder != NULL, NULL);
+
+  return learning_folder (self, FIELD (folder_false_positives), spam_folder);
+}
+
+char *
+ss_config_dup_false_negatives (const SsConfig *self,
+                               const char     *spam_folder)
+{
+  g_return_val_if_fail (self != NULL && spam_folder != NULL, NULL);
+
+  return learning_folder (self, FIELD (folder_false_negatives), spam_folder);
 }
 
 /* ---- the key table ---- */

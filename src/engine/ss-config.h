@@ -25,8 +25,8 @@ typedef struct
   char      *folder_unfiltered;
   char      *folder_inbox;
   char      *folder_spam;       /* "" : the server's \Junk folder, else "Spam" */
-  char      *folder_false_positives;
-  char      *folder_false_negatives;
+  char      *folder_false_positives; /* "" : "<spam>/False Positives" */
+  char      *folder_false_negatives; /* "" : "<spam>/False Negatives" */
   /* [spamd] */
   char      *spamd_address;     /* "host:port", "unix:/path"; NULL: a private spamd */
   guint      spamd_parallel;    /* 1..64, default 10 */
@@ -99,6 +99,12 @@ char     *ss_config_url_for_server (const char     *server,
 /* IMAP folder names: INBOX is case-insensitive, every other name is compared exactly. */
 gboolean  ss_config_same_folder    (const char     *a,
                                     const char     *b);
+/* The learning folders in use: as set, or when empty "False Positives" / "False Negatives"
+ * under spam_folder, the spam folder in use (set, or the server's \Junk folder, or "Spam"). */
+char     *ss_config_dup_false_positives (const SsConfig *self,
+                                         const char     *spam_folder);
+char     *ss_config_dup_false_negatives (const SsConfig *self,
+                                         const char     *spam_folder);
 
 /* Every setting, in key file order. */
 const SsConfigKey *ss_config_get_keys    (gsize             *n_keys);

@@ -95,12 +95,10 @@ ss_filter_run_learning (SsFilter      *self,
 {
   g_return_val_if_fail (SS_IS_FILTER (self), FALSE);
 
-  if (!learn_folder (self, self->config->folder_false_positives, JOB_TELL_HAM,
-                     cancellable, error))
+  if (!learn_folder (self, self->false_positives, JOB_TELL_HAM, cancellable, error))
     return FALSE;
   if (self->learn_error == NULL && self->spamd_error == NULL &&
-      !learn_folder (self, self->config->folder_false_negatives, JOB_TELL_SPAM,
-                     cancellable, error))
+      !learn_folder (self, self->false_negatives, JOB_TELL_SPAM, cancellable, error))
     return FALSE;
   if (self->spamd_error != NULL)
     {
@@ -111,8 +109,8 @@ ss_filter_run_learning (SsFilter      *self,
     {
       g_set_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED,
                    "spamd refused to learn, so the messages in \"%s\" and \"%s\" stay "
-                   "where they are: %s", self->config->folder_false_positives,
-                   self->config->folder_false_negatives, self->learn_error->message);
+                   "where they are: %s", self->false_positives, self->false_negatives,
+                   self->learn_error->message);
       g_clear_error (&self->learn_error);
       return FALSE;
     }

@@ -17,6 +17,8 @@ struct _SsFilter
   SsJournal       *journal;
   char            *account;
   char            *spam_folder;
+  char            *false_positives; /* learning folders, under spam_folder by default */
+  char            *false_negatives;
   GHashTable      *folders;        /* existing folder names (user form) */
   GThreadPool     *pool;
   GAsyncQueue     *done;           /* finished Job* */

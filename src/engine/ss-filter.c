@@ -82,6 +82,8 @@ ss_filter_finalize (GObject *object)
   g_clear_pointer (&self->config, ss_config_free);
   g_clear_pointer (&self->account, g_free);
   g_clear_pointer (&self->spam_folder, g_free);
+  g_clear_pointer (&self->false_positives, g_free);
+  g_clear_pointer (&self->false_negatives, g_free);
   g_clear_pointer (&self->folders, g_hash_table_unref);
   g_clear_error (&self->spamd_error);
   g_clear_error (&self->learn_error);
@@ -106,6 +108,16 @@ ss_filter_init (SsFilter *self)
   self->folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
+/* After the spam folder is known: the learning folders' defaults live under it. */
+static void
+set_learning_folders (SsFilter *self)
+{
+  g_free (self->false_positives);
+  self->false_positives = ss_config_dup_false_positives (self->config, self->spam_folder);
+  g_free (self->false_negatives);
+  self->false_negatives = ss_config_dup_false_negatives (self->config, self->spam_folder);
+}
+
 SsFilter *
 ss_filter_new (const SsConfig *config,
                SsImapClient   *imap,
@@ -128,6 +140,7 @@ ss_filter_new (const SsConfig *config,
   server = ss_config_dup_server (config);
   self->account = g_strdup_printf ("%s@%s", config->user, server);
   self->spam_folder = g_strdup (*config->folder_spam ? config->folder_spam : "Spam");
+  set_learning_folders (self);
   self->pool = g_thread_pool_new (job_run, self, MAX (config->spamd_parallel, 1), FALSE, NULL);
   return self;
 }
@@ -208,7 +221,7 @@ ss_filter_prepare (SsFilter      *self,
                    GError       **error)
 {
   const SsConfig *c = self->config;
-  const char *create[] = { NULL, c->folder_false_positives, c->folder_false_negatives };
+  const char *create[3];
   g_autoptr(GPtrArray) folders = NULL;
 
   g_return_val_if_fail (SS_IS_FILTER (self), FALSE);
@@ -238,7 +251,10 @@ ss_filter_prepare (SsFilter      *self,
       return FALSE;
     }
 
+  set_learning_folders (self);
   create[0] = self->spam_folder;
+  create[1] = self->false_positives;
+  create[2] = self->false_negatives;
   for (guint i = 0; i < G_N_ELEMENTS (create); i++)
     {
       if (_ss_filter_folder_exists (self, create[i]) || self->dry_run)
