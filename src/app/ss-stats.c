@@ -352,6 +352,10 @@ ss_stats_class_init (SsStatsClass *klass)
     [PROP_TOTAL_SCANNED] = "total-scanned",
   };
 
+  /* Before installing: GLib checks writable properties against set_property. */
+  object_class->get_property = ss_stats_get_property;
+  object_class->set_property = ss_stats_set_property;
+  object_class->dispose = ss_stats_dispose;
   properties[PROP_MODEL] = g_param_spec_object ("model", NULL, NULL, G_TYPE_LIST_MODEL,
                                                 read_only | G_PARAM_WRITABLE);
   for (guint i = PROP_TODAY_TEXT; i <= PROP_SUMMARY_TEXT; i++)
@@ -362,10 +366,6 @@ ss_stats_class_init (SsStatsClass *klass)
   properties[PROP_ACCURACY] = g_param_spec_double ("accuracy", NULL, NULL, -1, 100, -1,
                                                    read_only);
   g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  object_class->get_property = ss_stats_get_property;
-  object_class->set_property = ss_stats_set_property;
-  object_class->dispose = ss_stats_dispose;
 }
 
 static void
