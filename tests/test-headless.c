@@ -666,6 +666,18 @@ test_unknown_certificate (Fixture       *f,
   run_account_cases (f, no_ca, G_N_ELEMENTS (no_ca));
 }
 
+/* TLS chosen on the STARTTLS port: a hint in words, not OpenSSL's "wrong version number". */
+static void
+test_tls_on_starttls_port (Fixture       *f,
+                           gconstpointer  data)
+{
+  static const AccountCase wrong_port = {
+    "imaps://localhost", FALSE, NULL, TRUE, 4, "Unfiltered",
+    { "did not answer with TLS", "probably expects STARTTLS" } };
+
+  run_account_cases (f, &wrong_port, 1);
+}
+
 /* tls=none is possible when written explicitly (and the server allows it). */
 static void
 test_plaintext_explicit (Fixture       *f,
@@ -815,6 +827,7 @@ static const SsTestCase cases[] = {
   SS_TEST (server_unreachable),
   SS_TEST (implicit_tls),
   SS_TEST (unknown_certificate),
+  SS_TEST (tls_on_starttls_port),
   SS_TEST_WITH (plaintext_explicit, &plaintext_options),
   SS_TEST_WITH (missing_unfiltered, &no_unfiltered_options),
   SS_TEST (bad_settings),

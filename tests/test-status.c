@@ -5,6 +5,10 @@
 
 #include "ss-status.h"
 
+#include <string.h>
+
+#include "ss-error.h"
+
 static void
 test_status_words (void)
 {
@@ -19,7 +23,8 @@ test_status_words (void)
   g_assert_cmpint (ss_status_get_problem (status), ==, SS_STATUS_PROBLEM_SETTINGS);
   g_assert_cmpstr (ss_status_get_icon_name (status), ==, APP_ID "-error-symbolic");
   g_assert_cmpstr (ss_status_get_sni_status (status), ==, "NeedsAttention");
-  g_assert_cmpstr (ss_status_get_detail (status), ==, "settings: [account] url: missing");
+  g_assert_cmpstr (ss_status_get_detail (status), ==,
+                   "Server: enter the server as mail.example.org or mail.example.org:993");
 }
 
 /* One table says how each problem is shown; the status words follow it. */
@@ -33,7 +38,7 @@ test_status_problems (void)
 
   g_assert_null (none.title);
   g_assert_null (none.action);
-  for (SsStatusProblem p = SS_STATUS_PROBLEM_LOGIN; p <= SS_STATUS_PROBLEM_UNREACHABLE; p++)
+  for (SsStatusProblem p = SS_STATUS_PROBLEM_LOGIN; p <= SS_STATUS_PROBLEM_SPAMD; p++)
     {
       SsStatusProblemInfo info = ss_status_problem_info (p);
 
@@ -56,6 +61,51 @@ test_status_problems (void)
   g_assert_cmpstr (label, ==, "Open Settings");
 }
 
+/* spamd down is its own problem: the mail server is fine. */
+static void
+test_status_spamd_down (void)
+{
+  SsStatusProblemInfo info = ss_status_problem_info (SS_STATUS_PROBLEM_SPAMD);
+
+  g_assert_cmpint (ss_status_problem_for_state (SS_SESSION_BACKING_OFF, SS_SPAMD_ERROR), ==,
+                   SS_STATUS_PROBLEM_SPAMD);
+  g_assert_cmpint (ss_status_problem_for_state (SS_SESSION_BACKING_OFF, SS_IMAP_ERROR), ==,
+                   SS_STATUS_PROBLEM_UNREACHABLE);
+  g_assert_cmpint (ss_status_problem_for_state (SS_SESSION_LOGIN_REFUSED, SS_IMAP_ERROR), ==,
+                   SS_STATUS_PROBLEM_LOGIN);
+  g_assert_cmpint (ss_status_problem_for_state (SS_SESSION_WATCHING, 0), ==,
+                   SS_STATUS_PROBLEM_NONE);
+  g_assert_cmpstr (info.title, ==, "SpamAssassin (spamd) is not answering");
+  g_assert_null (strstr (info.title, "unreachable"));
+  g_assert_cmpstr (info.action, ==, "app.check-now");
+}
+
+/* Settings errors name the field as the setup dialog does, not the file's [group] key. */
+static void
+test_status_config_words (void)
+{
+  const struct
+  {
+    const char *message;
+    const char *words;
+  } cases[] = {
+    { "settings: [account] url: \"ftp://x\" must start with imaps:// (TLS) or imap:// (STARTTLS)",
+      "Server: enter the server as mail.example.org or mail.example.org:993" },
+    { "settings: [folders] spam: must not be empty", "Spam folder: must not be empty" },
+    { "settings: [account] user: missing (the IMAP login name)",
+      "User name: missing (the IMAP login name)" },
+    { "settings: line 3: not valid UTF-8", "settings: line 3: not valid UTF-8" },
+    { "broken", "broken" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *words = ss_status_describe_config_error (cases[i].message);
+
+      g_assert_cmpstr (words, ==, cases[i].words);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -63,5 +113,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/spamsieve/status/words", test_status_words);
   g_test_add_func ("/spamsieve/status/problems", test_status_problems);
+  g_test_add_func ("/spamsieve/status/spamd-down", test_status_spamd_down);
+  g_test_add_func ("/spamsieve/status/config-words", test_status_config_words);
   return g_test_run ();
 }

@@ -299,12 +299,17 @@ ss_account_probe_describe_error (const GError *error)
         if (strstr (error->message, "not trusted") != NULL)
           return g_strdup (_("The server’s certificate is not trusted. If it is "
                              "self-signed, choose its certificate authority file."));
+        if (strstr (error->message, "did not answer with TLS") != NULL)
+          return g_strdup (_("This port expects STARTTLS. Choose STARTTLS (usually port 143) "
+                             "or the TLS port (usually 993)."));
         if (strstr (error->message, "STARTTLS") != NULL)
           return g_strdup (_("The server does not offer STARTTLS. Choose TLS instead."));
         return g_strdup (_("The secure connection (TLS) failed."));
       case SS_IMAP_ERROR_LOGIN:
         return g_strdup (_("Login refused: check the user name and password."));
       case SS_IMAP_ERROR_TIMEOUT:
+        if (strstr (error->message, "port 993") != NULL)
+          return g_strdup (_("The server did not answer: port 993 expects TLS. Choose TLS."));
         return g_strdup (_("The server did not answer in time."));
       case SS_IMAP_ERROR_NO_MAILBOX:
         return g_strdup (_("A folder is missing on the server. Create it or choose another."));

@@ -15,6 +15,7 @@
 #include "ss-credentials.h"
 #include "ss-error.h"
 #include "ss-settings.h"
+#include "ss-status.h"
 
 enum {
   SPAMD_PRIVATE,
@@ -167,6 +168,15 @@ show_result (SsSetupDialog *self,
       gtk_image_set_from_icon_name (self->result_icon, "network-transmit-receive-symbolic");
       break;
     }
+}
+
+static void
+show_invalid (SsSetupDialog *self,
+              const GError  *error)
+{
+  g_autofree char *words = ss_status_describe_config_error (error->message);
+
+  show_result (self, RESULT_ERROR, _("The settings are not valid."), words);
 }
 
 static void
@@ -418,7 +428,7 @@ save_action (GtkWidget  *widget,
   data->config = build_config (self, &error);
   if (data->config == NULL)
     {
-      show_result (self, RESULT_ERROR, _("The settings are not valid."), error->message);
+      show_invalid (self, error);
       return;
     }
   if (*password == '\0')
@@ -509,7 +519,7 @@ run_probe (SsSetupDialog       *self,
 
   if (config == NULL)
     {
-      show_result (self, RESULT_ERROR, _("The settings are not valid."), error->message);
+      show_invalid (self, error);
       return;
     }
   probe = ss_account_probe_new (config, text_of (self->password_row));

@@ -8,6 +8,8 @@
 
 #include <glib/gi18n.h>
 
+#include "ss-error.h"
+
 struct _SsStatus
 {
   GObject          parent_instance;
@@ -79,6 +81,11 @@ static const struct
     N_("SpamSieve cannot reach the mail server and keeps trying. New mail stays in "
        "Unfiltered meanwhile."),
     "app.check-now", N_("Retry Now"), "Active" },
+  [SS_STATUS_PROBLEM_SPAMD] = {
+    "dialog-warning-symbolic", N_("SpamAssassin (spamd) is not answering"),
+    N_("The mail server is fine, but the spam checker does not answer; SpamSieve keeps "
+       "trying. New mail stays in Unfiltered meanwhile."),
+    "app.check-now", N_("Retry Now"), "Active" },
 };
 
 SsStatusProblemInfo
@@ -96,6 +103,44 @@ ss_status_problem_info (SsStatusProblem problem)
   info.action_label = _(problems[problem].action_label);
   info.sni_status = problems[problem].sni_status;
   return info;
+}
+
+SsStatusProblem
+ss_status_problem_for_state (SsSessionState state,
+                             GQuark         error_domain)
+{
+  switch (state)
+    {
+    case SS_SESSION_BACKING_OFF:
+      return error_domain == SS_SPAMD_ERROR ? SS_STATUS_PROBLEM_SPAMD
+                                            : SS_STATUS_PROBLEM_UNREACHABLE;
+    case SS_SESSION_LOGIN_REFUSED:
+      return SS_STATUS_PROBLEM_LOGIN;
+    case SS_SESSION_FAILED:
+      return SS_STATUS_PROBLEM_SETTINGS;
+    default:
+      return SS_STATUS_PROBLEM_NONE;
+    }
+}
+
+char *
+ss_status_describe_config_error (const char *message)
+{
+  const char *detail = NULL;
+  const SsConfigKey *key;
+
+  g_return_val_if_fail (message != NULL, NULL);
+
+  key = ss_config_find_error_key (message, &detail);
+  if (key == NULL)
+    return g_strdup (message);
+  g_debug ("%s", message);
+  if (g_str_equal (key->key, "url"))
+    /* TRANSLATORS: %s is "Server", the label of the server field */
+    return g_strdup_printf (_("%s: enter the server as mail.example.org or "
+                              "mail.example.org:993"), _(key->label));
+  /* TRANSLATORS: a setting's label and what is wrong with it: "Spam folder: must not be empty" */
+  return g_strdup_printf (_("%s: %s"), _(key->label), detail);
 }
 
 /* "40 s", "3 min", "2 h" */
@@ -227,18 +272,23 @@ recompute (SsStatus *self)
           gint64 left = retry_at - g_get_real_time () / G_USEC_PER_SEC;
           g_autofree char *delay = format_delay (left);
 
-          if (left > 0)
+          problem = ss_status_problem_for_state (state,
+                                                 ss_session_get_last_error_domain (self->session));
+          if (problem == SS_STATUS_PROBLEM_SPAMD && left > 0)
+            title = g_strdup_printf (_("SpamAssassin not answering, retrying in %s"), delay);
+          else if (problem == SS_STATUS_PROBLEM_SPAMD)
+            title = g_strdup (_("SpamAssassin not answering, retrying now"));
+          else if (left > 0)
             title = g_strdup_printf (_("Server unreachable, retrying in %s"), delay);
           else
             title = g_strdup (_("Server unreachable, retrying now"));
           detail = g_strdup (error);
-          problem = SS_STATUS_PROBLEM_UNREACHABLE;
           countdown = left > 0;
         }
         break;
       case SS_SESSION_LOGIN_REFUSED:
         detail = g_strdup (error);
-        problem = SS_STATUS_PROBLEM_LOGIN;
+        problem = ss_status_problem_for_state (state, 0);
         break;
       case SS_SESSION_PAUSED:
         title = g_strdup (_("Paused"));
@@ -246,7 +296,7 @@ recompute (SsStatus *self)
         break;
       case SS_SESSION_FAILED:
         detail = g_strdup (error);
-        problem = SS_STATUS_PROBLEM_SETTINGS;
+        problem = ss_status_problem_for_state (state, 0);
         break;
       default:
         title = g_strdup (ss_session_state_to_string (state));
@@ -516,7 +566,7 @@ ss_status_set_config_error (SsStatus   *self,
 {
   g_return_if_fail (SS_IS_STATUS (self));
   g_free (self->config_error);
-  self->config_error = g_strdup (message);
+  self->config_error = message != NULL ? ss_status_describe_config_error (message) : NULL;
   recompute (self);
 }
 

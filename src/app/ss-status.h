@@ -16,6 +16,7 @@ typedef enum {
   SS_STATUS_PROBLEM_LOGIN,        /* login refused / no password: open the settings */
   SS_STATUS_PROBLEM_SETTINGS,     /* failed, or settings invalid: open the settings */
   SS_STATUS_PROBLEM_UNREACHABLE,  /* backing off: retries by itself */
+  SS_STATUS_PROBLEM_SPAMD,        /* spamd not answering (the mail server is fine): retries */
 } SsStatusProblem;
 
 /* The tray icons ("icon-name") */
@@ -37,6 +38,9 @@ typedef struct
 } SsStatusProblemInfo;
 
 SsStatusProblemInfo ss_status_problem_info  (SsStatusProblem problem);
+/* The problem a session state shows; error_domain is ss_session_get_last_error_domain (). */
+SsStatusProblem ss_status_problem_for_state (SsSessionState state,
+                                             GQuark         error_domain);
 
 SsStatus       *ss_status_new               (void);
 void            ss_status_set_session       (SsStatus    *self,
@@ -45,7 +49,11 @@ SsSession      *ss_status_get_session       (SsStatus    *self);
 /* Shown while there is no session (e.g. "Starting the demo servers…"); NULL to clear. */
 void            ss_status_set_preparing     (SsStatus    *self,
                                              const char  *text);
-/* Settings that do not validate (no session can run); NULL to clear. */
+/* A settings error ("settings: [account] url: …") in the words of the setup dialog
+ * ("Server: enter the server as …"); other messages as they are. */
+char           *ss_status_describe_config_error (const char *message);
+/* Settings that do not validate (no session can run), shown as describe_config_error () says;
+ * NULL to clear. */
 void            ss_status_set_config_error  (SsStatus    *self,
                                              const char  *message);
 void            ss_status_set_has_account   (SsStatus    *self,

@@ -5,6 +5,7 @@
 #include "ss-config.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -15,41 +16,60 @@
 #define IMAPS_PORT         993
 
 #define FIELD(f) offsetof (SsConfig, f)
-#define TEXT(group, key, gsettings, kind, field, def) \
-  { group, key, gsettings, SS_CONFIG_ ## kind, FIELD (field), 0, 0, 0, def }
-#define NUMBER(group, key, gsettings, kind, field, min, max, def) \
-  { group, key, gsettings, SS_CONFIG_ ## kind, FIELD (field), min, max, def, NULL }
+#define TEXT(group, key, gsettings, kind, field, def, label) \
+  { group, key, gsettings, SS_CONFIG_ ## kind, FIELD (field), 0, 0, 0, def, label }
+#define NUMBER(group, key, gsettings, kind, field, min, max, def, label) \
+  { group, key, gsettings, SS_CONFIG_ ## kind, FIELD (field), min, max, def, NULL, label }
 
 /* Every setting, once (see SsConfigKey in ss-config.h). Columns: key file [group] and key,
- * GSettings key, kind, SsConfig field, then for numbers the range, and the default. */
+ * GSettings key, kind, SsConfig field, then for numbers the range, the default, the label. */
 static const SsConfigKey config_keys[] = {
-  TEXT ("account", "url", "url", TEXT, url, NULL),
-  NUMBER ("account", "tls", "tls", TLS, tls, 0, 0, SS_TLS_IMPLICIT),
-  TEXT ("account", "user", "user", TEXT, user, NULL),
-  TEXT ("account", "password-file", NULL, PATH, password_file, NULL),
-  TEXT ("account", "ca-file", "ca-file", PATH, ca_file, NULL),
+  TEXT ("account", "url", "url", TEXT, url, NULL,
+        N_("Server")),
+  NUMBER ("account", "tls", "tls", TLS, tls, 0, 0, SS_TLS_IMPLICIT,
+          N_("Security")),
+  TEXT ("account", "user", "user", TEXT, user, NULL,
+        N_("User name")),
+  TEXT ("account", "password-file", NULL, PATH, password_file, NULL,
+        N_("Password file")),
+  TEXT ("account", "ca-file", "ca-file", PATH, ca_file, NULL,
+        N_("Certificate authority file")),
   /* The folders in the order they are compared for distinctness. Empty spam: the server's
    * \Junk folder, else "Spam"; empty learning folders: "False Positives" and "False
    * Negatives" under the spam folder in use (ss_config_dup_false_positives ()). */
-  TEXT ("folders", "unfiltered", "folder-unfiltered", TEXT, folder_unfiltered, "Unfiltered"),
-  TEXT ("folders", "inbox", "folder-inbox", TEXT, folder_inbox, "INBOX"),
-  TEXT ("folders", "spam", "folder-spam", TEXT, folder_spam, ""),
-  TEXT ("folders", "false-positives", "folder-false-positives", TEXT, folder_false_positives,
-        ""),
-  TEXT ("folders", "false-negatives", "folder-false-negatives", TEXT, folder_false_negatives,
-        ""),
-  TEXT ("spamd", "address", "spamd-address", OPTIONAL, spamd_address, NULL),
-  NUMBER ("spamd", "parallel", "parallel", UINT, spamd_parallel, 1, 64, 10),
-  NUMBER ("spamd", "max-size", "max-size", UINT64, max_size, 1024, 256 * 1024 * 1024, 512000),
-  NUMBER ("spamd", "timeout", "timeout", UINT, spamd_timeout, 5, 3600, 120),
-  NUMBER ("filter", "chunk", "chunk", UINT, chunk, 1, 1000, 32),
-  NUMBER ("expire", "unfiltered-days", "unfiltered-days", UINT, unfiltered_days, 0, 36500, 0),
-  NUMBER ("expire", "spam-days", "spam-days", UINT, spam_days, 0, 36500, 60),
-  NUMBER ("live", "poll-seconds", "poll-seconds", UINT, poll_seconds, 5, 86400, 60),
+  TEXT ("folders", "unfiltered", "folder-unfiltered", TEXT, folder_unfiltered, "Unfiltered",
+        N_("Folder to filter")),
+  TEXT ("folders", "inbox", "folder-inbox", TEXT, folder_inbox, "INBOX",
+        N_("Folder for good mail")),
+  TEXT ("folders", "spam", "folder-spam", TEXT, folder_spam, "",
+        N_("Spam folder")),
+  TEXT ("folders", "false-positives", "folder-false-positives", TEXT, folder_false_positives, "",
+        N_("Folder for wrongly caught mail")),
+  TEXT ("folders", "false-negatives", "folder-false-negatives", TEXT, folder_false_negatives, "",
+        N_("Folder for missed spam")),
+  TEXT ("spamd", "address", "spamd-address", OPTIONAL, spamd_address, NULL,
+        N_("SpamAssassin (spamd) address")),
+  NUMBER ("spamd", "parallel", "parallel", UINT, spamd_parallel, 1, 64, 10,
+          N_("Messages checked at once")),
+  NUMBER ("spamd", "max-size", "max-size", UINT64, max_size, 1024, 256 * 1024 * 1024, 512000,
+          N_("Largest message checked")),
+  NUMBER ("spamd", "timeout", "timeout", UINT, spamd_timeout, 5, 3600, 120,
+          N_("SpamAssassin timeout")),
+  NUMBER ("filter", "chunk", "chunk", UINT, chunk, 1, 1000, 32,
+          N_("Messages per batch")),
+  NUMBER ("expire", "unfiltered-days", "unfiltered-days", UINT, unfiltered_days, 0, 36500, 0,
+          N_("Days unfiltered mail is kept")),
+  NUMBER ("expire", "spam-days", "spam-days", UINT, spam_days, 0, 36500, 60,
+          N_("Days spam is kept")),
+  NUMBER ("live", "poll-seconds", "poll-seconds", UINT, poll_seconds, 5, 86400, 60,
+          N_("Seconds between checks")),
   NUMBER ("live", "maintenance-minutes", "maintenance-minutes", UINT, maintenance_minutes,
-          1, 1440, 15),
-  NUMBER (NULL, NULL, "autostart", BOOL, autostart, 0, 1, FALSE),
-  NUMBER (NULL, NULL, "notify-spam-summary", BOOL, notify_spam_summary, 0, 1, FALSE),
+          1, 1440, 15,
+          N_("Minutes between maintenance runs")),
+  NUMBER (NULL, NULL, "autostart", BOOL, autostart, 0, 1, FALSE,
+          N_("Start at login")),
+  NUMBER (NULL, NULL, "notify-spam-summary", BOOL, notify_spam_summary, 0, 1, FALSE,
+          N_("Spam summary notification")),
 };
 
 #define N_KEYS      G_N_ELEMENTS (config_keys)
@@ -948,6 +968,29 @@ ss_config_get_keys (gsize *n_keys)
 
   *n_keys = N_KEYS;
   return config_keys;
+}
+
+const SsConfigKey *
+ss_config_find_error_key (const char  *message,
+                          const char **detail)
+{
+  g_return_val_if_fail (message != NULL && detail != NULL, NULL);
+
+  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
+    {
+      g_autofree char *prefix = NULL;
+
+      if (key->group == NULL)
+        continue;
+      /* as settings_error () writes it */
+      prefix = g_strdup_printf ("settings: [%s] %s: ", key->group, key->key);
+      if (g_str_has_prefix (message, prefix))
+        {
+          *detail = message + strlen (prefix);
+          return key;
+        }
+    }
+  return NULL;
 }
 
 const char *

@@ -68,6 +68,7 @@ typedef struct
   guint64       max;
   guint64       default_number; /* numbers, TLS mode, booleans */
   const char   *default_text;   /* strings; NULL: unset (GSettings: "") */
+  const char   *label;          /* what the setup dialog calls it; untranslated (N_) */
 } SsConfigKey;
 
 SsConfig *ss_config_new_default    (void);
@@ -108,6 +109,10 @@ char     *ss_config_dup_false_negatives (const SsConfig *self,
 
 /* Every setting, in key file order. */
 const SsConfigKey *ss_config_get_keys    (gsize             *n_keys);
+/* The key a "settings: [group] key: …" message of this file names, and in detail what it
+ * says about it; NULL for other messages. */
+const SsConfigKey *ss_config_find_error_key (const char     *message,
+                                             const char    **detail);
 /* "implicit", "starttls", "none": the key file's and the GSettings enum's names. */
 const char        *ss_config_tls_nick    (SsTlsMode          tls);
 /* The field as a GVariant of the key's GSettings type ("s" with NULL as "", the TLS mode as its

@@ -130,6 +130,20 @@ progress_cb (void       *clientp,
   return g_cancellable_is_cancelled (clientp) ? 1 : 0;
 }
 
+/* OpenSSL's words for "the peer sent no TLS": a plain IMAP greeting read as a record. */
+static gboolean
+is_not_tls (const char *detail)
+{
+  static const char * const signs[] = {
+    "wrong version number", "packet length too long", "unexpected eof",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (signs); i++)
+    if (strstr (detail, signs[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 set_connect_error (SsImapClient *self,
                    CURLcode      rc,
@@ -150,6 +164,17 @@ set_connect_error (SsImapClient *self,
                    "self-signed certificate, set ca-file", host, detail);
       break;
     case CURLE_SSL_CONNECT_ERROR:
+      if (self->config->tls == SS_TLS_IMPLICIT && is_not_tls (detail))
+        {
+          /* The raw OpenSSL text helps nobody in the window: it goes to the log only. */
+          g_message ("TLS with %s:%u failed: %s", host, self->config->port, detail);
+          g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_TLS,
+                       "The server at %s:%u did not answer with TLS: this port probably "
+                       "expects STARTTLS (imap://, usually port 143)", host,
+                       self->config->port);
+          break;
+        }
+      G_GNUC_FALLTHROUGH;
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
       g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_TLS,
@@ -161,8 +186,14 @@ set_connect_error (SsImapClient *self,
                    "network, tls=none", host);
       break;
     case CURLE_OPERATION_TIMEDOUT:
-      g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_TIMEOUT,
-                   "Connecting to %s timed out", host);
+      if (self->config->tls != SS_TLS_IMPLICIT && self->config->port == 993)
+        /* A TLS port waits for the client's hello; a plain client waits for the greeting. */
+        g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_TIMEOUT,
+                     "Connecting to %s timed out: port 993 usually expects TLS from the "
+                     "start (imaps://)", host);
+      else
+        g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_TIMEOUT,
+                     "Connecting to %s timed out", host);
       break;
     case CURLE_ABORTED_BY_CALLBACK:
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");

@@ -17,6 +17,7 @@ struct _SsSession
   GListStore     *verdicts;
   SsSessionState  state;
   char           *last_error;
+  GQuark          last_error_domain;
   guint           progress_n;
   guint           progress_total;
   gint64          retry_at;
@@ -77,6 +78,7 @@ typedef struct
   SsSession      *self;        /* (owned) */
   SsSessionState  state;
   char           *error;
+  GQuark          error_domain;
   guint           progress_n;
   guint           progress_total;
   gint64          retry_at;

@@ -42,14 +42,15 @@ typedef struct
 static void
 worker_state (Worker         *w,
               SsSessionState  state,
-              const char     *error,
+              const GError   *error,
               gint64          retry_at)
 {
   Event *event = g_new0 (Event, 1);
 
   event->set_state = TRUE;
   event->state = state;
-  event->error = g_strdup (error);
+  event->error = error != NULL ? g_strdup (error->message) : NULL;
+  event->error_domain = error != NULL ? error->domain : 0;
   event->retry_at = retry_at;
   _ss_session_post_event (w->self, event);
 }
@@ -274,7 +275,7 @@ worker_failed (Worker *w,
       /* Never hammer the server with a refused password: wait for new credentials. */
       g_clear_pointer (&w->password, g_free);
       w->waiting = TRUE;
-      worker_state (w, SS_SESSION_LOGIN_REFUSED, error->message, 0);
+      worker_state (w, SS_SESSION_LOGIN_REFUSED, error, 0);
     }
   else if (!ss_error_is_transient (error) &&
            !g_error_matches (error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO_MAILBOX))
@@ -282,7 +283,7 @@ worker_failed (Worker *w,
       gint64 retry = g_get_real_time () / G_USEC_PER_SEC + FAILED_RETRY_MS / 1000;
 
       w->waiting = TRUE;
-      worker_state (w, SS_SESSION_FAILED, error->message, retry);
+      worker_state (w, SS_SESSION_FAILED, error, retry);
       worker_sleep (w, FAILED_RETRY_MS);
       w->waiting = FALSE;
     }
@@ -291,7 +292,7 @@ worker_failed (Worker *w,
       guint delay = ss_backoff_next (&w->backoff, g_random_double ());
       gint64 retry = g_get_real_time () / G_USEC_PER_SEC + (delay + 999) / 1000;
 
-      worker_state (w, SS_SESSION_BACKING_OFF, error->message, retry);
+      worker_state (w, SS_SESSION_BACKING_OFF, error, retry);
       worker_sleep (w, delay);
     }
 }

@@ -255,6 +255,13 @@ ss_session_get_last_error (SsSession *self)
   return self->last_error;
 }
 
+GQuark
+ss_session_get_last_error_domain (SsSession *self)
+{
+  g_return_val_if_fail (SS_IS_SESSION (self), 0);
+  return self->last_error_domain;
+}
+
 guint
 ss_session_get_progress_n (SsSession *self)
 {
@@ -330,6 +337,7 @@ event_dispatch (gpointer data)
   g_object_freeze_notify (G_OBJECT (self));
   if (event->set_state)
     {
+      self->last_error_domain = event->error_domain;
       if (g_strcmp0 (self->last_error, event->error) != 0)
         {
           g_free (self->last_error);

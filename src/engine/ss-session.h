@@ -72,6 +72,8 @@ SsRecord       *ss_session_mark_finish      (SsSession      *self,
 
 SsSessionState  ss_session_get_state        (SsSession      *self);
 const char     *ss_session_get_last_error   (SsSession      *self);
+/* The error domain of last-error (SS_SPAMD_ERROR: spamd, not the mail server), 0 if none. */
+GQuark          ss_session_get_last_error_domain (SsSession *self);
 guint           ss_session_get_progress_n   (SsSession      *self);
 guint           ss_session_get_progress_total (SsSession    *self);
 gint64          ss_session_get_retry_at     (SsSession      *self);  /* unix seconds, 0 */

@@ -135,12 +135,17 @@ test_error_words (void)
     { 0, SS_IMAP_ERROR_TLS, "The certificate of x is not trusted", "certificate is not trusted" },
     { 0, SS_IMAP_ERROR_LOGIN, "Login refused", "Login refused" },
     { 0, SS_IMAP_ERROR_NO_MAILBOX, "no folder", "folder is missing" },
+    { 0, SS_IMAP_ERROR_TLS, "The server at x:143 did not answer with TLS: this port probably "
+      "expects STARTTLS (imap://, usually port 143)", "This port expects STARTTLS" },
+    { 0, SS_IMAP_ERROR_TIMEOUT, "Connecting to x timed out: port 993 usually expects TLS",
+      "port 993 expects TLS" },
     { 0, SS_SPAMD_ERROR_CONNECT, "refused", "spamd cannot be reached" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      GQuark domain = i == 0 ? G_RESOLVER_ERROR : i < 5 ? SS_IMAP_ERROR : SS_SPAMD_ERROR;
+      GQuark domain = i == 0 ? G_RESOLVER_ERROR
+                      : i + 1 < G_N_ELEMENTS (cases) ? SS_IMAP_ERROR : SS_SPAMD_ERROR;
       g_autoptr(GError) error = g_error_new_literal (domain, cases[i].code, cases[i].message);
       g_autofree char *text = ss_account_probe_describe_error (error);
 
