@@ -15,6 +15,7 @@ struct _SsFilter
   SsImapClient    *imap;
   SsSpamdClient   *spamd;
   SsJournal       *journal;
+  SsLearner       *learner;        /* may be NULL */
   char            *account;
   char            *spam_folder;
   char            *false_positives; /* learning folders, under spam_folder by default */

@@ -71,6 +71,7 @@ ss_filter_dispose (GObject *object)
   g_clear_object (&self->imap);
   g_clear_object (&self->spamd);
   g_clear_object (&self->journal);
+  g_clear_pointer (&self->learner, ss_learner_unref);
   G_OBJECT_CLASS (ss_filter_parent_class)->dispose (object);
 }
 
@@ -143,6 +144,26 @@ ss_filter_new (const SsConfig *config,
   set_learning_folders (self);
   self->pool = g_thread_pool_new (job_run, self, MAX (config->spamd_parallel, 1), FALSE, NULL);
   return self;
+}
+
+void
+ss_filter_set_learner (SsFilter  *self,
+                       SsLearner *learner)
+{
+  g_return_if_fail (SS_IS_FILTER (self));
+
+  if (learner != NULL)
+    ss_learner_ref (learner);
+  g_clear_pointer (&self->learner, ss_learner_unref);
+  self->learner = learner;
+}
+
+SsLearner *
+ss_filter_get_learner (SsFilter *self)
+{
+  g_return_val_if_fail (SS_IS_FILTER (self), NULL);
+
+  return self->learner;
 }
 
 void

@@ -6,6 +6,7 @@
 #include "ss-config.h"
 #include "ss-imap-client.h"
 #include "ss-journal.h"
+#include "ss-learner.h"
 #include "ss-record.h"
 #include "ss-spamd-client.h"
 
@@ -43,6 +44,10 @@ SsFilter   *ss_filter_new              (const SsConfig  *config,
                                         SsJournal       *journal);
 void        ss_filter_set_dry_run      (SsFilter        *self,
                                         gboolean         dry_run);
+/* The personal learner (may be NULL: spamd alone). Used only on the filter's thread. */
+void        ss_filter_set_learner      (SsFilter        *self,
+                                        SsLearner       *learner);
+SsLearner  *ss_filter_get_learner      (SsFilter        *self);
 void        ss_filter_set_record_func  (SsFilter        *self,
                                         SsRecordFunc     func,
                                         gpointer         user_data);
