@@ -373,11 +373,80 @@ test_idle_cpu (Fixture       *f,
   signal_and_wait (f, SIGTERM, 0, 10000);
 }
 
+/* Two processes of one user, each with a private spamd (no [spamd] address), on two accounts:
+ * the second uses the spamd the first started (before: "another process already runs a
+ * spamd"); the first keeps it after the second leaves, and it stops with the last one. */
+static void
+test_shared_private_spamd (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "shared");
+  SsTestMail *gtube = g_ptr_array_index (mails, 36);   /* as in json_events: GTUBE */
+  g_autoptr(GError) error = NULL;
+  g_autofree char *secret = g_build_filename (f->bed.dir, "secret", NULL);
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, secret);
+  g_autofree char *text = ss_test_config_text (account, NULL, 2, 30, NULL);
+  g_autofree char *run = g_build_filename (f->bed.dir, "run", "spamsieve", NULL);
+  g_autofree char *socket_path = g_build_filename (run, "spamd.sock", NULL);
+  g_autofree char *pid_path = g_build_filename (run, "spamd.pid", NULL);
+  g_autofree char *pid_before = NULL;
+  g_autofree char *pid_after = NULL;
+  g_autofree char *other_dir = g_build_filename (f->bed.dir, "other", NULL);
+  g_autofree char *other_secret = NULL;
+  g_autofree char *other_account = NULL;
+  g_autofree char *other_text = NULL;
+  g_autofree char *other_config = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) second = NULL;
+  g_autofree char *second_err = NULL;
+  SsTestDovecot *other = ss_test_dovecot_start (NULL, &error);
+
+  g_assert_no_error (error);
+  g_free (f->config_path);
+  f->config_path = ss_test_write_file (f->bed.dir, "first.conf", text, -1, 0600);
+  ss_test_add (f->bed.dovecot, "Unfiltered", gtube->content, "", 0);
+  spawn_live (f);
+  read_until (f, 1, "watching", 120000);
+  g_assert_true (g_file_get_contents (pid_path, &pid_before, NULL, NULL));
+
+  /* The second account, in another process of the same user (same XDG_RUNTIME_DIR). */
+  g_assert_cmpint (g_mkdir_with_parents (other_dir, 0700), ==, 0);
+  other_secret = ss_test_write_secret (other_dir, "secret");
+  other_account = ss_test_dovecot_account (other, other_secret);
+  other_text = ss_test_config_text (other_account, NULL, 2, 30, NULL);
+  other_config = ss_test_write_file (other_dir, "second.conf", other_text, -1, 0600);
+  ss_test_add (other, "Unfiltered", gtube->content, "", 0);
+  launcher = ss_test_launcher_new (f->bed.dir, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  second = ss_test_spawn_headless (launcher, other_config, (const char *[]) { "--once", NULL });
+  g_assert_true (g_subprocess_communicate_utf8 (second, NULL, NULL, NULL, &second_err, &error));
+  g_assert_no_error (error);
+  g_test_message ("second process: %s", second_err);
+  g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 0);
+  g_assert_cmpstr (ss_test_mail_locate (other, gtube), ==, "Spam");
+
+  /* Still the first one's spamd, still there. */
+  g_assert_true (g_file_test (socket_path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (pid_path, &pid_after, NULL, NULL));
+  g_assert_cmpstr (pid_after, ==, pid_before);
+  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (pid_after, NULL, 10), 0), ==, 0);
+
+  /* The first one, now the last user, stops it. */
+  signal_and_wait (f, SIGTERM, 0, 15000);
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Spam");
+  g_assert_false (g_file_test (socket_path, G_FILE_TEST_EXISTS));
+  for (int i = 0; i < 100 && kill ((pid_t) g_ascii_strtoll (pid_after, NULL, 10), 0) == 0; i++)
+    g_usleep (50 * 1000);
+  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (pid_after, NULL, 10), 0), ==, -1);
+  ss_test_dovecot_stop (other);
+}
+
 static const SsTestCase cases[] = {
   SS_TEST (sigterm_mid_pass),
   SS_TEST (json_events),
   SS_TEST (sighup_reload),
   SS_TEST (idle_cpu),
+  SS_TEST (shared_private_spamd),
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/live/", Fixture, ss_test_bed_setup, fixture_teardown,
