@@ -889,6 +889,14 @@ ss_config_free (SsConfig *self)
 }
 
 char *
+ss_config_dup_account_id (const SsConfig *self)
+{
+  g_autofree char *server = ss_config_dup_server (self);
+
+  return g_strdup_printf ("%s@%s", self->user, server);
+}
+
+char *
 ss_config_dup_server (const SsConfig *self)
 {
   g_autofree char *host = NULL;

@@ -89,6 +89,8 @@ SsConfig *ss_config_copy           (const SsConfig *self);
 void      ss_config_free           (SsConfig       *self);
 /* "host" or "host:port" when the port is not the scheme default: the keyring's "server". */
 char     *ss_config_dup_server     (const SsConfig *self);
+/* "user@server": the account's name in the journal, the learner's file and --json. */
+char     *ss_config_dup_account_id (const SsConfig *self);
 
 /* Checks url alone and sets host and port from it (ss_config_validate () does this too). */
 gboolean  ss_config_parse_url      (SsConfig       *self,

@@ -395,9 +395,7 @@ supersede_moved (GPtrArray *records)
 static char *
 worker_account (Worker *w)
 {
-  g_autofree char *server = ss_config_dup_server (w->config);
-
-  return g_strdup_printf ("%s@%s", w->config->user, server);
+  return ss_config_dup_account_id (w->config);
 }
 
 /* Posts the account's recent records; replace: they take the place of those shown. */
