@@ -172,18 +172,14 @@ settings_error (GError    **error,
                 const char *format,
                 ...)
 {
-  g_autofree char *detail = NULL;
-  g_autofree char *where = NULL;
+  g_autofree char *where = group != NULL ? g_strdup_printf ("settings: [%s] %s", group, key)
+                                         : g_strdup_printf ("settings: line %u", lineno);
   va_list args;
 
   va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
+  ss_error_set_prefixed_valist (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG, where, format,
+                                args);
   va_end (args);
-  if (group != NULL)
-    where = g_strdup_printf ("[%s] %s", group, key);
-  else
-    where = g_strdup_printf ("line %u", lineno);
-  g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG, "settings: %s: %s", where, detail);
   return FALSE;
 }
 
