@@ -102,7 +102,7 @@ static gboolean
 worker_ensure_password (Worker  *w,
                         GError **error)
 {
-  if (w->password != NULL)
+  if (w->password != NULL || ss_auth_mode_of (w->config) != SS_AUTH_PASSWORD)
     return TRUE;
   if (w->config->password_file != NULL)
     {

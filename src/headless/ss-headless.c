@@ -117,6 +117,9 @@ get_password (const SsConfig  *config,
   g_autoptr(GError) local_error = NULL;
   char *password;
 
+  /* OAuth2: no password; the assembly runs token-command before each login. */
+  if (ss_auth_mode_of (config) != SS_AUTH_PASSWORD)
+    return g_strdup ("");
   if (config->password_file != NULL)
     {
       password = ss_credentials_read_file (config->password_file, &local_error);
