@@ -347,6 +347,37 @@ test_live_not_in_argv (Fixture       *f,
   g_assert_cmpuint (command_calls (f), ==, 1);
 }
 
+/* Live mode: a token command that fails (token service down) is retried with back-off,
+ * not taken as a refused login; once it prints a token, mail is filtered. */
+static void
+test_live_command_recovers (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char * const tokens[] = { f->good, NULL };
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  add_mail (f);
+  set_command_tokens (f, NULL);
+  write_config (f, "xoauth2");
+  proc = spawn (f, NULL);
+  ss_test_iterate (NULL, 2500);
+  g_assert_cmpuint (command_calls (f), >=, 2);
+  g_assert_cmpuint (ss_test_count_stored (f->bed.dovecot, "Unfiltered", NULL), ==, 2);
+  set_command_tokens (f, tokens);
+  g_assert_true (ss_test_wait_until (NULL, unfiltered_empty, f->bed.dovecot, NULL, 60000));
+  assert_filtered (f);
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", err);
+  g_assert_nonnull (strstr (err, "cannot reach the token service"));
+  g_assert_null (strstr (err, "login-refused"));
+  assert_no_token (f, err);
+}
+
 /* Settings: the mode must be known; a token mode needs a token-command and no password file. */
 static void
 test_settings (Fixture       *f,
@@ -389,7 +420,7 @@ test_command_first_line (Fixture       *f,
   g_assert_cmpstr (token, ==, "tok;en $HOME");
   none = ss_auth_run_token_command ("/bin/sleep 10", 1, NULL, &error);
   g_assert_null (none);
-  g_assert_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS);
+  g_assert_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_TOKEN);
   g_assert_nonnull (strstr (error->message, "within 1 s"));
 }
 
@@ -402,6 +433,7 @@ static const SsTestCase cases[] = {
   SS_TEST_WITH (refused_oauthbearer, &oauth_options),
   SS_TEST_WITH (command_fails, &oauth_options),
   SS_TEST_WITH (live_not_in_argv, &oauth_options),
+  SS_TEST_WITH (live_command_recovers, &oauth_options),
   SS_TEST_WITH (settings, &oauth_options),
   SS_TEST_WITH (command_first_line, &oauth_options),
 };

@@ -103,7 +103,10 @@ return_goa_error (GTask  *task,
       return;
     }
   g_dbus_error_strip_remote_error (error);
-  g_task_return_new_error (task, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS,
+  /* NotAuthorized: the user must sign in again in Online Accounts; else it may pass. */
+  g_task_return_new_error (task, SS_ENGINE_ERROR,
+                           g_error_matches (error, GOA_ERROR, GOA_ERROR_NOT_AUTHORIZED)
+                           ? SS_ENGINE_ERROR_CREDENTIALS : SS_ENGINE_ERROR_TOKEN,
                            "GNOME Online Accounts: %s", error->message);
   g_error_free (error);
 }
@@ -324,7 +327,7 @@ ss_goa_tokens_func (const SsConfig  *config,
     if (!g_cond_wait_until (&waiter->cond, &waiter->lock, deadline))
       break;
   if (!waiter->done)
-    g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS,
+    g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_TOKEN,
                  "GNOME Online Accounts gave no access token within %d s",
                  SS_GOA_TOKEN_TIMEOUT_S);
   else if (waiter->error != NULL)

@@ -94,8 +94,9 @@ ss_auth_validate_config (const SsConfig  *config,
 
 /* ---- token command ---- */
 
+/* The command may work next time (network, token service): SS_ENGINE_ERROR_TOKEN. */
 #define credentials_error(error, ...) \
-  ss_error_set_prefixed ((error), SS_ENGINE_ERROR, SS_ENGINE_ERROR_CREDENTIALS, NULL, __VA_ARGS__)
+  ss_error_set_prefixed ((error), SS_ENGINE_ERROR, SS_ENGINE_ERROR_TOKEN, NULL, __VA_ARGS__)
 
 static void
 keep_result (GObject      *source,

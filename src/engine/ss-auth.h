@@ -29,7 +29,8 @@ gboolean    ss_auth_validate_config   (const SsConfig  *config,
 
 /* A fresh access token, blocking, on the engine's thread. refresh: the last one was refused,
  * get a new one (not a cached one). Returns a g_malloc () string to free with
- * ss_credentials_password_free (), or NULL + SS_ENGINE_ERROR_CREDENTIALS. */
+ * ss_credentials_password_free (), or NULL + SS_ENGINE_ERROR_TOKEN (may pass: retried with
+ * back-off) or SS_ENGINE_ERROR_CREDENTIALS (the account must be signed in again). */
 typedef char *(*SsTokenFunc) (const SsConfig  *config,
                               gboolean         refresh,
                               gpointer         user_data,
@@ -38,7 +39,7 @@ typedef char *(*SsTokenFunc) (const SsConfig  *config,
 
 /* Runs command_line (g_shell_parse_argv; no shell) with no stdin, its environment unchanged,
  * and returns the first line of its stdout. Non-zero exit, a signal, empty output or
- * timeout_s passing (it is killed): SS_ENGINE_ERROR_CREDENTIALS naming the exit status and
+ * timeout_s passing (it is killed): SS_ENGINE_ERROR_TOKEN naming the exit status and
  * the first line of its stderr. The token is never logged. */
 char       *ss_auth_run_token_command (const char      *command_line,
                                        guint            timeout_s,

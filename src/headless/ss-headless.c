@@ -46,7 +46,8 @@ exit_code_for (const GError *error)
 {
   if (error->domain == SS_ENGINE_ERROR)
     return error->code == SS_ENGINE_ERROR_CONFIG ? EXIT_SETTINGS :
-           error->code == SS_ENGINE_ERROR_CREDENTIALS ? EXIT_LOGIN : EXIT_FAILED;
+           error->code == SS_ENGINE_ERROR_CREDENTIALS ||
+           error->code == SS_ENGINE_ERROR_TOKEN ? EXIT_LOGIN : EXIT_FAILED;
   if (error->domain == SS_IMAP_ERROR)
     switch (error->code)
       {
