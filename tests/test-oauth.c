@@ -418,6 +418,12 @@ test_command_first_line (Fixture       *f,
 
   g_assert_no_error (error);
   g_assert_cmpstr (token, ==, "tok;en $HOME");
+  /* No input: cat ends at once, with nothing printed. */
+  none = ss_auth_run_token_command ("/bin/cat", 5, NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_TOKEN);
+  g_assert_nonnull (strstr (error->message, "printed no token"));
+  g_clear_error (&error);
   none = ss_auth_run_token_command ("/bin/sleep 10", 1, NULL, &error);
   g_assert_null (none);
   g_assert_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_TOKEN);

@@ -180,6 +180,7 @@ ss_auth_run_token_command (const char    *command_line,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GBytes) out_bytes = NULL;
   g_autoptr(GBytes) err_bytes = NULL;
+  g_autoptr(GBytes) no_input = NULL;
   g_autofree char *out_text = NULL;
   gboolean timed_out = FALSE;
   gulong handler = 0;
@@ -193,7 +194,8 @@ ss_auth_run_token_command (const char    *command_line,
       return NULL;
     }
   process = g_subprocess_newv ((const char * const *) argv,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE,
                                &local_error);
   if (process == NULL)
     {
@@ -202,7 +204,8 @@ ss_auth_run_token_command (const char    *command_line,
       return NULL;
     }
 
-  /* Run to its end on a private context, the caller's is not iterated. */
+  /* Run to its end on a private context, the caller's is not iterated. Its stdin is closed
+   * at once (no input), stdout and stderr are read to their end. */
   context = g_main_context_new ();
   stop = g_cancellable_new ();
   if (cancellable != NULL)
@@ -212,7 +215,8 @@ ss_auth_run_token_command (const char    *command_line,
   g_source_set_callback (timeout, on_timeout, &timed_out, NULL);
   g_source_attach (timeout, context);
   g_main_context_push_thread_default (context);
-  g_subprocess_communicate_async (process, NULL, stop, keep_result, &result);
+  no_input = g_bytes_new_static ("", 0);
+  g_subprocess_communicate_async (process, no_input, stop, keep_result, &result);
   while (result == NULL)
     {
       g_main_context_iteration (context, TRUE);
