@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ss-auth.h"
 #include "ss-error.h"
 
 #define SETTINGS_MAX_BYTES (1024 * 1024)
@@ -34,6 +35,12 @@ static const SsConfigKey config_keys[] = {
         N_("Password file")),
   TEXT ("account", "ca-file", "ca-file", PATH, ca_file, NULL,
         N_("Certificate authority file")),
+  TEXT ("account", "auth", "auth", TEXT, auth, "password",
+        N_("Sign-in method")),
+  TEXT ("account", "token-command", NULL, OPTIONAL, token_command, NULL,
+        N_("Token command")),
+  TEXT (NULL, NULL, "goa-account", OPTIONAL, goa_account, NULL,
+        N_("Online account")),
   /* The folders in the order they are compared for distinctness. Empty spam: the server's
    * \Junk folder, else "Spam"; empty learning folders: "False Positives" and "False
    * Negatives" under the spam folder in use (ss_config_dup_false_positives ()). */
@@ -851,6 +858,7 @@ ss_config_validate (SsConfig  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return validate_account (self, error) &&
+         ss_auth_validate_config (self, error) &&
          validate_folders (self, error) &&
          validate_spamd_address (self, error) &&
          validate_numbers (self, error);

@@ -21,6 +21,9 @@ typedef struct
   char      *user;
   char      *password_file;     /* NULL: keyring */
   char      *ca_file;           /* NULL: system CAs */
+  char      *auth;              /* "password" (default), "xoauth2", "oauthbearer" (ss-auth.h) */
+  char      *token_command;     /* NULL: none; PROGRAM ARGS... printing an access token */
+  char      *goa_account;       /* app only: GNOME Online Accounts id; NULL: none */
   /* [folders]: names as the user writes them, "/" separating levels */
   char      *folder_unfiltered;
   char      *folder_inbox;

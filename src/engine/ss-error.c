@@ -59,5 +59,5 @@ ss_error_is_transient (const GError *error)
     return error->code != SS_SPAMD_ERROR_START;
   if (error->domain == G_IO_ERROR)
     return !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  return FALSE;
+  return g_error_matches (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_TOKEN);
 }

@@ -35,6 +35,7 @@ typedef enum {
   SS_ENGINE_ERROR_CREDENTIALS, /* no password available: final */
   SS_ENGINE_ERROR_JOURNAL,     /* state database problem */
   SS_ENGINE_ERROR_FAILED,
+  SS_ENGINE_ERROR_TOKEN,       /* no OAuth2 token (token command, GOA): transient */
 } SsEngineError;
 
 GQuark   ss_imap_error_quark   (void) G_GNUC_CONST;

@@ -41,6 +41,9 @@ struct _SsSession
   /* Set by ss_session_start() before the worker exists; read-only afterwards */
   guint           debug_timeout_ms;      /* 0: the IMAP client's default */
   guint           debug_backoff_max_ms;  /* 0: BACKOFF_MAX_MS */
+  SsTokenFunc     token_func;            /* (nullable) */
+  gpointer        token_data;
+  GDestroyNotify  token_destroy;
 };
 
 typedef enum {

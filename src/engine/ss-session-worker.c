@@ -102,7 +102,7 @@ static gboolean
 worker_ensure_password (Worker  *w,
                         GError **error)
 {
-  if (w->password != NULL)
+  if (w->password != NULL || ss_auth_mode_of (w->config) != SS_AUTH_PASSWORD)
     return TRUE;
   if (w->config->password_file != NULL)
     {
@@ -466,6 +466,8 @@ _ss_session_worker_main (gpointer data)
   w.config = ss_config_copy (self->config);
   w.password = g_strdup (self->password);
   g_mutex_unlock (&self->mutex);
+  w.parts.token_func = self->token_func;
+  w.parts.token_data = self->token_data;
   if (self->debug_backoff_max_ms > 0)
     {
       guint max_ms = self->debug_backoff_max_ms;

@@ -121,6 +121,8 @@ ss_session_finalize (GObject *object)
   g_clear_pointer (&self->config, ss_config_free);
   g_clear_pointer (&self->password, g_free);
   g_clear_pointer (&self->journal_path, g_free);
+  if (self->token_destroy != NULL)
+    self->token_destroy (self->token_data);
   g_mutex_clear (&self->mutex);
   G_OBJECT_CLASS (ss_session_parent_class)->finalize (object);
 }
@@ -178,6 +180,22 @@ ss_session_new (const SsConfig *config,
   self->journal_path = journal_path != NULL ? g_strdup (journal_path)
                                             : ss_journal_default_path ();
   return self;
+}
+
+void
+ss_session_set_token_func (SsSession      *self,
+                           SsTokenFunc     func,
+                           gpointer        data,
+                           GDestroyNotify  destroy)
+{
+  g_return_if_fail (SS_IS_SESSION (self));
+  g_return_if_fail (self->thread == NULL);
+
+  if (self->token_destroy != NULL)
+    self->token_destroy (self->token_data);
+  self->token_func = func;
+  self->token_data = data;
+  self->token_destroy = destroy;
 }
 
 static void

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "ss-auth.h"
 #include "ss-config.h"
 #include "ss-record.h"
 #include "ss-verdict.h"
@@ -38,6 +39,13 @@ const char     *ss_session_state_to_string  (SsSessionState state);
 SsSession      *ss_session_new              (const SsConfig *config,
                                              const char     *password,
                                              const char     *journal_path);
+/* OAuth2 (an auth mode other than password): where the worker gets access tokens, called on
+ * the worker thread (it may block that thread, never the owner's); NULL: token-command.
+ * Before ss_session_start(); destroy frees data with the session. */
+void            ss_session_set_token_func   (SsSession      *self,
+                                             SsTokenFunc     func,
+                                             gpointer        data,
+                                             GDestroyNotify  destroy);
 void            ss_session_start            (SsSession      *self);
 /* Finishes what is in flight (no half-done move), logs out, joins the worker. */
 void            ss_session_stop_async       (SsSession          *self,

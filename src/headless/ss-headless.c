@@ -46,7 +46,8 @@ exit_code_for (const GError *error)
 {
   if (error->domain == SS_ENGINE_ERROR)
     return error->code == SS_ENGINE_ERROR_CONFIG ? EXIT_SETTINGS :
-           error->code == SS_ENGINE_ERROR_CREDENTIALS ? EXIT_LOGIN : EXIT_FAILED;
+           error->code == SS_ENGINE_ERROR_CREDENTIALS ||
+           error->code == SS_ENGINE_ERROR_TOKEN ? EXIT_LOGIN : EXIT_FAILED;
   if (error->domain == SS_IMAP_ERROR)
     switch (error->code)
       {
@@ -117,6 +118,9 @@ get_password (const SsConfig  *config,
   g_autoptr(GError) local_error = NULL;
   char *password;
 
+  /* OAuth2: no password; the assembly runs token-command before each login. */
+  if (ss_auth_mode_of (config) != SS_AUTH_PASSWORD)
+    return g_strdup ("");
   if (config->password_file != NULL)
     {
       password = ss_credentials_read_file (config->password_file, &local_error);
