@@ -23,6 +23,7 @@ typedef struct
   gboolean  json;
   gboolean  dry_run;
   gboolean  headless;
+  gboolean  train_existing;
 } Options;
 
 static void
@@ -92,6 +93,9 @@ parse_options (int       *argc,
       N_("Print one JSON object per message handled"), NULL },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &options->dry_run,
       N_("Scan and report; move and delete nothing"), NULL },
+    { "train-existing", 0, 0, G_OPTION_ARG_NONE, &options->train_existing,
+      N_("Learn from existing mail (read INBOX mail as good, the spam folder as spam), "
+         "then exit; moves nothing"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -227,6 +231,36 @@ run_once (const SsConfig  *config,
   ok = ss_assembly_connect (&parts, config, password, journal, 0, NULL, error);
   ss_credentials_password_free (g_steal_pointer (&password));
   ok = ok && run_cycle_once (&parts, config, options, error);
+  ss_assembly_clear (&parts);
+  return ok;
+}
+
+/* --train-existing: initial training, once. */
+static gboolean
+run_train (const SsConfig  *config,
+           GError         **error)
+{
+  SsAssembly parts = { 0 };
+  g_autoptr(SsJournal) journal = NULL;
+  g_autofree char *journal_path = ss_journal_default_path ();
+  g_autofree char *password = NULL;
+  SsTrainStats stats = { 0 };
+  gboolean ok;
+
+  password = get_password (config, error);
+  if (password == NULL)
+    return FALSE;
+  journal = ss_journal_open (journal_path, error);
+  if (journal == NULL)
+    return FALSE;
+  ok = ss_assembly_connect (&parts, config, password, journal, 0, NULL, error);
+  ss_credentials_password_free (g_steal_pointer (&password));
+  ok = ok && ss_spamd_client_ping_sync (parts.spamd, NULL, error) &&
+       ss_filter_prepare (parts.filter, NULL, error) &&
+       ss_filter_train_existing (parts.filter, config->train_max_ham, config->train_max_spam,
+                                 &stats, NULL, error);
+  printf ("trained: %u ham, %u spam (%u already known)\n", stats.ham, stats.spam, stats.known);
+  fflush (stdout);
   ss_assembly_clear (&parts);
   return ok;
 }
@@ -370,6 +404,8 @@ ss_headless_run (int    argc,
   config = ss_config_load_file (options.config_path, &error);
   if (config == NULL)
     return fail (error);
+  if (options.train_existing)
+    return run_train (config, &error) ? 0 : fail (error);
   if (!options.once)
     {
       if (options.dry_run)
