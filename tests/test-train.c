@@ -384,6 +384,82 @@ test_learner_counts (Fixture       *f,
   ss_assembly_clear (&parts);
 }
 
+static void
+on_progress_total (SsSession  *session,
+                   GParamSpec *pspec,
+                   guint      *max_total)
+{
+  *max_total = MAX (*max_total, ss_session_get_progress_total (session));
+}
+
+/* The session's train command: runs on the worker, reports progress on the test's context,
+ * learns what spamd counts; a second run only finds known messages; a cancelled one stops. */
+static void
+test_session_command (Fixture       *f,
+                      gconstpointer  data)
+{
+  SsTestSession run = { 0 };
+  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GCancellable) cancel = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  SsTrainStats stats = { 0 };
+  guint spam0, ham0, spam1, ham1, max_total = 0;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gint64 t0;
+
+  add_corpus (f, "ham", 0, 7, "INBOX", "S", "f-ham", now ());
+  add_corpus (f, "spam", 0, 5, "Spam", "", "f-spam", now ());
+  write_config (f, NULL, NULL);
+  config = ss_config_load_file (f->config_path, &error);
+  g_assert_no_error (error);
+  before = snapshot (f);
+  learned (f, &spam0, &ham0);
+
+  ss_test_session_init (&run, f->bed.dir);
+  ss_test_session_start (&run, config, "secret");
+  g_signal_connect (run.session, "notify::progress-total", G_CALLBACK (on_progress_total),
+                    &max_total);
+  t0 = g_get_monotonic_time ();
+  ss_session_train_async (run.session, 1000, 1000, NULL, ss_test_result_cb, &result);
+  /* Never blocks the caller. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 100 * 1000);
+  ss_test_wait_result (run.context, &result, 120000);
+  g_assert_true (ss_session_train_finish (run.session, result, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.ham, ==, 7);
+  g_assert_cmpuint (stats.spam, ==, 5);
+  g_assert_cmpuint (max_total, >=, 5);
+  learned (f, &spam1, &ham1);
+  g_assert_cmpuint (ham1 - ham0, ==, 7);
+  g_assert_cmpuint (spam1 - spam0, ==, 5);
+
+  g_clear_object (&result);
+  ss_session_train_async (run.session, 1000, 1000, NULL, ss_test_result_cb, &result);
+  ss_test_wait_result (run.context, &result, 120000);
+  g_assert_true (ss_session_train_finish (run.session, result, &stats, &error));
+  g_assert_cmpuint (stats.ham + stats.spam, ==, 0);
+  g_assert_cmpuint (stats.known, ==, 12);
+
+  /* Cancelled before it starts: an error, nothing learned. */
+  add_corpus (f, "ham", 7, 3, "INBOX", "S", "f-more", now ());
+  g_free (before);
+  before = snapshot (f);
+  g_clear_object (&result);
+  g_cancellable_cancel (cancel);
+  ss_session_train_async (run.session, 1000, 1000, cancel, ss_test_result_cb, &result);
+  ss_test_wait_result (run.context, &result, 120000);
+  g_assert_false (ss_session_train_finish (run.session, result, &stats, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (stats.ham + stats.spam, ==, 0);
+  g_clear_object (&result);   /* it holds the session */
+  ss_test_session_stop (&run, 60000);
+  ss_test_session_clear (&run);
+  after = snapshot (f);
+  g_assert_cmpstr (after, ==, before);
+}
+
 /* --help lists the option. */
 static void
 test_help (Fixture       *f,
@@ -404,6 +480,7 @@ static const SsTestCase cases[] = {
   SS_TEST (refused),
   SS_TEST (login_refused),
   SS_TEST (learner_counts),
+  SS_TEST (session_command),
   SS_TEST (help),
 };
 
