@@ -149,7 +149,8 @@ newest_first (gconstpointer a,
   return x->uid > y->uid ? -1 : x->uid < y->uid;
 }
 
-/* The newest max messages of the folder worth learning from, newest first. */
+/* The newest max messages of the folder worth learning from, newest first, less those
+ * known by UID (counted in n_known). */
 static GArray *
 pick_candidates (Train         *t,
                  guint          max,
@@ -173,7 +174,8 @@ pick_candidates (Train         *t,
   if (meta == NULL)
     return g_array_unref (picked), NULL;
   g_ptr_array_sort (meta, newest_first);
-  for (guint i = 0; i < meta->len && picked->len < max; i++)
+  /* The newest max count, known ones included: a second run does not reach further back. */
+  for (guint i = 0; i < meta->len && picked->len + t->n_known < max; i++)
     {
       SsImapMessage *m = g_ptr_array_index (meta, i);
 
@@ -181,7 +183,11 @@ pick_candidates (Train         *t,
       if (m->size > self->config->max_size ||
           ss_imap_message_has_flag (m, t->as_spam ? "$NotJunk" : "$Junk"))
         continue;
-      g_array_append_val (picked, m->uid);
+      /* Known by its UID: not fetched again (by Message-ID: seen in submit_train). */
+      if (is_known (t, m->uid, NULL))
+        t->n_known++;
+      else
+        g_array_append_val (picked, m->uid);
     }
   return picked;
 }
