@@ -276,6 +276,11 @@ test_limit_newest_first (Fixture       *f,
   g_assert_cmpstr (spam_ids, ==,
                    "b-spam-2@test.invalid,b-spam-3@test.invalid,b-spam-4@test.invalid");
 
+  /* The same limit again: the newest ones are known, nothing older is reached for. */
+  run_train (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  assert_summary (f, 0, 0, 5);
+
   write_config (f, NULL, "[training]\nmax-ham=100\n");
   run_train (f);
   g_assert_cmpint (f->exit_status, ==, 0);
