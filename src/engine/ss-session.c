@@ -66,6 +66,10 @@ _ss_session_command_free (Command *cmd)
       memset (cmd->password, 0, strlen (cmd->password));
       g_free (cmd->password);
     }
+  /* A train command the worker never ran (it stopped first) still answers. */
+  if (cmd->kind == CMD_TRAIN && cmd->task != NULL)
+    g_task_return_new_error (cmd->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                             "The engine stopped before learning");
   g_clear_object (&cmd->task);
   g_free (cmd->folder);
   g_free (cmd);
@@ -679,7 +683,7 @@ ss_session_train_async (SsSession          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ss_session_train_async);
   g_task_set_task_data (task, g_new0 (SsTrainStats, 1), g_free);
-  if (self->thread == NULL)
+  if (self->thread == NULL || g_atomic_int_get (&self->stopping))
     {
       g_task_return_new_error (task, SS_ENGINE_ERROR, SS_ENGINE_ERROR_FAILED,
                                "The engine is not running");
