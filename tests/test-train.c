@@ -406,6 +406,7 @@ test_session_command (Fixture       *f,
   SsTestSession run = { 0 };
   g_autoptr(SsConfig) config = NULL;
   g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) stopped = NULL;
   g_autoptr(GCancellable) cancel = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
   SsTrainStats stats = { 0 };
@@ -458,8 +459,24 @@ test_session_command (Fixture       *f,
   g_assert_false (ss_session_train_finish (run.session, result, &stats, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpuint (stats.ham + stats.spam, ==, 0);
-  g_clear_object (&result);   /* it holds the session */
-  ss_test_session_stop (&run, 60000);
+
+  /* Stopped during a training: the train task answers (done or cancelled), the stop ends. */
+  add_corpus (f, "spam", 5, 6, "Spam", "", "f-late", now ());
+  g_free (before);
+  before = snapshot (f);
+  g_clear_object (&result);
+  g_clear_error (&error);
+  ss_session_train_async (run.session, 1000, 1000, NULL, ss_test_result_cb, &result);
+  ss_test_iterate (run.context, 300);
+  ss_session_stop_async (run.session, NULL, ss_test_result_cb, &stopped);
+  ss_test_wait_result (run.context, &result, 60000);
+  if (!ss_session_train_finish (run.session, result, &stats, &error))
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_test_message ("stopped while training: %u spam learned", stats.spam);
+  ss_test_wait_result (run.context, &stopped, 60000);
+  g_assert_true (ss_session_stop_finish (run.session, stopped, NULL));
+  g_clear_object (&result);   /* they hold the session */
+  g_clear_object (&stopped);
   ss_test_session_clear (&run);
   after = snapshot (f);
   g_assert_cmpstr (after, ==, before);
