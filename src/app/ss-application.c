@@ -212,6 +212,10 @@ on_setup_saved (SsApplication *self,
     }
   apply_config (self, config, password);
   ss_application_toast (self, adw_toast_new (_("Settings saved")));
+  /* The setup dialog's last step: learn from the mail already there (idempotent). */
+  if (self->setup_dialog != NULL && self->session != NULL)
+    ss_setup_dialog_start_training (self->setup_dialog, self->session,
+                                    config->train_max_ham, config->train_max_spam);
 }
 
 void

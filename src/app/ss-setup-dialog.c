@@ -17,6 +17,7 @@
 #include "ss-goa-group.h"
 #include "ss-settings.h"
 #include "ss-status.h"
+#include "ss-train-page.h"
 
 enum {
   SPAMD_PRIVATE,
@@ -44,6 +45,7 @@ struct _SsSetupDialog
   guint            busy;
   GMenu           *folder_menus[N_FOLDERS];
   GtkFileChooserNative *chooser;
+  SsTrainPage     *train_page;     /* the last step, once started */
 
   /* template */
   AdwToastOverlay *toast_overlay;
@@ -405,7 +407,9 @@ finish_save (SaveData *data)
 
   ss_settings_store_config (self->settings, data->config);
   g_signal_emit (self, signals[SIGNAL_SAVED], 0, data->password);
-  gtk_window_close (GTK_WINDOW (self));
+  /* A "saved" handler may have started the training step: the dialog stays for it. */
+  if (self->train_page == NULL)
+    gtk_window_close (GTK_WINDOW (self));
 }
 
 static void
@@ -887,6 +891,35 @@ ss_setup_dialog_new (GtkWindow *parent,
     lookup_password (self);
   self->password_touched = FALSE;
   return self;
+}
+
+static void
+on_train_finished (SsSetupDialog *self)
+{
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+void
+ss_setup_dialog_start_training (SsSetupDialog *self,
+                                SsSession     *session,
+                                guint          max_ham,
+                                guint          max_spam)
+{
+  g_return_if_fail (SS_IS_SETUP_DIALOG (self));
+  g_return_if_fail (self->train_page == NULL);
+
+  self->train_page = ss_train_page_new ();
+  g_signal_connect_object (self->train_page, "finished", G_CALLBACK (on_train_finished), self,
+                           G_CONNECT_SWAPPED);
+  adw_window_set_content (ADW_WINDOW (self), GTK_WIDGET (self->train_page));
+  ss_train_page_start (self->train_page, session, max_ham, max_spam);
+}
+
+SsTrainPage *
+ss_setup_dialog_get_train_page (SsSetupDialog *self)
+{
+  g_return_val_if_fail (SS_IS_SETUP_DIALOG (self), NULL);
+  return self->train_page;
 }
 
 const char *

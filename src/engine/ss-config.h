@@ -43,6 +43,9 @@ typedef struct
   /* [live] (live engine) */
   guint      poll_seconds;      /* default 60 */
   guint      maintenance_minutes; /* default 15 */
+  /* [training]: initial training from existing mail (--train-existing, setup) */
+  guint      train_max_ham;     /* newest read INBOX messages learned, default 1000 */
+  guint      train_max_spam;    /* newest spam folder messages learned, default 1000 */
   /* desktop app only (GSettings; not in the key file, the engine does not read them) */
   gboolean   autostart;
   gboolean   notify_spam_summary;

@@ -501,12 +501,13 @@ ss_imap_client_create (SsImapClient  *self,
                                              "Connection lost"), FALSE);
 }
 
-gboolean
-ss_imap_client_select (SsImapClient  *self,
-                       const char    *folder,
-                       SsImapMailbox *out,
-                       GCancellable  *cancellable,
-                       GError       **error)
+static gboolean
+open_folder (SsImapClient  *self,
+             const char    *verb,
+             const char    *folder,
+             SsImapMailbox *out,
+             GCancellable  *cancellable,
+             GError       **error)
 {
   g_autofree char *wire = _ss_imap_client_wire_mailbox (self, folder, error);
   g_autoptr(GError) local_error = NULL;
@@ -515,7 +516,7 @@ ss_imap_client_select (SsImapClient  *self,
     return FALSE;
   g_clear_pointer (&self->selected, g_free);
   memset (&self->mailbox, 0, sizeof self->mailbox);
-  if (!_ss_imap_client_run_command (self, NULL, NULL, cancellable, &local_error, "SELECT %s", wire))
+  if (!_ss_imap_client_run_command (self, NULL, NULL, cancellable, &local_error, "%s %s", verb, wire))
     {
       if (g_error_matches (local_error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO) ||
           g_error_matches (local_error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO_MAILBOX))
@@ -531,6 +532,26 @@ ss_imap_client_select (SsImapClient  *self,
   if (out != NULL)
     *out = self->mailbox;
   return TRUE;
+}
+
+gboolean
+ss_imap_client_select (SsImapClient  *self,
+                       const char    *folder,
+                       SsImapMailbox *out,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  return open_folder (self, "SELECT", folder, out, cancellable, error);
+}
+
+gboolean
+ss_imap_client_examine (SsImapClient  *self,
+                        const char    *folder,
+                        SsImapMailbox *out,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  return open_folder (self, "EXAMINE", folder, out, cancellable, error);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -53,6 +53,7 @@ typedef enum {
   CMD_RELOAD,
   CMD_MARK,
   CMD_STOP,
+  CMD_TRAIN,
 } CommandKind;
 
 typedef struct
@@ -66,6 +67,8 @@ typedef struct
   guint32      uidvalidity;
   guint32      uid;
   gboolean     as_spam;
+  guint        max_ham;    /* TRAIN (task: TRAIN too) */
+  guint        max_spam;
 } Command;
 
 void      _ss_session_command_free   (Command   *cmd);
@@ -102,6 +105,12 @@ void      _ss_session_mark_complete  (SsSession *self,
                                       GTask     *task,
                                       SsRecord  *record,
                                       GError    *error);
+
+/* Completes a train task on the owner context; takes task and error. */
+void      _ss_session_train_complete (SsSession          *self,
+                                      GTask              *task,
+                                      const SsTrainStats *stats,
+                                      GError             *error);
 
 /* The worker thread's function; data is a reference to the session. Its last act is
  * _ss_session_worker_finished(), which hands that reference to the owner context, joins the

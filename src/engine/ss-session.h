@@ -9,6 +9,7 @@
 
 #include "ss-auth.h"
 #include "ss-config.h"
+#include "ss-filter.h"
 #include "ss-record.h"
 #include "ss-verdict.h"
 
@@ -77,6 +78,21 @@ void            ss_session_mark_async       (SsSession          *self,
 SsRecord       *ss_session_mark_finish      (SsSession      *self,
                                              GAsyncResult   *result,
                                              GError        **error);
+
+/* Initial training from existing mail (ss_filter_train_existing) on the worker, between
+ * passes: connects first if needed. Progress shows in "progress-n"/"progress-total" (per
+ * folder: ham, then spam) with state LEARNING. Cancel with cancellable. */
+void            ss_session_train_async      (SsSession          *self,
+                                             guint               max_ham,
+                                             guint               max_spam,
+                                             GCancellable       *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer            user_data);
+/* stats (may be NULL) is filled also on error: what was learned before it. */
+gboolean        ss_session_train_finish     (SsSession          *self,
+                                             GAsyncResult       *result,
+                                             SsTrainStats       *stats,
+                                             GError            **error);
 
 SsSessionState  ss_session_get_state        (SsSession      *self);
 const char     *ss_session_get_last_error   (SsSession      *self);

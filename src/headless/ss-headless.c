@@ -23,6 +23,7 @@ typedef struct
   gboolean  json;
   gboolean  dry_run;
   gboolean  headless;
+  gboolean  train_existing;
 } Options;
 
 static void
@@ -93,6 +94,9 @@ parse_options (int       *argc,
       N_("Print one JSON object per message handled"), NULL },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &options->dry_run,
       N_("Scan and report; move and delete nothing"), NULL },
+    { "train-existing", 0, 0, G_OPTION_ARG_NONE, &options->train_existing,
+      N_("Learn from existing mail (read INBOX mail as good, the spam folder as spam), "
+         "then exit; moves nothing"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -248,11 +252,12 @@ run_cycle_once (SsAssembly      *parts,
   return ok;
 }
 
+/* Password, journal, spamd, IMAP login and filter for one account. */
 static gboolean
-run_once (Account  *account,
-          GError  **error)
+connect_account (Account     *account,
+                 SsAssembly  *parts,
+                 GError     **error)
 {
-  SsAssembly parts = { 0 };
   g_autoptr(SsJournal) journal = NULL;
   g_autofree char *journal_path = ss_journal_default_path ();
   g_autofree char *password = NULL;
@@ -264,9 +269,42 @@ run_once (Account  *account,
   journal = ss_journal_open (journal_path, error);
   if (journal == NULL)
     return FALSE;
-  ok = ss_assembly_connect (&parts, account->config, password, journal, 0, NULL, error);
+  ok = ss_assembly_connect (parts, account->config, password, journal, 0, NULL, error);
   ss_credentials_password_free (g_steal_pointer (&password));
-  ok = ok && run_cycle_once (&parts, account, error);
+  return ok;
+}
+
+static gboolean
+run_once (Account  *account,
+          GError  **error)
+{
+  SsAssembly parts = { 0 };
+  gboolean ok;
+
+  ok = connect_account (account, &parts, error) && run_cycle_once (&parts, account, error);
+  ss_assembly_clear (&parts);
+  return ok;
+}
+
+/* --train-existing: initial training, once. */
+static gboolean
+run_train (Account  *account,
+           GError  **error)
+{
+  SsAssembly parts = { 0 };
+  const SsConfig *config = account->config;
+  SsTrainStats stats = { 0 };
+  gboolean ok;
+
+  ok = connect_account (account, &parts, error) &&
+       ss_spamd_client_ping_sync (parts.spamd, NULL, error) &&
+       ss_filter_prepare (parts.filter, NULL, error) &&
+       ss_filter_train_existing (parts.filter, config->train_max_ham, config->train_max_spam,
+                                 &stats, NULL, error);
+  printf ("%s%strained: %u ham, %u spam (%u already known)\n",
+          account->several ? account->id : "", account->several ? ": " : "",
+          stats.ham, stats.spam, stats.known);
+  fflush (stdout);
   ss_assembly_clear (&parts);
   return ok;
 }
@@ -456,7 +494,7 @@ ss_headless_run (int    argc,
     }
   if (!load_accounts (&options, accounts, &error))
     return fail (error);
-  if (!options.once)
+  if (!options.once && !options.train_existing)
     {
       if (options.dry_run)
         {
@@ -472,7 +510,7 @@ ss_headless_run (int    argc,
       Account *account = &g_array_index (accounts, Account, i);
       g_autoptr(GError) local = NULL;
 
-      if (!run_once (account, &local))
+      if (!(options.train_existing ? run_train (account, &local) : run_once (account, &local)))
         {
           int code;
 
