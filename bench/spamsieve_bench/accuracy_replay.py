@@ -8,7 +8,8 @@ import json
 import os
 
 from . import metrics, stream
-from .replay import Replay
+from .maildir import FOLDERS
+from .replay import Replay, store_folders
 from .util import BENCH, WORK, f2, log
 
 SECTION = '## Accuracy (online replay)'
@@ -29,10 +30,11 @@ def phase_replay(ctx):
     log('accuracy: %s part of the corpus, %d messages: %d + %d existing, a stream of %d (%d spam)'
         % (a.accuracy_part.upper(), len(items), len(ham), len(spam), len(rest),
            ctx.replay_setup['stream_spam']))
+    foreign = store_folders(ctx.srv) - set(FOLDERS)   # other phases' folders: not touched
     res = {}
     for mode, train, settings in (('learning', True, ''),
                                   ('today', False, a.baseline_settings.replace('\\n', '\n'))):
-        r = Replay(ctx, mode, ham, spam, rest).run(a.batch, train, settings)
+        r = Replay(ctx, mode, ham, spam, rest, foreign).run(a.batch, train, settings)
         if mode == 'today' and not settings:
             r['notes'].append('the learner could not be turned off (no --baseline-settings): '
                               'this is "no initial training", with the engine as built')

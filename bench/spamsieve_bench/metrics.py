@@ -52,8 +52,10 @@ def pct(a, b):
 def is_error(item):
     """A confident wrong verdict: ham to Spam or spam to INBOX ('uncertain' is no error).
 
-    >>> is_error({'kind': 'ham', 'verdict': 'spam'}), is_error({'kind': 'spam', 'verdict': 'uncertain'})
-    (True, False)
+    >>> is_error({'kind': 'ham', 'verdict': 'spam'})
+    True
+    >>> is_error({'kind': 'spam', 'verdict': 'uncertain'})
+    False
     """
     return ((item['kind'] == 'ham' and item['verdict'] == 'spam')
             or (item['kind'] == 'spam' and item['verdict'] == 'ham'))

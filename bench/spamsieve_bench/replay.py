@@ -7,9 +7,11 @@ has it and the mode trains); then the stream arrives in Unfiltered in date order
 time, each batch followed by `spamsieve --headless --config F --once --json` and by the
 simulated user, who reads INBOX and Spam and moves every mistake into the learning folders
 ("Spam/False Negatives", "Spam/False Positives"), marking the ham in INBOX read; the next run
-learns them. Each message's verdict and rank come from the first record of its scan. At the
-end one more --once learns the last corrections, and every folder is counted."""
+learns them. Each message's verdict and rank come from the first record of its scan (all of
+them in bench/work/out/acc-MODE-items.jsonl). At the end one more --once learns the last
+corrections, and every folder is counted."""
 
+import json
 import os
 import re
 import subprocess
@@ -43,18 +45,24 @@ def reset_spamd(srv):
             os.unlink(os.path.join(bdir, n))
 
 
-def reset_store(srv):
-    """Every folder of the store emptied (with dovecot's index of it), the five created."""
+def store_folders(srv):
+    """The folders of the store, from its directories (Maildir++: ".A.B" is "A/B")."""
     root = srv.maildir.root
-    for n in os.listdir(root):
-        if n.startswith('.') and os.path.isdir(os.path.join(root, n)) and n not in ('.', '..'):
-            srv.maildir.clear(n[1:].replace('.', '/'))
+    return set(n[1:].replace('.', '/') for n in os.listdir(root)
+               if n.startswith('.') and os.path.isdir(os.path.join(root, n)))
+
+
+def reset_store(srv, foreign):
+    """Every folder of the store but the foreign ones (another phase's, e.g. the idle
+    engine's, which may still be open) emptied with dovecot's index of it; the five created."""
+    for folder in store_folders(srv) - foreign:
+        srv.maildir.clear(folder)
     srv.create_empty(FOLDERS)
 
 
 class Replay:
-    def __init__(self, ctx, mode, existing_ham, existing_spam, stream):
-        self.ctx, self.mode, self.srv = ctx, mode, ctx.srv
+    def __init__(self, ctx, mode, existing_ham, existing_spam, stream, foreign):
+        self.ctx, self.mode, self.srv, self.foreign = ctx, mode, ctx.srv, foreign
         self.ex_ham, self.ex_spam, self.stream = existing_ham, existing_spam, stream
         self.label = {i.bid: i for i in existing_ham + existing_spam + stream}
         self.first = {}        # bid -> first scan record
@@ -120,7 +128,7 @@ class Replay:
             '+ %d spam (Spam); stream %d in batches of %d'
             % (self.mode, len(self.ex_ham), len(self.ex_spam), len(self.stream), batch))
         reset_spamd(srv)
-        reset_store(srv)
+        reset_store(srv, self.foreign)
         self.env, _ = ss_env('acc-' + self.mode)
         self.conf = write_settings(os.path.join(WORK, 'acc-%s.conf' % self.mode), srv,
                                    srv.spamd_address, extra=settings)
@@ -140,8 +148,8 @@ class Replay:
             else:
                 self.notes.append('no initial training (today\'s behaviour)')
             b = sa_learn_counts(srv)
-            self.notes[-1] += '; spamd Bayes DB then nham=%s nspam=%s' % (b.get('nham', '?'),
-                                                                         b.get('nspam', '?'))
+            self.notes[-1] += '; spamd Bayes DB then %s' % (
+                'nham=%s nspam=%s' % (b.get('nham'), b.get('nspam')) if b else 'empty')
             log('  ' + self.notes[-1])
             for k in range(0, len(self.stream), batch):
                 user.append('Unfiltered', self.stream[k:k + batch])
@@ -155,20 +163,27 @@ class Replay:
                            sum(self.corrections.values())))
             rc, out, _ = self.spamsieve('final learning pass', ['--once', '--json'], 'final')
             self.record_batch(out, {})
-            census = user.census()
+            census = user.census(self.foreign)
         finally:
             user.close()
         return self.result(census)
 
     def result(self, census):
-        items, uses_combined = [], bool(self.first) and all(
-            r.get('combined') is not None for r in self.first.values()
-            if r.get('verdict') in ('spam', 'ham', 'uncertain'))
+        # "combined" is null for a message not scanned: such are counted as unranked
+        items = []
+        uses_combined = any(r.get('combined') is not None for r in self.first.values())
         for pos, it in enumerate(self.stream):
             r = self.first.get(it.bid, {})
             rank = r.get('combined') if uses_combined else r.get('score')
             items.append({'kind': it.kind, 'hard': it.hard, 'verdict': r.get('verdict'),
                           'rank': rank, 'score': r.get('score'), 'pos': pos})
+        with open(os.path.join(WORK, 'out', 'acc-%s-items.jsonl' % self.mode), 'w') as f:
+            for it, i in zip(self.stream, items):
+                r = self.first.get(it.bid, {})
+                f.write(json.dumps({'bid': it.bid, 'file': '%s/%s' % (it.group, it.name),
+                                    'kind': it.kind, 'hard': it.hard, 'pos': i['pos'],
+                                    'verdict': i['verdict'], 'score': i['score'],
+                                    'combined': r.get('combined')}) + '\n')
         s = metrics.summarize(items)
         s['rank_field'] = 'combined' if uses_combined else 'score (spamd; no "combined" in ' \
                                                           'the records)'
@@ -182,7 +197,7 @@ class Replay:
         s['counted'] = sum(seen.values())
         s['lost'] = sum(1 for b in self.label if b not in seen)
         s['duplicated'] = sum(c - 1 for b, c in seen.items() if c > 1)
-        s['foreign'] = sum(c for b, c in seen.items() if b not in self.label)
+        s['unlabelled'] = sum(c for b, c in seen.items() if b not in self.label)
         s['folders'] = {f: len(b) for f, b in census.items()}
         s['learned'] = dict(self.learned)
         s['corrections'] = dict(self.corrections)

@@ -6,8 +6,9 @@ hex digit of SHA-1(its file name, e.g. "00001.7c7d69....txt") is odd, else in th
 Thresholds and learner parameters are chosen on TUNE only; the replay reports on REPORT
 unless --accuracy-part tune says otherwise. Within the part, all mail up to the date by which
 EXISTING ham and EXISTING spam have arrived is the account's existing mail (read ham in INBOX,
-spam in Spam); the rest, in date order, is the stream. Each message gets a first header line "X-Bench-Id: <12 hex>"
-(from SHA-1 of its group and name: no signal for a classifier) that names it in every folder."""
+spam in Spam); the rest, in date order, is the stream. Each message gets a first header
+line "X-Bench-Id: <12 hex>" (from SHA-1 of its group and name: no signal for a classifier)
+that names it in every folder."""
 
 import email.utils
 import hashlib
