@@ -72,6 +72,10 @@ def rows(s):
         ('uncertain', '%s %% (%d: %d ham, %d spam)' % (fmt(s['uncertain_pct']), s['uncertain'],
                                                      s['uncertain_ham'], s['uncertain_spam']),
          'uncertain_pct'),
+        ('spamd\'s own verdict (score ≥ its threshold) on the same scans: ham put in Spam '
+         '(hard ham) / spam left in INBOX', '%s %% (%s %%) / %s %%'
+         % (fmt(s['spamd_alone']['ham_fp_pct']), fmt(s['spamd_alone']['hard_fp_pct']),
+            fmt(s['spamd_alone']['spam_fn_pct'])), None),
         ('spam caught at ≤ 0.1 % ham (by rank)', '%s %%' % fmt(s['spam_caught_at_0_1'], 1),
          None),
         ('errors, 1st half / 2nd half of the stream', '%d / %d (of %d / %d)'
@@ -88,7 +92,7 @@ def rows(s):
          % (s['bayes_end'].get('nham', '?'), s['bayes_end'].get('nspam', '?')), None),
         ('engine CPU per streamed message (--once runs)',
          '%.1f ms' % s['engine_cpu_ms_per_msg'], None),
-        ('--once runs failed', '%d of %d' % (s['failed_runs'], s['runs']), None),
+        ('spamsieve runs failed (training, --once)', '%d of %d' % (s['failed_runs'], s['runs']), None),
     ]
 
 
@@ -123,7 +127,9 @@ def render(ctx):
            'initial training, corrections only%s.'
            % (' (settings: `%s`)' % su['baseline_settings'] if su['baseline_settings'] else ''),
            '- An error is a confident wrong verdict ("uncertain" is counted apart); the rank for '
-           '1-ROCA is "combined" where the records carry it, else spamd\'s score.',
+           '1-ROCA is "combined" where the records carry it, else spamd\'s score. "spamd\'s '
+           'own verdict" applies spamd\'s threshold to the score in the same records: what '
+           'SpamSieve without a learner would have decided on those scans.',
            '- **Targets**: %s.' % targets_text(), '',
            '| Measure | learning | today | Target |', '|---|---|---|---|']
     for (label, fig, key), (_, fig_old, _) in zip(rows(new), rows(old)):

@@ -28,7 +28,8 @@ SCANNED = ('spam', 'ham', 'uncertain', 'skipped', 'unscanned')
 
 
 def has_option(option):
-    return option in output([spamsieve_bin(), '--help'])
+    return option in output([spamsieve_bin(), '--headless', '--help']) + \
+        output([spamsieve_bin(), '--help'])
 
 
 def reset_spamd(srv):
@@ -144,7 +145,7 @@ class Replay:
                                   % (rc, self.runs[-1][2], summary[0] if summary else ''))
             elif train:
                 self.notes.append('--train-existing skipped: this spamsieve has no such '
-                                  'option (spamsieve --help)')
+                                  'option (spamsieve --headless --help)')
             else:
                 self.notes.append('no initial training (today\'s behaviour)')
             b = sa_learn_counts(srv)
@@ -185,6 +186,13 @@ class Replay:
                                     'verdict': i['verdict'], 'score': i['score'],
                                     'combined': r.get('combined')}) + '\n')
         s = metrics.summarize(items)
+        # what spamd alone decided on the same scans (score >= its threshold): today's verdict
+        alone = [dict(i, verdict=None if r.get('score') is None or r.get('threshold') is None
+                      else 'spam' if r['score'] >= r['threshold'] else 'ham')
+                 for i, r in ((i, self.first.get(it.bid, {})) for i, it in zip(items, self.stream))]
+        a = metrics.summarize(alone)
+        s['spamd_alone'] = {k: a[k] for k in ('ham_fp', 'ham_fp_pct', 'hard_fp', 'hard_fp_pct',
+                                              'spam_fn', 'spam_fn_pct', 'no_verdict')}
         s['rank_field'] = 'combined' if uses_combined else 'score (spamd; no "combined" in ' \
                                                           'the records)'
         s['roca_spamd'] = metrics.one_minus_roca([(i['score'], i['kind'] == 'spam')
