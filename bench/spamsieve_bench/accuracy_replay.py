@@ -92,7 +92,8 @@ def rows(s):
          % (s['bayes_end'].get('nham', '?'), s['bayes_end'].get('nspam', '?')), None),
         ('engine CPU per streamed message (--once runs)',
          '%.1f ms' % s['engine_cpu_ms_per_msg'], None),
-        ('spamsieve runs failed (training, --once)', '%d of %d' % (s['failed_runs'], s['runs']), None),
+        ('spamsieve runs failed (training, --once)', '%d of %d' % (s['failed_runs'], s['runs']),
+         None),
     ]
 
 
