@@ -10,6 +10,7 @@
 #include "ss-filter.h"
 #include "ss-imap-client.h"
 #include "ss-journal.h"
+#include "ss-learner.h"
 #include "ss-spamd-client.h"
 #include "ss-spamd-daemon.h"
 
@@ -22,6 +23,9 @@ typedef struct
   SsImapClient  *imap;       /* (owned) (nullable) */
   SsFilter      *filter;     /* (owned) (nullable) */
   gboolean       connected;  /* imap is logged in */
+  SsLearner     *learner;    /* (owned) (nullable) the account's personal learner, kept */
+  char          *learner_path;
+  guint64        learner_saved; /* learner's n_ham + n_spam when last saved or loaded */
 } SsAssembly;
 
 typedef enum {
@@ -47,6 +51,11 @@ gboolean  ss_assembly_connect     (SsAssembly       *self,
 void      ss_assembly_disconnect  (SsAssembly       *self);
 /* Disconnects and stops the private daemon. */
 void      ss_assembly_clear       (SsAssembly       *self);
+
+/* Saves the personal learner if it learned anything since it was loaded or last saved
+ * (crash-safe; on the thread that uses the filter). Done by disconnect too. */
+gboolean  ss_assembly_save_learner (SsAssembly      *self,
+                                    GError         **error);
 
 /* One cycle of a prepared filter: with maintenance, learning then expiry; then Unfiltered
  * until it is empty. A spamd that refuses to learn (no --allow-tell) does not stop the

@@ -25,7 +25,11 @@ settle_learning (SsFilter      *self,
 
       as_spam = job->kind == JOB_TELL_SPAM;
       if (job->error == NULL)
-        g_ptr_array_add (learned, job);
+        {
+          /* A correction: the personal learner learns it too, at once. */
+          _ss_filter_learn_job (self, job, as_spam);
+          g_ptr_array_add (learned, job);
+        }
       else if (g_error_matches (job->error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
         {
           if (self->learn_error == NULL)
@@ -259,7 +263,7 @@ ss_filter_mark (SsFilter      *self,
                                   as_spam ? SS_SPAMD_CLASS_SPAM : SS_SPAMD_CLASS_HAM,
                                   cancellable, error))
     return NULL;
-  g_clear_pointer (&job->message->body, g_bytes_unref);
+  _ss_filter_learn_job (self, job, as_spam);
   if (g_strcmp0 (folder, spec.destination) == 0)
     {
       /* Already where it belongs (e.g. marked twice): learned, only the keyword changes. */

@@ -330,6 +330,13 @@ worker_cycle (Worker  *w,
     return FALSE;
   if (refused != NULL)
     g_message ("%s", refused->message);
+  {
+    g_autoptr(GError) save_error = NULL;
+
+    /* Once a cycle, on this thread: what the learner learned survives a crash. */
+    if (!ss_assembly_save_learner (&w->parts, &save_error))
+      g_warning ("Could not save the personal learner: %s", save_error->message);
+  }
   /* Messages spamd gave no verdict for (a timeout, a broken reply) stay in Unfiltered; they
    * are tried again after a back-off, not only when new mail or maintenance comes. */
   if (ss_filter_get_stats (filter)->deferred > deferred)

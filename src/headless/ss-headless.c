@@ -166,9 +166,10 @@ print_summary (const SsFilterStats *s,
 {
   if (options->json)
     return;
-  fprintf (stderr, "spamsieve: %u scanned (%u spam, %u ham), %u skipped, %u unscanned, "
-           "%u left to retry, %u learned as ham, %u learned as spam, %u expired%s\n",
-           s->scanned, s->spam, s->ham, s->skipped, s->unscanned, s->deferred,
+  fprintf (stderr, "spamsieve: %u scanned (%u spam, %u ham, %u uncertain), %u skipped, "
+           "%u unscanned, %u left to retry, %u learned as ham, %u learned as spam, "
+           "%u expired%s\n",
+           s->scanned, s->spam, s->ham, s->uncertain, s->skipped, s->unscanned, s->deferred,
            s->learned_ham, s->learned_spam, s->expired,
            options->dry_run ? " (dry run: nothing moved)" : "");
 }
