@@ -286,7 +286,7 @@ stored_by_uid (Fixture *f,
   return NULL;
 }
 
-/* Default band (20 points either side of 50 %): 0.62 is uncertain: INBOX with $Uncertain,
+/* Default band (30 points either side of 50 %): 0.62 is uncertain: INBOX with $Uncertain,
  * and --json says so, with a key that names the message where it now is. */
 static void
 test_uncertain_keyword (Fixture       *f,

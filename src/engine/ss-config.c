@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ss-decision.h"
 #include "ss-error.h"
 
 #define SETTINGS_MAX_BYTES (1024 * 1024)
@@ -59,9 +60,11 @@ static const SsConfigKey config_keys[] = {
           N_("Network tests (private SpamAssassin)")),
   NUMBER ("filter", "chunk", "chunk", UINT, chunk, 1, 1000, 32,
           N_("Messages per batch")),
-  NUMBER ("filter", "threshold", "threshold", UINT, threshold, 1, 99, 50,
+  NUMBER ("filter", "threshold", "threshold", UINT, threshold, 1, 99,
+          SS_DECISION_DEFAULT_THRESHOLD,
           N_("Spam threshold (percent)")),
-  NUMBER ("filter", "uncertain-band", "uncertain-band", UINT, uncertain_band, 0, 49, 20,
+  NUMBER ("filter", "uncertain-band", "uncertain-band", UINT, uncertain_band, 0, 49,
+          SS_DECISION_DEFAULT_BAND,
           N_("Uncertain band (percent either side)")),
   TEXT ("filter", "uncertain-action", "uncertain-action", TEXT, uncertain_action, "keyword",
         N_("Uncertain mail")),

@@ -18,9 +18,12 @@ typedef struct
   SsDecisionKind  kind;
 } SsDecision;
 
-/* Defaults of [filter] threshold and uncertain-band, in percent (see README). */
+/* Defaults of [filter] threshold and uncertain-band, in percent. 50: with no learner opinion
+ * the cut-off is spamd's own. 30: on tools/learner-replay --spamd (897 held-out messages,
+ * spamd -L without Bayes) the band holds 22 of the 36 errors in 5.9 % of mail (20: 16 in
+ * 4.1 %). */
 #define SS_DECISION_DEFAULT_THRESHOLD  50
-#define SS_DECISION_DEFAULT_BAND       20
+#define SS_DECISION_DEFAULT_BAND       30
 
 /* spamd_score: NaN when spamd gave none (the learner alone decides). learner_margin: the
  * learner's log-odds (0: no learner or no opinion). threshold: the fused probability from
