@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ss-learner.h"
+#include "ss-session.h"
 #include "ss-message-info.h"
 #include "ss-test-servers.h"
 #include "ss-test-utils.h"
@@ -365,7 +366,85 @@ test_threshold (Fixture       *f,
   g_assert_true (strstr (f->out, "\"combined\":0.62") != NULL);
 }
 
+/* The live session (in-process, as the app runs it): "Not spam" clicked on a verdict row
+ * teaches the learner at once: the sender's next letter goes to INBOX; the model is saved
+ * (under this test program's own $XDG_DATA_HOME) by the end of the cycle. */
+static const SsRecord *
+session_record (SsTestSession *t,
+                const char    *subject)
+{
+  for (guint i = t->records->len; i-- > 0;)
+    {
+      const SsRecord *r = g_ptr_array_index (t->records, i);
+      if (g_strcmp0 (r->subject, subject) == 0)
+        return r;
+    }
+  return NULL;
+}
+
+static void
+test_session_mark (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GBytes) first = newsletter (21);
+  g_autoptr(GBytes) second = newsletter (22);
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
+  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
+                                               2, 30, "[filter]\nuncertain-band=0\n");
+  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SsRecord) marked = NULL;
+  g_autoptr(SsLearner) model = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *server = NULL;
+  g_autofree char *who = NULL;
+  g_autofree char *path = NULL;
+  const SsRecord *r;
+  SsTestSession run = { 0 };
+
+  config = ss_config_load_data (text, strlen (text), &error);
+  g_assert_no_error (error);
+  server = ss_config_dup_server (config);
+  who = g_strdup_printf ("%s@%s", config->user, server);
+  path = ss_learner_default_path (who);
+  g_assert_true (g_str_has_prefix (path, g_get_user_data_dir ()));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  ss_test_session_init (&run, f->bed.dir);
+  ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
+  ss_test_session_start (&run, config, "secret");
+  ss_test_session_wait_records (&run, 1, 60000);
+  r = session_record (&run, "Gardening weekly 21");
+  g_assert_nonnull (r);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_SPAM);
+  g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
+
+  ss_session_mark_async (run.session, r->destination, r->dest_uidvalidity, r->dest_uid, FALSE,
+                         NULL, ss_test_result_cb, &result);
+  ss_test_wait_result (run.context, &result, 60000);
+  marked = ss_session_mark_finish (run.session, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);   /* it holds the session */
+  g_assert_cmpint (marked->verdict, ==, SS_VERDICT_LEARNED_HAM);
+  g_assert_cmpstr (locate (f, first, NULL), ==, "INBOX");
+
+  ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
+  ss_test_session_wait_records (&run, run.records->len + 1, 60000);
+  r = session_record (&run, "Gardening weekly 22");
+  g_assert_nonnull (r);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_HAM);
+  g_assert_cmpfloat (r->combined, <, 0.5);
+  g_assert_cmpstr (locate (f, second, NULL), ==, "INBOX");
+  ss_test_session_stop (&run, 60000);
+  ss_test_session_clear (&run);
+
+  model = ss_learner_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 1);
+}
+
 static const SsTestCase cases[] = {
+  SS_TEST (session_mark),
   SS_TEST (correction_decides),
   SS_TEST (uncertain_keyword),
   SS_TEST (uncertain_folder),
