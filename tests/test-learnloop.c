@@ -443,8 +443,54 @@ test_session_mark (Fixture       *f,
   g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 1);
 }
 
+/* An uncertain letter (default band) marked as spam from the window: to Spam with $Junk,
+ * its $Uncertain gone. */
+static void
+test_session_mark_uncertain (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GBytes) letter = newsletter (31);
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
+  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
+                                               2, 30, NULL);
+  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SsRecord) marked = NULL;
+  g_autoptr(SsTestStoredMessage) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  const SsRecord *r;
+  SsTestSession run = { 0 };
+
+  config = ss_config_load_data (text, strlen (text), &error);
+  g_assert_no_error (error);
+  ss_test_session_init (&run, f->bed.dir);
+  ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
+  ss_test_session_start (&run, config, "secret");
+  ss_test_session_wait_records (&run, 1, 60000);
+  r = session_record (&run, "Gardening weekly 31");
+  g_assert_nonnull (r);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_UNCERTAIN);
+  g_assert_cmpstr (locate (f, letter, &stored), ==, "INBOX");
+  g_assert_true (ss_test_has_keyword (stored, "$Uncertain"));
+  g_clear_pointer (&stored, ss_test_stored_message_free);
+
+  ss_session_mark_async (run.session, r->destination, r->dest_uidvalidity, r->dest_uid, TRUE,
+                         NULL, ss_test_result_cb, &result);
+  ss_test_wait_result (run.context, &result, 60000);
+  marked = ss_session_mark_finish (run.session, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpint (marked->verdict, ==, SS_VERDICT_LEARNED_SPAM);
+  g_assert_cmpstr (locate (f, letter, &stored), ==, "Spam");
+  g_assert_true (ss_test_has_keyword (stored, "$Junk"));
+  g_assert_false (ss_test_has_keyword (stored, "$Uncertain"));
+  ss_test_session_stop (&run, 60000);
+  ss_test_session_clear (&run);
+}
+
 static const SsTestCase cases[] = {
   SS_TEST (session_mark),
+  SS_TEST (session_mark_uncertain),
   SS_TEST (correction_decides),
   SS_TEST (uncertain_keyword),
   SS_TEST (uncertain_folder),

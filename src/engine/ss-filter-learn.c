@@ -47,14 +47,15 @@ settle_learning (SsFilter      *self,
 
   if (as_spam)
     {
-      const MoveSpec spec = { SS_VERDICT_LEARNED_SPAM, self->spam_folder, "$Junk", "$NotJunk" };
+      const MoveSpec spec = { SS_VERDICT_LEARNED_SPAM, self->spam_folder, "$Junk",
+                              "$NotJunk $Uncertain" };
       self->stats.learned_spam += learned->len;
       return _ss_filter_move_jobs (self, learned, &spec, cancellable, error);
     }
   else
     {
       const MoveSpec spec = { SS_VERDICT_LEARNED_HAM, self->config->folder_inbox,
-                              "$NotJunk", "$Junk" };
+                              "$NotJunk", "$Junk $Uncertain" };
       self->stats.learned_ham += learned->len;
       return _ss_filter_move_jobs (self, learned, &spec, cancellable, error);
     }
@@ -243,7 +244,8 @@ ss_filter_mark (SsFilter      *self,
 {
   const MoveSpec spec = { as_spam ? SS_VERDICT_LEARNED_SPAM : SS_VERDICT_LEARNED_HAM,
                           as_spam ? self->spam_folder : self->config->folder_inbox,
-                          as_spam ? "$Junk" : "$NotJunk", as_spam ? "$NotJunk" : "$Junk" };
+                          as_spam ? "$Junk" : "$NotJunk",
+                          as_spam ? "$NotJunk $Uncertain" : "$Junk $Uncertain" };
   g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) _ss_filter_job_free);
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
   Job *job;
