@@ -50,8 +50,16 @@ job_run (gpointer data,
                                job->kind == JOB_TELL_SPAM ? SS_SPAMD_CLASS_SPAM : SS_SPAMD_CLASS_HAM,
                                job->cancellable, &job->error);
   /* Moves go by UID; the body is not needed any more, but by the learner (which runs on
-   * the filter's thread: it scores or learns it in settle, then drops it). */
-  if (self->learner == NULL)
+   * the filter's thread: it scores or learns it in settle). It reads at most
+   * SS_LEARNER_PREFIX bytes without CRs: a copy of twice that is kept, not the message. */
+  if (self->learner != NULL && len > 2 * SS_LEARNER_PREFIX)
+    {
+      GBytes *head = g_bytes_new (bytes, 2 * SS_LEARNER_PREFIX);
+
+      g_bytes_unref (job->message->body);
+      job->message->body = head;
+    }
+  else if (self->learner == NULL)
     g_clear_pointer (&job->message->body, g_bytes_unref);
   g_async_queue_push (self->done, job);
 }
