@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "ss-decision.h"
+#include "ss-verdict.h"
 
 /* With no learner opinion, the default cut-off is spamd's own: score >= required is spam. */
 static void
@@ -87,6 +89,46 @@ test_nan (void)
   g_assert_cmpint (d.kind, ==, SS_DECISION_UNCERTAIN);
 }
 
+/* An uncertain row: offered both ways in the window; its record's JSON says so. */
+static void
+test_uncertain_row (void)
+{
+  g_autoptr(SsRecord) r = ss_record_new ();
+  g_autoptr(SsVerdict) v = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *key = NULL;
+  gboolean can_spam = FALSE, can_ham = FALSE;
+
+  r->folder = g_strdup ("Unfiltered");
+  r->uidvalidity = 1;
+  r->uid = 5;
+  r->scanned = TRUE;
+  r->score = 5.5;
+  r->threshold = 5.0;
+  r->combined = 0.6225;
+  r->verdict = SS_VERDICT_UNCERTAIN;
+  r->destination = g_strdup ("INBOX");
+  r->dest_uidvalidity = 7;
+  r->dest_uid = 3;
+  v = ss_verdict_new (r);
+  g_object_get (v, "can-mark-spam", &can_spam, "can-mark-ham", &can_ham, NULL);
+  g_assert_true (can_spam);
+  g_assert_true (can_ham);
+  key = ss_verdict_dup_key (v);
+  g_assert_cmpstr (key, ==, "7:3:INBOX");
+  json = ss_record_to_json (r);
+  g_assert_nonnull (strstr (json, "\"combined\":0.6225,\"verdict\":\"uncertain\""));
+  g_assert_nonnull (strstr (json, "\"key\":\"7:3:INBOX\",\"dest_uidvalidity\":7,"
+                                  "\"dest_uid\":3"));
+  /* not scanned: null, and no key where the place is unknown */
+  r->scanned = FALSE;
+  r->dest_uid = 0;
+  g_clear_pointer (&json, g_free);
+  json = ss_record_to_json (r);
+  g_assert_nonnull (strstr (json, "\"combined\":null"));
+  g_assert_nonnull (strstr (json, "\"key\":null"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -97,5 +139,6 @@ main (int    argc,
   g_test_add_func ("/spamsieve/decision/band", test_band);
   g_test_add_func ("/spamsieve/decision/threshold", test_threshold);
   g_test_add_func ("/spamsieve/decision/nan", test_nan);
+  g_test_add_func ("/spamsieve/decision/uncertain-row", test_uncertain_row);
   return g_test_run ();
 }
