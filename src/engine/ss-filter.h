@@ -36,6 +36,7 @@ typedef struct
   guint learned_ham;
   guint learned_spam;
   guint expired;
+  guint uncertain;     /* of scanned: in the uncertain band */
 } SsFilterStats;
 
 SsFilter   *ss_filter_new              (const SsConfig  *config,

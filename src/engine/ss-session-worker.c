@@ -174,9 +174,14 @@ worker_train (Worker  *w,
                          w->paused ? "Filtering is paused" : "The mail server refused the login");
   else if (w->parts.connected || worker_connect (w, &error))
     {
+      g_autoptr(GError) save_error = NULL;
+
       worker_state (w, SS_SESSION_LEARNING, NULL, 0);
       ss_filter_train_existing (w->parts.filter, cmd->max_ham, cmd->max_spam, &stats,
                                 cancellable, &error);
+      /* What was learned survives a crash before the next cycle. */
+      if (!ss_assembly_save_learner (&w->parts, &save_error))
+        g_warning ("Could not save the personal learner: %s", save_error->message);
     }
   _ss_session_train_complete (w->self, g_steal_pointer (&cmd->task), &stats,
                               g_steal_pointer (&error));
@@ -355,6 +360,13 @@ worker_cycle (Worker  *w,
     return FALSE;
   if (refused != NULL)
     g_message ("%s", refused->message);
+  {
+    g_autoptr(GError) save_error = NULL;
+
+    /* Once a cycle, on this thread: what the learner learned survives a crash. */
+    if (!ss_assembly_save_learner (&w->parts, &save_error))
+      g_warning ("Could not save the personal learner: %s", save_error->message);
+  }
   /* Messages spamd gave no verdict for (a timeout, a broken reply) stay in Unfiltered; they
    * are tried again after a back-off, not only when new mail or maintenance comes. */
   if (ss_filter_get_stats (filter)->deferred > deferred)
