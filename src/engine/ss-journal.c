@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "ss-journal.h"
+#include "ss-journal-private.h"
 
 #include <glib/gstdio.h>
 #include <unistd.h>
@@ -540,4 +541,10 @@ ss_journal_list_pending (SsJournal  *self,
   sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
   return collect_rows (self, stmt, (RowFunc) pending_from_row,
                        (GDestroyNotify) ss_pending_free, "pending", error);
+}
+
+sqlite3 *
+_ss_journal_get_db (SsJournal *self)
+{
+  return self->db;
 }
