@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "ss-assembly.h"
 #include "ss-imap-client.h"
 #include "ss-session.h"
 #include "ss-test-mailcheck.h"
@@ -325,10 +326,70 @@ test_once_across_restarts (Fixture       *f,
   assert_keywords (f, "Spam", second, "$Junk", "$NotJunk");
 }
 
+/* The filter alone (as headless --once runs it), with a personal learner: each move is learned
+ * by it once, a second look learns nothing, and a move back is learned the other way. */
+static void
+test_filter_learner (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (9, "learner");
+  SsTestMail *mail = g_ptr_array_index (mails, 8);
+  g_autoptr(SsConfig) config = make_config (f);
+  g_autofree char *path = g_build_filename (f->bed.dir, "filter.sqlite", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsJournal) journal = ss_journal_open (path, &error);
+  SsLearner *learner = ss_learner_new ();
+  SsAssembly parts = { 0 };
+  g_autoptr(GArray) uids = NULL;
+  SsImapMailbox mailbox;
+
+  g_assert_no_error (error);
+  ss_test_add (f->bed.dovecot, "INBOX", mail->content, "S", 0);
+  g_assert_true (ss_assembly_connect (&parts, config, "secret", journal, 0, NULL, &error));
+  g_assert_no_error (error);
+  ss_filter_set_learner (parts.filter, learner);
+  g_assert_true (ss_filter_prepare (parts.filter, NULL, &error));
+  g_assert_no_error (error);
+  /* First sight: what is there is no move. */
+  g_assert_true (ss_filter_run_moves (parts.filter, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (ss_imap_client_select (parts.imap, "INBOX", &mailbox, NULL, &error));
+  uids = ss_imap_client_uid_search (parts.imap, "ALL", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uids->len, ==, 1);
+  user_move (f, "INBOX", g_array_index (uids, guint32, 0), "Spam");
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_true (ss_filter_run_moves (parts.filter, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (ss_learner_get_n_spam (learner), ==, 1);
+      g_assert_cmpuint (ss_learner_get_n_ham (learner), ==, 0);
+      g_assert_cmpuint (ss_filter_get_stats (parts.filter)->learned_spam, ==, 1);
+    }
+  assert_keywords (f, "Spam", mail, "$Junk", "$NotJunk");
+
+  g_clear_pointer (&uids, g_array_unref);
+  g_assert_true (ss_imap_client_select (parts.imap, "Spam", &mailbox, NULL, &error));
+  uids = ss_imap_client_uid_search (parts.imap, "ALL", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uids->len, ==, 1);
+  user_move (f, "Spam", g_array_index (uids, guint32, 0), "INBOX");
+  g_assert_true (ss_filter_run_moves (parts.filter, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_learner_get_n_spam (learner), ==, 1);
+  g_assert_cmpuint (ss_learner_get_n_ham (learner), ==, 1);
+  assert_keywords (f, "INBOX", mail, "$NotJunk", "$Junk");
+
+  ss_assembly_clear (&parts);
+  ss_learner_unref (learner);
+}
+
 static const SsTestCase cases[] = {
   SS_TEST (moved_into_spam),
   SS_TEST (moved_back),
   SS_TEST (once_across_restarts),
+  SS_TEST (filter_learner),
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/moves/", Fixture, fixture_setup, fixture_teardown,
