@@ -30,6 +30,8 @@ is_own_arrival (SsFilter      *self,
     return FALSE;
   if (*own)
     return TRUE;
+  if (job->info == NULL)
+    return TRUE;
   if (!ss_journal_last_destination (self->journal, self->account, job->info->message_id,
                                     last_destination, &dest_uid, error))
     return FALSE;
@@ -222,7 +224,9 @@ learning_arrived (SsFilter      *self,
       !ss_journal_get_watermark (self->journal, self->account, folder, &validity, &next,
                                  &found, error))
     return FALSE;
-  if (items.messages > 0 && (!found || validity != items.uidvalidity || next != items.uidnext))
+  if (found && validity == items.uidvalidity && next == items.uidnext)
+    return TRUE;   /* nothing new: no write either */
+  if (items.messages > 0)
     *arrived = TRUE;
   return ss_journal_set_watermark (self->journal, self->account, folder,
                                    items.uidvalidity, items.uidnext, error);

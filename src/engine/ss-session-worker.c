@@ -402,10 +402,18 @@ worker_watch (Worker  *w,
       max_ms = MIN (max_ms,
                     (guint) CLAMP ((w->next_moves - now) / 1000, 1000, MOVES_POLL_MS));
       if (g_strcmp0 (ss_imap_client_get_selected (w->parts.imap),
-                     w->config->folder_unfiltered) != 0 &&
-          !ss_imap_client_select (w->parts.imap, w->config->folder_unfiltered, NULL, NULL,
-                                  error))
-        return FALSE;
+                     w->config->folder_unfiltered) != 0)
+        {
+          SsImapMailbox mailbox;
+
+          if (!ss_imap_client_select (w->parts.imap, w->config->folder_unfiltered, &mailbox,
+                                      NULL, error))
+            return FALSE;
+          /* Mail that came while another folder was selected is no EXISTS in IDLE: after a
+           * cycle Unfiltered is empty but for retries, so anything there is for the cycle. */
+          if (mailbox.exists > 0 && w->deferred_retry_ms == 0)
+            return TRUE;
+        }
       if (!ss_imap_client_idle (w->parts.imap, w->self->wake, max_ms, &result, error))
         return FALSE;
       /* Only a timeout that made a look for moves due goes round again: anything else
