@@ -209,6 +209,18 @@ ss_assembly_run_cycle (SsFilter         *filter,
             }
           g_propagate_error (refused, g_steal_pointer (&learn_error));
         }
+      /* The user's own moves into and out of Spam (ss-filter-moves.c). */
+      if (!ss_filter_run_moves (filter, cancellable, &learn_error))
+        {
+          if (!g_error_matches (learn_error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
+            {
+              g_propagate_error (error, g_steal_pointer (&learn_error));
+              return FALSE;
+            }
+          if (refused != NULL && *refused == NULL)
+            g_propagate_error (refused, g_steal_pointer (&learn_error));
+          g_clear_error (&learn_error);
+        }
       step (step_func, SS_CYCLE_EXPIRING, user_data);
       if (!ss_filter_run_expire (filter, cancellable, error))
         return FALSE;
