@@ -1,5 +1,6 @@
 /* ss-notifier.c: tells the user about problems that need them (login refused, settings),
- * about a server that stays unreachable, and, if they want, sums up the spam caught.
+ * about a server that stays unreachable, about mail left uncertain (to check), and, if they
+ * want, sums up the spam caught. Mail is summed up: one notification per batch.
  * Every kind has at most one notification on screen (it is replaced, not stacked) and a
  * minimum interval between two of them. libnotify is used only here. */
 #define G_LOG_DOMAIN "ss-notifier"
@@ -17,8 +18,17 @@ typedef enum {
   KIND_SETTINGS,
   KIND_UNREACHABLE,
   KIND_SUMMARY,
+  KIND_UNCERTAIN,
   N_KINDS
 } Kind;
+
+/* Messages collected into one notification (spam caught, uncertain mail). */
+typedef struct
+{
+  guint  pending;
+  char  *last_subject;
+  guint  timer;
+} Batch;
 
 struct _SsNotifier
 {
@@ -39,9 +49,7 @@ struct _SsNotifier
   guint                summary_s;
   guint                min_interval_s;
   guint                unreachable_timer;
-  guint                summary_timer;
-  guint                pending_spam;
-  char                *last_spam_subject;
+  Batch                batch[N_KINDS];       /* KIND_SUMMARY, KIND_UNCERTAIN */
 };
 
 G_DEFINE_FINAL_TYPE (SsNotifier, ss_notifier, G_TYPE_OBJECT)
@@ -95,8 +103,8 @@ send (SsNotifier *self,
     }
   notify_notification_set_hint_string (n, "desktop-entry", APP_ID);
   notify_notification_set_category (n, category);
-  notify_notification_set_urgency (n, kind == KIND_SUMMARY ? NOTIFY_URGENCY_LOW
-                                                           : NOTIFY_URGENCY_NORMAL);
+  notify_notification_set_urgency (n, kind == KIND_SUMMARY || kind == KIND_UNCERTAIN ?
+                                      NOTIFY_URGENCY_LOW : NOTIFY_URGENCY_NORMAL);
   notify_notification_add_action (n, "default", _("Open"), on_action, self, NULL);
   if (action != NULL)
     notify_notification_add_action (n, action, action_label, on_action, self, NULL);
@@ -186,51 +194,110 @@ on_status_changed (SsNotifier *self)
     self->notified[KIND_SETTINGS] = FALSE;
 }
 
+static gboolean summary_timeout   (gpointer data);
+static gboolean uncertain_timeout (gpointer data);
+
+static void
+batch_schedule (SsNotifier *self,
+                Kind        kind,
+                guint       seconds)
+{
+  Batch *batch = &self->batch[kind];
+
+  if (batch->timer == 0)
+    batch->timer = g_timeout_add_seconds (MAX (1, seconds), kind == KIND_SUMMARY ?
+                                          summary_timeout : uncertain_timeout, self);
+}
+
+/* The batch's notification; later when the last one of its kind was too recent. */
+static void
+batch_send (SsNotifier *self,
+            Kind        kind)
+{
+  Batch *batch = &self->batch[kind];
+  g_autofree char *summary = NULL;
+  g_autofree char *body = NULL;
+  const char *subject = batch->last_subject != NULL ? batch->last_subject : "";
+
+  if (batch->pending == 0)
+    return;
+  if (!may_send (self, kind))
+    {
+      /* Keep counting; one notification when the interval is over. */
+      gint64 wait_us = (gint64) self->min_interval_s * G_USEC_PER_SEC -
+                       (g_get_monotonic_time () - self->last_sent[kind]);
+
+      batch_schedule (self, kind, wait_us / G_USEC_PER_SEC);
+      return;
+    }
+  if (kind == KIND_SUMMARY)
+    {
+      summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u spam message caught",
+                                              "%u spam messages caught", batch->pending),
+                                 batch->pending);
+      /* TRANSLATORS: %s is the subject of the latest spam */
+      body = g_strdup_printf (_("Moved to the spam folder. Latest: “%s”"), subject);
+    }
+  else
+    {
+      summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u message may be spam",
+                                              "%u messages may be spam", batch->pending),
+                                 batch->pending);
+      /* TRANSLATORS: %s is the subject of the latest uncertain message */
+      body = g_strdup_printf (_("Left in the inbox and marked uncertain: tell SpamSieve "
+                                "whether it is spam. Latest: “%s”"), subject);
+    }
+  batch->pending = 0;
+  send (self, kind, summary, body, NULL, NULL, "email.arrived");
+}
+
 static gboolean
 summary_timeout (gpointer data)
 {
   SsNotifier *self = data;
-  g_autofree char *summary = NULL;
-  g_autofree char *body = NULL;
-  gint64 wait_us;
 
-  self->summary_timer = 0;
-  if (self->pending_spam == 0)
-    return G_SOURCE_REMOVE;
-  if (!may_send (self, KIND_SUMMARY))
-    {
-      /* Keep counting; one summary when the interval is over. */
-      wait_us = (gint64) self->min_interval_s * G_USEC_PER_SEC -
-                (g_get_monotonic_time () - self->last_sent[KIND_SUMMARY]);
-      self->summary_timer = g_timeout_add_seconds (MAX (1, wait_us / G_USEC_PER_SEC),
-                                                   summary_timeout, self);
-      return G_SOURCE_REMOVE;
-    }
-  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u spam message caught",
-                                          "%u spam messages caught", self->pending_spam),
-                             self->pending_spam);
-  /* TRANSLATORS: %s is the subject of the latest spam */
-  body = g_strdup_printf (_("Moved to the spam folder. Latest: “%s”"),
-                          self->last_spam_subject != NULL ? self->last_spam_subject : "");
-  self->pending_spam = 0;
-  send (self, KIND_SUMMARY, summary, body, NULL, NULL, "email.arrived");
+  self->batch[KIND_SUMMARY].timer = 0;
+  batch_send (self, KIND_SUMMARY);
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+uncertain_timeout (gpointer data)
+{
+  SsNotifier *self = data;
+
+  self->batch[KIND_UNCERTAIN].timer = 0;
+  batch_send (self, KIND_UNCERTAIN);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+batch_add (SsNotifier *self,
+           Kind        kind,
+           const char *subject)
+{
+  Batch *batch = &self->batch[kind];
+
+  batch->pending++;
+  g_free (batch->last_subject);
+  batch->last_subject = g_strdup (subject);
+  batch_schedule (self, kind, self->summary_s);
+}
+
+/* Spam caught: summed up if the user wants it. Uncertain mail: always (the user is asked to
+ * decide), summed up the same way, so never a flood. */
 static void
 on_record (SsSession      *session,
            const SsRecord *record,
            SsNotifier     *self)
 {
-  if (record->verdict != SS_VERDICT_SPAM || record->dry_run)
+  if (record->dry_run)
     return;
-  if (self->settings == NULL || !g_settings_get_boolean (self->settings, "notify-spam-summary"))
-    return;
-  self->pending_spam++;
-  g_free (self->last_spam_subject);
-  self->last_spam_subject = g_strdup (record->subject);
-  if (self->summary_timer == 0)
-    self->summary_timer = g_timeout_add_seconds (self->summary_s, summary_timeout, self);
+  if (record->verdict == SS_VERDICT_UNCERTAIN)
+    batch_add (self, KIND_UNCERTAIN, record->subject);
+  else if (record->verdict == SS_VERDICT_SPAM && self->settings != NULL &&
+           g_settings_get_boolean (self->settings, "notify-spam-summary"))
+    batch_add (self, KIND_SUMMARY, record->subject);
 }
 
 static void
@@ -256,9 +323,10 @@ ss_notifier_dispose (GObject *object)
   if (self->status != NULL)
     g_signal_handlers_disconnect_by_data (self->status, self);
   g_clear_handle_id (&self->unreachable_timer, g_source_remove);
-  g_clear_handle_id (&self->summary_timer, g_source_remove);
   for (guint i = 0; i < N_KINDS; i++)
     {
+      g_clear_handle_id (&self->batch[i].timer, g_source_remove);
+      g_clear_pointer (&self->batch[i].last_subject, g_free);
       if (self->shown[i] != NULL)
         notify_notification_clear_actions (self->shown[i]);
       g_clear_object (&self->shown[i]);
@@ -266,7 +334,6 @@ ss_notifier_dispose (GObject *object)
   g_clear_object (&self->status);
   g_clear_object (&self->actions);
   g_clear_object (&self->settings);
-  g_clear_pointer (&self->last_spam_subject, g_free);
   G_OBJECT_CLASS (ss_notifier_parent_class)->dispose (object);
 }
 
