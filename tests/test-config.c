@@ -143,6 +143,10 @@ static const struct
     "[live] maintenance-minutes: \"0\" is out of range (1–1440)" },
   { BAD_LINE, "[live]\nmaintenance-minutes=1441",
     "[live] maintenance-minutes: \"1441\" is out of range (1–1440)" },
+  { BAD_LINE, "[filter]\nlearner=1",
+    "[filter] learner: \"1\" is not true or false" },
+  { BAD_LINE, "[spamd]\nnetwork-tests=yes",
+    "[spamd] network-tests: \"yes\" is not true or false" },
 
   { BAD_URL, "http://h",
     "\"http://h\" must start with imaps:// (TLS) or imap:// (STARTTLS)" },
@@ -332,6 +336,20 @@ test_numbers (void)
   assert_numbers (edges, 64, 268435456, 5, 1000, 36500, 0, 86400, 1);
   g_assert_cmpuint (low->spamd_parallel, ==, 1);
   g_assert_cmpuint (low->max_size, ==, 1024);
+}
+
+/* Switches: true or false (any case); the defaults when absent. */
+static void
+test_booleans (void)
+{
+  g_autoptr(SsConfig) defaults = load_ok (ACCOUNT);
+  g_autoptr(SsConfig) flipped = load_ok (ACCOUNT "[spamd]\nnetwork-tests=TRUE\n"
+                                         "[filter]\nlearner=false\n");
+
+  g_assert_true (defaults->learner);
+  g_assert_false (defaults->spamd_network_tests);
+  g_assert_false (flipped->learner);
+  g_assert_true (flipped->spamd_network_tests);
 }
 
 static void
@@ -838,6 +856,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/gschema", test_gschema);
   g_test_add_func ("/config/validate", test_validate);
   g_test_add_func ("/config/copy", test_copy);
+  g_test_add_func ("/config/booleans", test_booleans);
 
   return g_test_run ();
 }

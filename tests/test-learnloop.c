@@ -169,6 +169,30 @@ model_path (Fixture *f)
   return found;
 }
 
+/* The user drags message from Spam (its only message) to the learning folder, as another
+ * mail client would: a copy there, gone from Spam. */
+static void
+drag_to_false_positives (Fixture *f,
+                         GBytes  *message)
+{
+  ss_test_add (f->bed.dovecot, "Spam/False Positives", message, "S", 0);
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autofree char *spam_dir = g_build_filename (ss_test_dovecot_get_dir (f->bed.dovecot),
+                                                    "Maildir", ".Spam", k ? "new" : "cur",
+                                                    NULL);
+      g_autoptr(GDir) d = g_dir_open (spam_dir, 0, NULL);
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *file = g_build_filename (spam_dir, name, NULL);
+          g_assert_cmpint (g_unlink (file), ==, 0);
+        }
+    }
+  g_assert_cmpuint (ss_test_count_stored (f->bed.dovecot, "Spam", NULL), ==, 0);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 /* Spam by half a point; corrected as ham once through the learning folder; the next letter
@@ -198,26 +222,7 @@ test_correction_decides (Fixture       *f,
   path = model_path (f);
   g_assert_null (path);            /* nothing learned, nothing written */
 
-  /* The user drags it to the learning folder (as another mail client would). */
-  ss_test_add (f->bed.dovecot, "Spam/False Positives", first, "S", 0);
-  {
-    /* ... moving, not copying: gone from Spam */
-    for (guint k = 0; k < 2; k++)
-      {
-        g_autofree char *spam_dir = g_build_filename (ss_test_dovecot_get_dir (f->bed.dovecot),
-                                                      "Maildir", ".Spam", k ? "new" : "cur",
-                                                      NULL);
-        g_autoptr(GDir) d = g_dir_open (spam_dir, 0, NULL);
-        const char *name;
-
-        while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-          {
-            g_autofree char *file = g_build_filename (spam_dir, name, NULL);
-            g_assert_cmpint (g_unlink (file), ==, 0);
-          }
-      }
-    g_assert_cmpuint (ss_test_count_stored (f->bed.dovecot, "Spam", NULL), ==, 0);
-  }
+  drag_to_false_positives (f, first);
   run_spamsieve (f);
   g_assert_cmpint (f->exit_status, ==, 0);
   g_assert_cmpstr (json_object_get_string_member (record_for_subject (f, "Gardening weekly 1"),
@@ -238,6 +243,38 @@ test_correction_decides (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "ham");
   g_assert_cmpfloat (json_object_get_double_member (o, "combined"), <, 0.5);
   g_assert_cmpfloat (json_object_get_double_member (o, "score"), ==, 5.5);
+}
+
+/* learner=false: the same correction teaches spamd only; spamd's half point still decides
+ * the next letter, and no model is written. */
+static void
+test_learner_off (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GBytes) first = newsletter (1);
+  g_autoptr(GBytes) second = newsletter (2);
+  g_autofree char *path = NULL;
+  JsonObject *o;
+
+  write_config (f, "[filter]\nuncertain-band=0\nlearner=false\n");
+  ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
+  drag_to_false_positives (f, first);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (record_for_subject (f, "Gardening weekly 1"),
+                                                  "verdict"), ==, "learned-ham");
+  ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, second, NULL), ==, "Spam");
+  o = record_for_subject (f, "Gardening weekly 2");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "combined"),
+                                  1 / (1 + exp (-0.5)), 1e-3);
+  path = model_path (f);
+  g_assert_null (path);
 }
 
 /* Reads INBOX's dovecot-uidlist: UIDVALIDITY, and the content of the message with uid. */
@@ -492,6 +529,7 @@ static const SsTestCase cases[] = {
   SS_TEST (session_mark),
   SS_TEST (session_mark_uncertain),
   SS_TEST (correction_decides),
+  SS_TEST (learner_off),
   SS_TEST (uncertain_keyword),
   SS_TEST (uncertain_folder),
   SS_TEST (threshold),

@@ -116,8 +116,9 @@ ss_assembly_connect (SsAssembly      *self,
     return FALSE;
   self->connected = TRUE;
   self->filter = ss_filter_new (config, self->imap, self->spamd, journal);
-  open_learner (self, config);
-  if (self->learner != NULL)
+  if (config->learner)
+    open_learner (self, config);
+  if (self->learner != NULL && config->learner)
     ss_filter_set_learner (self->filter, self->learner);
   return TRUE;
 }

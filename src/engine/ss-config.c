@@ -67,6 +67,8 @@ static const SsConfigKey config_keys[] = {
           N_("Network tests (private SpamAssassin)")),
   NUMBER ("filter", "chunk", "chunk", UINT, chunk, 1, 1000, 32,
           N_("Messages per batch")),
+  NUMBER ("filter", "learner", "learner", BOOL, learner, 0, 1, TRUE,
+          N_("Personal learner")),
   NUMBER ("filter", "threshold", "threshold", UINT, threshold, 1, 99,
           SS_DECISION_DEFAULT_THRESHOLD,
           N_("Spam threshold (percent)")),
@@ -449,6 +451,17 @@ read_value (SsConfig           *self,
     case SS_CONFIG_UINT64:
       return read_number (self, spec, value, error);
     case SS_CONFIG_BOOL:
+      if (g_ascii_strcasecmp (value, "true") == 0 || g_ascii_strcasecmp (value, "false") == 0)
+        {
+          G_STRUCT_MEMBER (gboolean, self, spec->offset) = g_ascii_strcasecmp (value, "true") == 0;
+          return TRUE;
+        }
+      else
+        {
+          g_autofree char *quoted = quote (value);
+
+          return key_error (error, spec->group, spec->key, "%s is not true or false", quoted);
+        }
     default:
       break;
     }

@@ -38,6 +38,7 @@ typedef struct
   gboolean   spamd_network_tests; /* private spamd without -L (default FALSE) */
   /* [filter] */
   guint      chunk;             /* 1..1000, default 32 */
+  gboolean   learner;           /* the personal learner decides with spamd (default TRUE) */
   guint      threshold;         /* fused spam probability cut-off, percent, default 50 */
   guint      uncertain_band;    /* half-width of the uncertain band, percent; 0 = off */
   char      *uncertain_action;  /* "keyword" (INBOX + $Uncertain) or "folder" */
