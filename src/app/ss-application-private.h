@@ -23,6 +23,7 @@ struct _SsApplication
   SsDemo         *demo;
   SsStatusWindow *window;
   SsSetupDialog  *setup_dialog;     /* weak */
+  AdwToast       *mark_toast;       /* weak: the toast of the last mark, while it shows */
   GCancellable   *cancellable;
 
   gboolean        demo_mode;

@@ -240,6 +240,14 @@ typedef struct
 } MarkData;
 
 static void
+on_mark_toast_dismissed (AdwToast      *toast,
+                         SsApplication *self)
+{
+  if (self->mark_toast == toast)
+    g_clear_weak_pointer (&self->mark_toast);
+}
+
+static void
 mark_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
@@ -280,6 +288,14 @@ mark_cb (GObject      *object,
                                                                    !data->as_spam));
         }
     }
+  /* The newest mark's toast shows at once, in place of the previous one: queued behind it
+   * (normal priority), each Undo waited for the toasts before it to time out, and timeouts
+   * stop while the window has no focus, so after a few marks no Undo toast appeared. */
+  if (self->mark_toast != NULL)
+    adw_toast_dismiss (self->mark_toast);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  g_set_weak_pointer (&self->mark_toast, toast);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_mark_toast_dismissed), self, 0);
   ss_application_toast (self, toast);
   g_object_unref (data->self);
   g_free (data);
@@ -496,6 +512,7 @@ ss_application_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->status, self);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_weak_pointer (&self->mark_toast);
   g_clear_object (&self->tray);
   g_clear_object (&self->notifier);
   g_clear_object (&self->demo);
