@@ -359,6 +359,20 @@ scenario_verdicts (AppFixture *f)
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "show-window", NULL);
   g_assert_true (ss_gui_wait (window_visible, f->app, 5000));
 
+  /* The About window opens without a critical (fatal here). */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "about", NULL);
+  ss_gui_spin (300);
+  {
+    GList *windows = gtk_application_get_windows (GTK_APPLICATION (f->app));
+    GtkWindow *about = NULL;
+
+    for (GList *l = windows; l != NULL; l = l->next)
+      if (ADW_IS_ABOUT_WINDOW (l->data))
+        about = l->data;
+    g_assert_nonnull (about);
+    gtk_window_destroy (about);
+  }
+
   /* A bad key is refused without harm. */
   g_test_expect_message ("ss-application", G_LOG_LEVEL_WARNING, "*Not a message key*");
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "mark-ham",
