@@ -45,6 +45,8 @@ apply_config (SsApplication  *self,
 {
   ss_status_set_config_error (self->status, NULL);
   ss_status_set_preparing (self->status, NULL);
+  g_clear_pointer (&self->applied_config, ss_config_free);
+  self->applied_config = ss_config_copy (config);
   if (self->session != NULL)
     {
       ss_session_reload (self->session, config, password);
@@ -245,6 +247,8 @@ on_mark_toast_dismissed (AdwToast      *toast,
 {
   if (self->mark_toast == toast)
     g_clear_weak_pointer (&self->mark_toast);
+  g_clear_handle_id (&self->settings_idle_id, g_source_remove);
+  g_clear_pointer (&self->applied_config, ss_config_free);
 }
 
 static void
@@ -402,6 +406,60 @@ on_autostart_changed (SsApplication *self)
     }
 }
 
+static gboolean
+configs_equal (const SsConfig *a,
+               const SsConfig *b)
+{
+  gsize n_keys;
+  const SsConfigKey *keys = ss_config_get_keys (&n_keys);
+
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      g_autoptr(GVariant) va = ss_config_get_variant (a, &keys[i]);
+      g_autoptr(GVariant) vb = ss_config_get_variant (b, &keys[i]);
+
+      if (va != NULL)
+        g_variant_ref_sink (va);
+      if (vb != NULL)
+        g_variant_ref_sink (vb);
+
+      if ((va == NULL) != (vb == NULL) || (va != NULL && !g_variant_equal (va, vb)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A change made behind the app's back (gsettings set, dconf-editor) applies at once; the
+ * setup dialog's own save has already been applied, so it compares equal. */
+static gboolean
+settings_changed_idle (gpointer data)
+{
+  SsApplication *self = data;
+  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->settings_idle_id = 0;
+  if (self->quitting || self->demo_mode || !ss_settings_has_account (self->settings))
+    return G_SOURCE_REMOVE;
+  config = ss_settings_dup_config (self->settings, &error);
+  if (config != NULL && self->applied_config != NULL &&
+      configs_equal (config, self->applied_config))
+    return G_SOURCE_REMOVE;
+  g_message ("The settings changed: applying them");
+  start_from_settings (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_settings_changed (SsApplication *self,
+                     const char    *key)
+{
+  if (g_strcmp0 (key, "autostart") == 0 || self->settings_idle_id != 0)
+    return;
+  /* Several keys change together (a dconf load): apply them once. */
+  self->settings_idle_id = g_timeout_add (200, settings_changed_idle, self);
+}
+
 /* ---- GApplication ---- */
 
 static int
@@ -454,6 +512,8 @@ ss_application_startup (GApplication *app)
     {
       g_signal_connect_swapped (self->settings, "changed::autostart",
                                 G_CALLBACK (on_autostart_changed), self);
+      g_signal_connect_swapped (self->settings, "changed", G_CALLBACK (on_settings_changed),
+                                self);
       if (g_settings_get_boolean (self->settings, "autostart"))
         on_autostart_changed (self);
     }
@@ -513,6 +573,8 @@ ss_application_dispose (GObject *object)
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_weak_pointer (&self->mark_toast);
+  g_clear_handle_id (&self->settings_idle_id, g_source_remove);
+  g_clear_pointer (&self->applied_config, ss_config_free);
   g_clear_object (&self->tray);
   g_clear_object (&self->notifier);
   g_clear_object (&self->demo);

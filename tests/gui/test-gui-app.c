@@ -14,6 +14,7 @@
 #include "ss-settings.h"
 #include "ss-status-window.h"
 #include "ss-test-mailcheck.h"
+#include "ss-test-utils.h"
 #include "ss-verdict.h"
 
 #ifndef SS_TEST_STORED_MESSAGE_AUTOPTR
@@ -177,6 +178,21 @@ collect_toasts (GtkWidget *widget,
   for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
        c = gtk_widget_get_next_sibling (c))
     collect_toasts (c, titles);
+}
+
+typedef struct
+{
+  SsTestDovecot *dovecot;
+  SsTestMail    *mail;
+} MailWait;
+
+static gboolean
+mail_is_in_kept (gpointer data)
+{
+  MailWait *wait = data;
+  const char * const folders[] = { "Kept", NULL };
+
+  return ss_test_locate (wait->dovecot, wait->mail->content, folders, NULL) != NULL;
 }
 
 typedef struct
@@ -359,18 +375,38 @@ scenario_verdicts (AppFixture *f)
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "show-window", NULL);
   g_assert_true (ss_gui_wait (window_visible, f->app, 5000));
 
+  /* A setting changed behind the app's back (gsettings set) applies at once: new ham goes to
+   * the new inbox folder, no restart. */
+  {
+    g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+    g_autoptr(GError) error = NULL;
+    SsTestMail kept = { g_ptr_array_index (ham, 6), (char *) "", (char *) "kept" };
+
+    g_assert_true (ss_test_dovecot_create_folder (f->dovecot, "Kept", &error));
+    g_assert_no_error (error);
+    g_settings_set_string (f->app->settings, "folder-inbox", "Kept");
+    ss_gui_spin (1000);
+    add_message (f->dovecot, kept.content);
+    g_action_group_activate_action (G_ACTION_GROUP (f->app), "check-now", NULL);
+    g_assert_true (ss_gui_wait (mail_is_in_kept, &(MailWait) { f->dovecot, &kept }, 60000));
+  }
+
   /* The About window opens without a critical (fatal here). */
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "about", NULL);
   ss_gui_spin (300);
   {
-    GList *windows = gtk_application_get_windows (GTK_APPLICATION (f->app));
+    GListModel *windows = gtk_window_get_toplevels ();   /* owned by GTK */
     GtkWindow *about = NULL;
 
-    for (GList *l = windows; l != NULL; l = l->next)
-      if (ADW_IS_ABOUT_WINDOW (l->data))
-        about = l->data;
+    for (guint i = 0; i < g_list_model_get_n_items (windows); i++)
+      {
+        g_autoptr(GtkWindow) w = g_list_model_get_item (windows, i);
+
+        if (ADW_IS_ABOUT_WINDOW (w))
+          about = w;
+      }
     g_assert_nonnull (about);
-    gtk_window_destroy (about);
+    gtk_window_close (about);
   }
 
   /* A bad key is refused without harm. */
