@@ -298,6 +298,20 @@ scenario_verdicts (AppFixture *f)
                      ss_gui_child (window, SS_TYPE_STATUS_WINDOW, "window_title"))), ==,
                    "Watching Unfiltered");
   ss_gui_assert_screenshot (GTK_WIDGET (window), "main-window");
+  /* Usable down to 360 px wide (the metainfo says so): the cards wrap, the list scrolls. */
+  {
+    int min_width = 0;
+
+    gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL,
+                        NULL, NULL);
+    g_test_message ("window minimum width: %d px", min_width);
+    g_assert_cmpint (min_width, <=, 360);
+    gtk_window_set_default_size (window, 360, 720);
+    ss_gui_spin (500);
+    ss_gui_assert_screenshot (GTK_WIDGET (window), "narrow-window");
+    gtk_window_set_default_size (window, 960, 640);
+    ss_gui_spin (300);
+  }
   /* The main menu is the app's primary-menu (gtk/menus.ui), which the tray exports too. */
   g_assert_true (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (
                    ss_gui_child (window, SS_TYPE_STATUS_WINDOW, "menu_button"))) ==
