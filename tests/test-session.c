@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ss-error.h"
+#include "ss-journal.h"
 #include "ss-session.h"
 #include "ss-spamd-client.h"
 #include "ss-test-mailcheck.h"
@@ -610,6 +611,67 @@ test_undo_history (Fixture       *f,
   g_assert_cmpuint (f->run.records->len, ==, 0);
 }
 
+/* A message the user dropped into a learning folder has a record there (another folder and
+ * UID, the same Message-ID): on reload it joins the message's row, which keeps its scan. */
+static void
+test_history_learned_elsewhere (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "elsewhere");
+  SsTestMail *gtube = g_ptr_array_index (mails, 36);
+  g_autoptr(SsConfig) config = make_config (f, 4, NULL);
+  g_autofree char *server = ss_config_dup_server (config);
+  g_autofree char *account = g_strdup_printf ("%s@%s", config->user, server);
+  g_autoptr(SsRecord) learned = NULL;
+  g_autoptr(SsVerdict) row = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *verdicts;
+  const SsRecord *r;
+  double score;
+
+  add_mail (f, gtube);
+  start_session (f, "secret", 4, NULL);
+  ss_test_session_wait_records (&f->run, 1, 60000);
+  learned = ss_record_copy (record_for_mail (f, gtube));
+  score = learned->score;
+  ss_test_session_stop (&f->run, 30000);
+  g_ptr_array_set_size (f->run.records, 0);
+
+  /* What the engine journals when it learns a message from Spam/False Positives. */
+  {
+    g_autoptr(SsJournal) journal = ss_journal_open (f->run.journal, &error);
+
+    g_assert_no_error (error);
+    g_free (learned->folder);
+    learned->folder = g_strdup ("Spam/False Positives");
+    learned->uid = 1;
+    learned->uidvalidity = 99;
+    learned->scanned = FALSE;
+    learned->score = 0;
+    learned->verdict = SS_VERDICT_LEARNED_HAM;
+    g_free (learned->destination);
+    learned->destination = g_strdup ("INBOX");
+    learned->dest_uid = 42;
+    learned->time += 60;
+    g_assert_true (ss_journal_add_record (journal, account, learned, &error));
+    g_assert_no_error (error);
+  }
+
+  start_session (f, "secret", 4, NULL);
+  g_assert_true (ss_test_session_wait (&f->run, has_verdicts, GUINT_TO_POINTER (1), 30000));
+  ss_test_session_wait_state (&f->run, "watching", 30000);
+  verdicts = ss_session_get_verdicts (f->run.session);
+  g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, 1);
+  row = g_list_model_get_item (verdicts, 0);
+  r = ss_verdict_get_record (row);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_LEARNED_HAM);
+  g_assert_true (r->scanned);
+  g_assert_cmpfloat (r->score, ==, score);
+  g_assert_cmpstr (r->destination, ==, "INBOX");
+  g_assert_cmpuint (r->dest_uid, ==, 42);
+  g_assert_cmpint (ss_verdict_get_original (row)->verdict, ==, SS_VERDICT_SPAM);
+}
+
 /* Stop in the middle of a pass: quickly, and no message half-moved. */
 static void
 test_stop_mid_pass (Fixture       *f,
@@ -692,6 +754,7 @@ static const SsTestCase cases[] = {
   SS_TEST (mark),
   SS_TEST (history),
   SS_TEST (undo_history),
+  SS_TEST (history_learned_elsewhere),
   SS_TEST (stop_mid_pass),
   SS_TEST (uidvalidity_change),
 };
