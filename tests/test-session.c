@@ -527,7 +527,9 @@ test_history (Fixture       *f,
 
 /* Undo leaves the row as it was, and one row per message survives a restart: "Not spam" on a
  * spam row then Undo gives back the spam verdict with its score, at its new place; a second
- * row keeps its correction; a new session on the journal shows the same rows. */
+ * row keeps its correction; a new session on the journal shows the same rows.
+ * Registered after "mark": both teach the one spamd the same bodies (GTUBE, ham-001), and
+ * "mark" counts what spamd learned. */
 static void
 test_undo_history (Fixture       *f,
                    gconstpointer  data)
