@@ -622,8 +622,7 @@ test_history_learned_elsewhere (Fixture       *f,
   g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "elsewhere");
   SsTestMail *gtube = g_ptr_array_index (mails, 36);
   g_autoptr(SsConfig) config = make_config (f, 4, NULL);
-  g_autofree char *server = ss_config_dup_server (config);
-  g_autofree char *account = g_strdup_printf ("%s@%s", config->user, server);
+  g_autofree char *account = ss_config_dup_account_id (config);
   g_autoptr(SsRecord) learned = NULL;
   g_autoptr(SsVerdict) row = NULL;
   g_autoptr(GError) error = NULL;
