@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ss-error.h"
+#include "ss-journal.h"
 #include "ss-session.h"
 #include "ss-spamd-client.h"
 #include "ss-test-mailcheck.h"
@@ -524,6 +525,154 @@ test_history (Fixture       *f,
   }
 }
 
+/* Undo leaves the row as it was, and one row per message survives a restart: "Not spam" on a
+ * spam row then Undo gives back the spam verdict with its score, at its new place; a second
+ * row keeps its correction; a new session on the journal shows the same rows.
+ * Registered after "mark": both teach the one spamd the same bodies (GTUBE, ham-001), and
+ * "mark" counts what spamd learned. */
+static void
+test_undo_history (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "undo");
+  SsTestMail *gtube = g_ptr_array_index (mails, 36);
+  SsTestMail *ham = g_ptr_array_index (mails, 0);
+  g_autoptr(SsVerdict) gtube_row = NULL;
+  g_autoptr(SsRecord) scan = NULL;
+  g_autoptr(SsRecord) as_ham = NULL;
+  g_autoptr(SsRecord) undone = NULL;
+  g_autoptr(SsRecord) as_spam = NULL;
+  g_autoptr(GPtrArray) before = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
+  GListModel *verdicts;
+  const SsRecord *r;
+
+  add_mail (f, gtube);
+  add_mail (f, ham);
+  start_session (f, "secret", 4, NULL);
+  ss_test_session_wait_records (&f->run, 2, 60000);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
+  scan = ss_record_copy (record_for_mail (f, gtube));
+  g_assert_cmpint (scan->verdict, ==, SS_VERDICT_SPAM);
+  gtube_row = find_verdict (f, scan);
+
+  as_ham = mark (f, scan, FALSE);
+  undone = mark (f, as_ham, TRUE);      /* the toast's Undo: back to spam */
+  g_assert_cmpstr (undone->destination, ==, "Spam");
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Spam");
+  r = ss_verdict_get_record (gtube_row);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_SPAM);
+  g_assert_true (r->scanned);
+  g_assert_cmpfloat (r->score, ==, scan->score);
+  g_assert_cmpint (r->time, ==, scan->time);
+  g_assert_cmpstr (r->destination, ==, "Spam");
+  g_assert_cmpuint (r->dest_uid, ==, undone->dest_uid);
+  g_assert_cmpuint (ss_verdict_get_original (gtube_row)->verdict, ==, SS_VERDICT_SPAM);
+
+  as_spam = mark (f, record_for_mail (f, ham), TRUE);   /* a correction that stays */
+  verdicts = ss_session_get_verdicts (f->run.session);
+  g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(SsVerdict) v = g_list_model_get_item (verdicts, i);
+
+      g_ptr_array_add (before, ss_record_copy (ss_verdict_get_record (v)));
+    }
+  ss_test_session_stop (&f->run, 30000);
+  g_ptr_array_set_size (f->run.records, 0);
+
+  start_session (f, "secret", 4, NULL);
+  g_assert_true (ss_test_session_wait (&f->run, has_verdicts, GUINT_TO_POINTER (2), 30000));
+  ss_test_session_wait_state (&f->run, "watching", 30000);
+  verdicts = ss_session_get_verdicts (f->run.session);
+  g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(SsVerdict) v = g_list_model_get_item (verdicts, i);
+      const SsRecord *was = g_ptr_array_index (before, i);
+
+      r = ss_verdict_get_record (v);
+      g_test_message ("row %u: %s %s %.1f", i, r->message_id,
+                      ss_verdict_kind_to_string (r->verdict), r->score);
+      g_assert_cmpstr (r->message_id, ==, was->message_id);
+      g_assert_cmpint (r->verdict, ==, was->verdict);
+      g_assert_cmpint (r->scanned, ==, was->scanned);
+      g_assert_cmpfloat (r->score, ==, was->score);
+      g_assert_cmpint (r->time, ==, was->time);
+      g_assert_cmpstr (r->destination, ==, was->destination);
+      g_assert_cmpuint (r->dest_uid, ==, was->dest_uid);
+      /* The ham row still carries its correction; the gtube row none. */
+      if (g_strcmp0 (r->message_id, gtube->message_id) == 0)
+        g_assert_cmpint (r->verdict, ==, SS_VERDICT_SPAM);
+      else
+        {
+          g_assert_cmpint (r->verdict, ==, SS_VERDICT_LEARNED_SPAM);
+          g_assert_cmpint (ss_verdict_get_original (v)->verdict, ==, SS_VERDICT_HAM);
+          g_assert_cmpuint (r->dest_uid, ==, as_spam->dest_uid);
+        }
+    }
+  g_assert_cmpuint (f->run.records->len, ==, 0);
+}
+
+/* A message the user dropped into a learning folder has a record there (another folder and
+ * UID, the same Message-ID): on reload it joins the message's row, which keeps its scan. */
+static void
+test_history_learned_elsewhere (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "elsewhere");
+  SsTestMail *gtube = g_ptr_array_index (mails, 36);
+  g_autoptr(SsConfig) config = make_config (f, 4, NULL);
+  g_autofree char *account = ss_config_dup_account_id (config);
+  g_autoptr(SsRecord) learned = NULL;
+  g_autoptr(SsVerdict) row = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *verdicts;
+  const SsRecord *r;
+  double score;
+
+  add_mail (f, gtube);
+  start_session (f, "secret", 4, NULL);
+  ss_test_session_wait_records (&f->run, 1, 60000);
+  learned = ss_record_copy (record_for_mail (f, gtube));
+  score = learned->score;
+  ss_test_session_stop (&f->run, 30000);
+  g_ptr_array_set_size (f->run.records, 0);
+
+  /* What the engine journals when it learns a message from Spam/False Positives. */
+  {
+    g_autoptr(SsJournal) journal = ss_journal_open (f->run.journal, &error);
+
+    g_assert_no_error (error);
+    g_free (learned->folder);
+    learned->folder = g_strdup ("Spam/False Positives");
+    learned->uid = 1;
+    learned->uidvalidity = 99;
+    learned->scanned = FALSE;
+    learned->score = 0;
+    learned->verdict = SS_VERDICT_LEARNED_HAM;
+    g_free (learned->destination);
+    learned->destination = g_strdup ("INBOX");
+    learned->dest_uid = 42;
+    learned->time += 60;
+    g_assert_true (ss_journal_add_record (journal, account, learned, &error));
+    g_assert_no_error (error);
+  }
+
+  start_session (f, "secret", 4, NULL);
+  g_assert_true (ss_test_session_wait (&f->run, has_verdicts, GUINT_TO_POINTER (1), 30000));
+  ss_test_session_wait_state (&f->run, "watching", 30000);
+  verdicts = ss_session_get_verdicts (f->run.session);
+  g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, 1);
+  row = g_list_model_get_item (verdicts, 0);
+  r = ss_verdict_get_record (row);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_LEARNED_HAM);
+  g_assert_true (r->scanned);
+  g_assert_cmpfloat (r->score, ==, score);
+  g_assert_cmpstr (r->destination, ==, "INBOX");
+  g_assert_cmpuint (r->dest_uid, ==, 42);
+  g_assert_cmpint (ss_verdict_get_original (row)->verdict, ==, SS_VERDICT_SPAM);
+}
+
 /* Stop in the middle of a pass: quickly, and no message half-moved. */
 static void
 test_stop_mid_pass (Fixture       *f,
@@ -605,6 +754,8 @@ static const SsTestCase cases[] = {
   SS_TEST (spamd_restart),
   SS_TEST (mark),
   SS_TEST (history),
+  SS_TEST (undo_history),
+  SS_TEST (history_learned_elsewhere),
   SS_TEST (stop_mid_pass),
   SS_TEST (uidvalidity_change),
 };

@@ -86,11 +86,70 @@ test_stats (void)
   g_assert_cmpfloat (ss_stats_get_accuracy (stats), <, 0);
 }
 
+/* "Not spam" then Undo on a spam row: the row and the counts are as before the mark. */
+static void
+test_undo (void)
+{
+  g_autoptr(GListStore) store = g_list_store_new (SS_TYPE_VERDICT);
+  g_autoptr(SsStats) stats = ss_stats_new ();
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr(SsRecord) scan = make_record (SS_VERDICT_SPAM, "a", now - 60);
+  g_autoptr(SsRecord) ham = make_record (SS_VERDICT_HAM, "b", now - 60);
+  g_autoptr(SsRecord) as_ham = make_record (SS_VERDICT_LEARNED_HAM, "a", now);
+  g_autoptr(SsRecord) undo = make_record (SS_VERDICT_LEARNED_SPAM, "a", now);
+  g_autoptr(SsVerdict) row = ss_verdict_new (scan);
+  g_autoptr(SsVerdict) other = ss_verdict_new (ham);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  const SsRecord *r;
+
+  g_list_store_append (store, row);
+  g_list_store_append (store, other);
+  ss_stats_set_model (stats, G_LIST_MODEL (store));
+  g_object_get (stats, "accuracy-text", &before, NULL);
+  g_assert_cmpstr (before, ==, "100 % correct · no corrections");
+
+  /* The mark's records carry no scan: the row keeps its own. */
+  as_ham->scanned = undo->scanned = FALSE;
+  as_ham->score = undo->score = 0;
+  as_ham->dest_uid = 8;
+  g_free (undo->folder);
+  undo->folder = g_strdup ("INBOX");
+  undo->uid = 8;
+  undo->dest_uid = 9;
+  ss_verdict_update (row, as_ham);
+  ss_stats_update (stats);
+  g_assert_cmpuint (ss_stats_get_total (stats)->scanned, ==, 2);
+  g_assert_cmpuint (ss_stats_get_total (stats)->spam, ==, 1);
+  g_assert_cmpuint (ss_stats_get_total (stats)->false_positives, ==, 1);
+  g_assert_cmpuint (ss_stats_get_total (stats)->false_negatives, ==, 0);
+  r = ss_verdict_get_record (row);
+  g_assert_true (r->scanned);
+  g_assert_cmpfloat (r->score, ==, 9.5);
+  g_assert_cmpstr (r->destination, ==, "INBOX");
+
+  ss_verdict_update (row, undo);
+  ss_stats_update (stats);
+  r = ss_verdict_get_record (row);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_SPAM);
+  g_assert_true (r->scanned);
+  g_assert_cmpfloat (r->score, ==, 9.5);
+  g_assert_cmpint (r->time, ==, now - 60);
+  g_assert_cmpstr (r->destination, ==, "Spam");
+  g_assert_cmpuint (r->dest_uid, ==, 9);
+  g_assert_cmpuint (ss_stats_get_total (stats)->learned, ==, 0);
+  g_assert_cmpuint (ss_stats_get_total (stats)->scanned, ==, 2);
+  g_assert_cmpuint (ss_stats_get_total (stats)->spam, ==, 1);
+  g_object_get (stats, "accuracy-text", &after, NULL);
+  g_assert_cmpstr (after, ==, before);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/spamsieve/stats/counts", test_stats);
+  g_test_add_func ("/spamsieve/stats/undo", test_undo);
   return g_test_run ();
 }

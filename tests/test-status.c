@@ -15,7 +15,7 @@ test_status_words (void)
   g_autoptr(SsStatus) status = ss_status_new ();
 
   g_assert_cmpstr (ss_status_get_title (status), ==, "Not set up");
-  g_assert_cmpstr (ss_status_get_sni_status (status), ==, "Passive");
+  g_assert_cmpstr (ss_status_get_sni_status (status), ==, "Active");
   ss_status_set_has_account (status, TRUE);
   ss_status_set_preparing (status, "Starting");
   g_assert_cmpstr (ss_status_get_title (status), ==, "Starting");

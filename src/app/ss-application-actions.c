@@ -110,20 +110,23 @@ about_action (GSimpleAction *action,
   SsApplication *self = user_data;
   const char *developers[] = { "The SpamSieve developers", NULL };
   const char *translators = _("translator-credits");
+  GtkWidget *about = adw_about_window_new ();
 
-  if (g_str_equal (translators, "translator-credits"))
-    translators = NULL;
-
-  adw_show_about_window (ss_application_get_window (self),
-                         "application-name", "SpamSieve",
-                         "application-icon", APP_ID,
-                         "version", PACKAGE_VERSION,
-                         "comments", _("Filters spam out of your IMAP mail with SpamAssassin, "
-                                       "and learns from your corrections."),
-                         "developers", developers,
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         "translator-credits", translators,
-                         NULL);
+  g_object_set (about,
+                "application-name", "SpamSieve",
+                "application-icon", APP_ID,
+                "version", PACKAGE_VERSION,
+                "comments", _("Filters spam out of your IMAP mail with SpamAssassin, "
+                              "and learns from your corrections."),
+                "developers", developers,
+                "license-type", GTK_LICENSE_GPL_3_0,
+                NULL);
+  /* Only a real translation: NULL is refused with a critical, the msgid would show. */
+  if (!g_str_equal (translators, "translator-credits"))
+    adw_about_window_set_translator_credits (ADW_ABOUT_WINDOW (about), translators);
+  gtk_window_set_transient_for (GTK_WINDOW (about), ss_application_get_window (self));
+  gtk_window_set_modal (GTK_WINDOW (about), TRUE);
+  gtk_window_present (GTK_WINDOW (about));
 }
 
 /* Tests and documentation: SPAMSIEVE_DEBUG_ACTIONS=1 adds

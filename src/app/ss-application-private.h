@@ -23,6 +23,9 @@ struct _SsApplication
   SsDemo         *demo;
   SsStatusWindow *window;
   SsSetupDialog  *setup_dialog;     /* weak */
+  AdwToast       *mark_toast;       /* weak: the toast of the last mark, while it shows */
+  SsConfig       *applied_config;   /* what the engine was last given */
+  guint           settings_idle_id; /* a GSettings change waiting to be applied */
   GCancellable   *cancellable;
 
   gboolean        demo_mode;

@@ -46,6 +46,8 @@ apply_config (SsApplication  *self,
 {
   ss_status_set_config_error (self->status, NULL);
   ss_status_set_preparing (self->status, NULL);
+  g_clear_pointer (&self->applied_config, ss_config_free);
+  self->applied_config = ss_config_copy (config);
   if (self->session != NULL)
     {
       ss_session_reload (self->session, config, password);
@@ -255,6 +257,16 @@ typedef struct
 } MarkData;
 
 static void
+on_mark_toast_dismissed (AdwToast      *toast,
+                         SsApplication *self)
+{
+  if (self->mark_toast == toast)
+    g_clear_weak_pointer (&self->mark_toast);
+  g_clear_handle_id (&self->settings_idle_id, g_source_remove);
+  g_clear_pointer (&self->applied_config, ss_config_free);
+}
+
+static void
 mark_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
@@ -295,6 +307,14 @@ mark_cb (GObject      *object,
                                                                    !data->as_spam));
         }
     }
+  /* The newest mark's toast shows at once, in place of the previous one: queued behind it
+   * (normal priority), each Undo waited for the toasts before it to time out, and timeouts
+   * stop while the window has no focus, so after a few marks no Undo toast appeared. */
+  if (self->mark_toast != NULL)
+    adw_toast_dismiss (self->mark_toast);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  g_set_weak_pointer (&self->mark_toast, toast);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_mark_toast_dismissed), self, 0);
   ss_application_toast (self, toast);
   g_object_unref (data->self);
   g_free (data);
@@ -401,6 +421,60 @@ on_autostart_changed (SsApplication *self)
     }
 }
 
+static gboolean
+configs_equal (const SsConfig *a,
+               const SsConfig *b)
+{
+  gsize n_keys;
+  const SsConfigKey *keys = ss_config_get_keys (&n_keys);
+
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      g_autoptr(GVariant) va = ss_config_get_variant (a, &keys[i]);
+      g_autoptr(GVariant) vb = ss_config_get_variant (b, &keys[i]);
+
+      if (va != NULL)
+        g_variant_ref_sink (va);
+      if (vb != NULL)
+        g_variant_ref_sink (vb);
+
+      if ((va == NULL) != (vb == NULL) || (va != NULL && !g_variant_equal (va, vb)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A change made behind the app's back (gsettings set, dconf-editor) applies at once; the
+ * setup dialog's own save has already been applied, so it compares equal. */
+static gboolean
+settings_changed_idle (gpointer data)
+{
+  SsApplication *self = data;
+  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->settings_idle_id = 0;
+  if (self->quitting || self->demo_mode || !ss_settings_has_account (self->settings))
+    return G_SOURCE_REMOVE;
+  config = ss_settings_dup_config (self->settings, &error);
+  if (config != NULL && self->applied_config != NULL &&
+      configs_equal (config, self->applied_config))
+    return G_SOURCE_REMOVE;
+  g_message ("The settings changed: applying them");
+  start_from_settings (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_settings_changed (SsApplication *self,
+                     const char    *key)
+{
+  if (g_strcmp0 (key, "autostart") == 0 || self->settings_idle_id != 0)
+    return;
+  /* Several keys change together (a dconf load): apply them once. */
+  self->settings_idle_id = g_timeout_add (200, settings_changed_idle, self);
+}
+
 /* ---- GApplication ---- */
 
 static int
@@ -453,6 +527,8 @@ ss_application_startup (GApplication *app)
     {
       g_signal_connect_swapped (self->settings, "changed::autostart",
                                 G_CALLBACK (on_autostart_changed), self);
+      g_signal_connect_swapped (self->settings, "changed", G_CALLBACK (on_settings_changed),
+                                self);
       if (g_settings_get_boolean (self->settings, "autostart"))
         on_autostart_changed (self);
     }
@@ -511,6 +587,9 @@ ss_application_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->status, self);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_weak_pointer (&self->mark_toast);
+  g_clear_handle_id (&self->settings_idle_id, g_source_remove);
+  g_clear_pointer (&self->applied_config, ss_config_free);
   g_clear_object (&self->tray);
   g_clear_object (&self->notifier);
   g_clear_object (&self->demo);

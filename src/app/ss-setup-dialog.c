@@ -842,6 +842,34 @@ ss_setup_dialog_class_init (SsSetupDialogClass *klass)
                                        NULL);
 }
 
+/* AdwPasswordEntryRow's reveal button (its last button, a suffix) has a tooltip but no
+ * accessible name (adw 1.2). */
+static GtkWidget *
+find_last_button (GtkWidget *widget)
+{
+  GtkWidget *found = GTK_IS_BUTTON (widget) ? widget : NULL;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *in_child = find_last_button (c);
+
+      if (in_child != NULL)
+        found = in_child;
+    }
+  return found;
+}
+
+static void
+name_reveal_button (GtkWidget *row)
+{
+  GtkWidget *button = find_last_button (row);
+
+  if (button != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    _("Show Password"), -1);
+}
+
 static void
 ss_setup_dialog_init (SsSetupDialog *self)
 {
@@ -870,6 +898,7 @@ ss_setup_dialog_init (SsSetupDialog *self)
     }
   rebuild_folder_menus (self, NULL);
   show_result (self, RESULT_NONE, _("Not tested yet"), NULL);
+  name_reveal_button (GTK_WIDGET (self->password_row));
 }
 
 SsSetupDialog *

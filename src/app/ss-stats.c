@@ -1,9 +1,10 @@
 /* ss-stats.c: counts (today / total) and accuracy from the user's corrections.
  *
  * A correction is a message learned as ham (a false positive) or as spam (a false negative),
- * whether marked here or dropped into a learning folder. A mark replaces the row of the
- * message in place, so a learned row whose Message-ID has no scan row of its own stands for
- * the scan it replaced: it counts as scanned, with the verdict it had. */
+ * whether marked here or dropped into a learning folder. A row is one message: it counts as
+ * its first verdict (ss_verdict_get_original) plus the correction it carries now, so an Undo
+ * leaves no trace. A learned row with no scan of its own (its scan aged out of the history)
+ * stands for that scan: it counts as scanned, with the verdict it had. */
 #define G_LOG_DOMAIN "ss-stats"
 
 #include "config.h"
@@ -81,19 +82,30 @@ local_midnight (void)
 
 static void
 count_one (SsCounts       *c,
-           const SsRecord *r,
+           SsVerdict      *verdict,
            gboolean        replaced_scan)
 {
+  const SsRecord *r = ss_verdict_get_record (verdict);
+  const SsRecord *first = ss_verdict_get_original (verdict);
   gboolean learned = r->verdict == SS_VERDICT_LEARNED_HAM ||
                      r->verdict == SS_VERDICT_LEARNED_SPAM;
+  /* A row made by its scan counts as that scan, whatever happened to it since. */
+  gboolean first_scan = first->verdict == SS_VERDICT_SPAM || first->verdict == SS_VERDICT_HAM ||
+                        first->verdict == SS_VERDICT_UNCERTAIN;
+  gboolean first_learned = first->verdict == SS_VERDICT_LEARNED_HAM ||
+                           first->verdict == SS_VERDICT_LEARNED_SPAM;
   /* A correction that replaced its scan row counts as that scan, with the verdict it had. */
-  gboolean scanned = r->verdict == SS_VERDICT_SPAM || r->verdict == SS_VERDICT_HAM ||
-                     r->verdict == SS_VERDICT_UNCERTAIN || (learned && replaced_scan);
-  gboolean judged_spam = r->verdict == SS_VERDICT_SPAM || r->verdict == SS_VERDICT_LEARNED_HAM;
+  gboolean scanned = first_scan || r->verdict == SS_VERDICT_SPAM ||
+                     r->verdict == SS_VERDICT_HAM || r->verdict == SS_VERDICT_UNCERTAIN ||
+                     (learned && replaced_scan);
+  gboolean judged_spam = first_scan ? first->verdict == SS_VERDICT_SPAM
+                                    : r->verdict == SS_VERDICT_SPAM ||
+                                      r->verdict == SS_VERDICT_LEARNED_HAM;
 
-  if (!scanned && !learned)
+  /* Skipped, unscanned, expired (a correction of those judges no verdict). */
+  if ((!scanned && !learned) || (!first_scan && !first_learned))
     {
-      c->other++;       /* skipped, unscanned, expired */
+      c->other++;
       return;
     }
   if (scanned)
@@ -139,15 +151,16 @@ recount (SsStats *self)
 
   for (guint i = 0; i < verdicts->len; i++)
     {
-      const SsRecord *r = ss_verdict_get_record (g_ptr_array_index (verdicts, i));
+      SsVerdict *verdict = g_ptr_array_index (verdicts, i);
+      const SsRecord *r = ss_verdict_get_record (verdict);
       gboolean replaced = (r->verdict == SS_VERDICT_LEARNED_HAM ||
                            r->verdict == SS_VERDICT_LEARNED_SPAM) &&
                           (r->message_id == NULL || *r->message_id == '\0' ||
                            !g_hash_table_contains (scanned_ids, r->message_id));
 
-      count_one (&self->total, r, replaced);
+      count_one (&self->total, verdict, replaced);
       if (r->time >= midnight)
-        count_one (&self->today, r, replaced);
+        count_one (&self->today, verdict, replaced);
     }
 
   g_object_freeze_notify (G_OBJECT (self));

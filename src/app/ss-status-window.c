@@ -113,7 +113,7 @@ verdict_icon (gpointer    item,
       return g_strdup ("mail-mark-junk-symbolic");
     case SS_VERDICT_HAM:
     case SS_VERDICT_LEARNED_HAM:
-      return g_strdup ("mail-mark-notjunk-symbolic");
+      return g_strdup ("emblem-ok-symbolic");   /* notjunk is a struck-out warning sign */
     case SS_VERDICT_EXPIRED:
       return g_strdup ("user-trash-symbolic");
     case SS_VERDICT_UNCERTAIN:

@@ -228,7 +228,9 @@ recompute (SsStatus *self)
         {
           title = g_strdup (_("Not set up"));
           detail = g_strdup (_("Connect your mail account to start filtering."));
-          sni = "Passive";
+          /* Not Passive: real hosts (xfce4-panel) hide passive items, and the tray is the
+           * way to the setup for an app started in the background. */
+          sni = "Active";
         }
       else
         title = g_strdup (_("Starting…"));

@@ -462,26 +462,6 @@ worker_watch (Worker  *w,
     }
 }
 
-/* A record whose message was later moved again (a mark) no longer says where it is: newest
- * first, a later record's source is an older record's destination. Such rows keep their
- * verdict for the history but cannot be marked any more. */
-static void
-supersede_moved (GPtrArray *records)
-{
-  g_autoptr(GHashTable) moved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
-  for (guint i = 0; i < records->len; i++)
-    {
-      SsRecord *r = g_ptr_array_index (records, i);
-      g_autofree char *here = g_strdup_printf ("%u:%u:%s", r->dest_uidvalidity, r->dest_uid,
-                                               r->destination);
-
-      if (r->dest_uid != 0 && g_hash_table_contains (moved, here))
-        r->dest_uid = 0;
-      g_hash_table_add (moved, g_strdup_printf ("%u:%u:%s", r->uidvalidity, r->uid, r->folder));
-    }
-}
-
 static char *
 worker_account (Worker *w)
 {
@@ -501,8 +481,6 @@ worker_load_history (Worker   *w,
   event->history = ss_journal_list_records (w->journal, account, HISTORY_LOAD, &error);
   if (event->history == NULL)
     g_message ("%s", error->message);
-  else
-    supersede_moved (event->history);
   _ss_session_post_event (w->self, event);
 }
 

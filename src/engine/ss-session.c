@@ -350,6 +350,119 @@ event_free (Event *event)
       } \
   } G_STMT_END
 
+/* One row per message. The row a record is about: the one that says the message is where
+ * the record took it from, or (a message the user dropped into a learning folder) the newest
+ * with its Message-ID. */
+static gboolean
+learned_elsewhere (const SsRecord *r)
+{
+  return (r->verdict == SS_VERDICT_LEARNED_HAM || r->verdict == SS_VERDICT_LEARNED_SPAM) &&
+         r->message_id != NULL && *r->message_id != '\0';
+}
+
+static SsVerdict *
+find_row (SsSession      *self,
+          const SsRecord *record)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->verdicts));
+  SsVerdict *same_id = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(SsVerdict) v = g_list_model_get_item (G_LIST_MODEL (self->verdicts), i);
+
+      if (ss_verdict_is_about (v, record))
+        {
+          g_clear_object (&same_id);
+          return g_steal_pointer (&v);
+        }
+      if (same_id == NULL && learned_elsewhere (record) &&
+          g_strcmp0 (ss_verdict_get_record (v)->message_id, record->message_id) == 0)
+        same_id = g_steal_pointer (&v);
+    }
+  return same_id;
+}
+
+static void
+add_record (SsSession      *self,
+            const SsRecord *record)
+{
+  g_autoptr(SsVerdict) verdict = find_row (self, record);
+
+  if (verdict != NULL)
+    ss_verdict_update (verdict, record);
+  else
+    {
+      verdict = ss_verdict_new (record);
+      g_list_store_insert (self->verdicts, 0, verdict);
+    }
+}
+
+static char *
+place_key (guint32     uidvalidity,
+           guint32     uid,
+           const char *folder)
+{
+  return g_strdup_printf ("%u:%u:%s", uidvalidity, uid, folder != NULL ? folder : "");
+}
+
+/* History from the journal (newest first): folded oldest first into rows as add_record()
+ * does live, so a restart shows the same rows and counts. */
+static void
+add_history (SsSession *self,
+             GPtrArray *history,
+             gboolean   replace)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GHashTable) by_place = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->verdicts));
+
+  for (guint i = history->len; i-- > 0;)
+    {
+      const SsRecord *r = g_ptr_array_index (history, i);
+      g_autofree char *from = place_key (r->uidvalidity, r->uid, r->folder);
+      SsVerdict *v = g_hash_table_lookup (by_place, from);
+      const SsRecord *now;
+
+      if (v == NULL || !ss_verdict_is_about (v, r))
+        v = learned_elsewhere (r) ? g_hash_table_lookup (by_id, r->message_id) : NULL;
+      if (v != NULL)
+        {
+          g_autofree char *was = NULL;
+
+          now = ss_verdict_get_record (v);
+          was = place_key (now->dest_uidvalidity, now->dest_uid, now->destination);
+          if (g_hash_table_lookup (by_place, was) == v)
+            g_hash_table_remove (by_place, was);
+          ss_verdict_update (v, r);
+        }
+      else
+        {
+          v = ss_verdict_new (r);
+          g_ptr_array_add (rows, v);
+        }
+      now = ss_verdict_get_record (v);
+      if (now->dest_uid != 0)
+        g_hash_table_replace (by_place, place_key (now->dest_uidvalidity, now->dest_uid,
+                                                   now->destination), v);
+      if (now->message_id != NULL && *now->message_id != '\0')
+        g_hash_table_replace (by_id, g_strdup (now->message_id), v);
+    }
+  /* Rows keep the place of their first record, newest first. */
+  for (guint i = 0; i < rows->len / 2; i++)
+    {
+      gpointer tmp = rows->pdata[i];
+
+      rows->pdata[i] = rows->pdata[rows->len - 1 - i];
+      rows->pdata[rows->len - 1 - i] = tmp;
+    }
+  if (replace)
+    g_list_store_splice (self->verdicts, 0, n, rows->pdata, rows->len);
+  else
+    g_list_store_splice (self->verdicts, n, 0, rows->pdata, rows->len);
+}
+
 static gboolean
 event_dispatch (gpointer data)
 {
@@ -377,22 +490,10 @@ event_dispatch (gpointer data)
   if (event->set_check)
     SET_NOTIFY (last_check, event->last_check, PROP_LAST_CHECK);
   if (event->history != NULL)
-    {
-      g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
-      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->verdicts));
-
-      for (guint i = 0; i < event->history->len; i++)
-        g_ptr_array_add (items, ss_verdict_new (g_ptr_array_index (event->history, i)));
-      if (event->replace_history)
-        g_list_store_splice (self->verdicts, 0, n, items->pdata, items->len);
-      else
-        g_list_store_splice (self->verdicts, n, 0, items->pdata, items->len);
-    }
+    add_history (self, event->history, event->replace_history);
   if (event->record != NULL)
     {
-      g_autoptr(SsVerdict) verdict = ss_verdict_new (event->record);
-
-      g_list_store_insert (self->verdicts, 0, verdict);
+      add_record (self, event->record);
       g_signal_emit (self, signals[SIGNAL_RECORD], 0, event->record);
     }
   g_object_thaw_notify (G_OBJECT (self));

@@ -5,11 +5,13 @@
 #include "ss-verdict.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct _SsVerdict
 {
   GObject   parent_instance;
   SsRecord *record;
+  SsRecord *original;   /* the record that made the row (its scan, usually) */
   gboolean  busy;
 };
 
@@ -139,6 +141,7 @@ static void
 ss_verdict_finalize (GObject *object)
 {
   g_clear_pointer (&SS_VERDICT (object)->record, ss_record_free);
+  g_clear_pointer (&SS_VERDICT (object)->original, ss_record_free);
   G_OBJECT_CLASS (ss_verdict_parent_class)->finalize (object);
 }
 
@@ -192,7 +195,39 @@ ss_verdict_new (const SsRecord *record)
 
   self = g_object_new (SS_TYPE_VERDICT, NULL);
   self->record = ss_record_copy (record);
+  self->original = ss_record_copy (record);
   return self;
+}
+
+const SsRecord *
+ss_verdict_get_original (SsVerdict *self)
+{
+  g_return_val_if_fail (SS_IS_VERDICT (self), NULL);
+  return self->original;
+}
+
+static gboolean
+is_learned (SsVerdictKind kind)
+{
+  return kind == SS_VERDICT_LEARNED_HAM || kind == SS_VERDICT_LEARNED_SPAM;
+}
+
+gboolean
+ss_verdict_is_about (SsVerdict      *self,
+                     const SsRecord *record)
+{
+  const SsRecord *r;
+
+  g_return_val_if_fail (SS_IS_VERDICT (self), FALSE);
+  r = self->record;
+  if (r->dest_uid == 0 || r->dest_uid != record->uid ||
+      r->dest_uidvalidity != record->uidvalidity ||
+      g_strcmp0 (r->destination, record->folder) != 0)
+    return FALSE;
+  /* Same place, another message (e.g. a folder recreated with the same UIDVALIDITY). */
+  return r->message_id == NULL || *r->message_id == '\0' ||
+         record->message_id == NULL || *record->message_id == '\0' ||
+         strcmp (r->message_id, record->message_id) == 0;
 }
 
 const SsRecord *
@@ -206,10 +241,44 @@ void
 ss_verdict_update (SsVerdict      *self,
                    const SsRecord *record)
 {
+  const SsRecord *first;
+  SsRecord *merged;
+
   g_return_if_fail (SS_IS_VERDICT (self));
 
+  first = self->original;
+  merged = ss_record_copy (record);
+  /* One row per message: it keeps its scan (time, score, rules) whatever happens next. */
+  merged->time = first->time;
+  if (!merged->scanned && first->scanned)
+    {
+      merged->scanned = TRUE;
+      merged->score = first->score;
+      merged->threshold = first->threshold;
+      g_strfreev (merged->rules);
+      merged->rules = g_strdupv (first->rules);
+    }
+  if ((merged->from == NULL || *merged->from == '\0') && first->from != NULL)
+    {
+      g_free (merged->from);
+      merged->from = g_strdup (first->from);
+    }
+  if ((merged->subject == NULL || *merged->subject == '\0') && first->subject != NULL)
+    {
+      g_free (merged->subject);
+      merged->subject = g_strdup (first->subject);
+    }
+  if (is_learned (merged->verdict) && !is_learned (first->verdict) &&
+      first->verdict != SS_VERDICT_EXPIRED &&
+      g_strcmp0 (merged->destination, first->destination) == 0)
+    /* Back where its verdict put it (an Undo): the verdict was right after all. */
+    merged->verdict = first->verdict;
+  else if (merged->verdict == SS_VERDICT_EXPIRED && is_learned (self->record->verdict))
+    /* Expiry does not undo a correction: the row only loses its place. */
+    merged->verdict = self->record->verdict;
+
   g_clear_pointer (&self->record, ss_record_free);
-  self->record = ss_record_copy (record);
+  self->record = merged;
   for (guint i = 1; i < N_PROPS; i++)
     g_object_notify_by_pspec (G_OBJECT (self), properties[i]);
 }

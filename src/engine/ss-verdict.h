@@ -12,8 +12,15 @@ G_DECLARE_FINAL_TYPE (SsVerdict, ss_verdict, SS, VERDICT, GObject)
 
 SsVerdict      *ss_verdict_new             (const SsRecord *record);
 const SsRecord *ss_verdict_get_record      (SsVerdict      *self);
-/* Replaces the record (after a mark: new verdict and place); notifies changed properties. */
+/* A later record of the same message (mark, Undo, learning folder, expiry): the row takes
+ * its verdict and place and keeps its scan; back at the place of its first verdict, it
+ * takes that verdict again (an Undo leaves no correction). Notifies changed properties. */
 void            ss_verdict_update          (SsVerdict      *self,
+                                            const SsRecord *record);
+/* The record the row was made from (its scan, usually). */
+const SsRecord *ss_verdict_get_original    (SsVerdict      *self);
+/* TRUE when record is about this row's message: it moved it from where the row says it is. */
+gboolean        ss_verdict_is_about        (SsVerdict      *self,
                                             const SsRecord *record);
 /* "UIDVALIDITY:UID:FOLDER" of where the message is now; used by app.mark-spam/-ham. */
 char           *ss_verdict_dup_key         (SsVerdict      *self);

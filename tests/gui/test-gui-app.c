@@ -14,6 +14,7 @@
 #include "ss-settings.h"
 #include "ss-status-window.h"
 #include "ss-test-mailcheck.h"
+#include "ss-test-utils.h"
 #include "ss-verdict.h"
 
 #ifndef SS_TEST_STORED_MESSAGE_AUTOPTR
@@ -145,6 +146,72 @@ verdict_is (gpointer data)
   return !busy && g_strcmp0 (verdict, wait->verdict_name) == 0;
 }
 
+/* The title of a toast widget: its label outside buttons. */
+static const char *
+toast_title (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget))
+    return gtk_label_get_text (GTK_LABEL (widget));
+  if (GTK_IS_BUTTON (widget))
+    return NULL;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      const char *title = gtk_widget_get_visible (c) ? toast_title (c) : NULL;
+
+      if (title != NULL)
+        return title;
+    }
+  return NULL;
+}
+
+/* The toasts the window shows (or hides, while they go): their titles. */
+static void
+collect_toasts (GtkWidget *widget,
+                GPtrArray *titles)
+{
+  if (g_str_equal (G_OBJECT_TYPE_NAME (widget), "AdwToastWidget"))
+    {
+      g_ptr_array_add (titles, (gpointer) toast_title (widget));
+      return;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    collect_toasts (c, titles);
+}
+
+typedef struct
+{
+  SsTestDovecot *dovecot;
+  SsTestMail    *mail;
+} MailWait;
+
+static gboolean
+mail_is_in_kept (gpointer data)
+{
+  MailWait *wait = data;
+  const char * const folders[] = { "Kept", NULL };
+
+  return ss_test_locate (wait->dovecot, wait->mail->content, folders, NULL) != NULL;
+}
+
+typedef struct
+{
+  GtkWidget  *window;
+  const char *title;
+} ToastWait;
+
+/* Exactly one toast is up, and it is this one. */
+static gboolean
+toast_is (gpointer data)
+{
+  ToastWait *wait = data;
+  g_autoptr(GPtrArray) titles = g_ptr_array_new ();
+
+  collect_toasts (wait->window, titles);
+  return titles->len == 1 && g_strcmp0 (g_ptr_array_index (titles, 0), wait->title) == 0;
+}
+
 static void
 gdbus_activate (const char *action,
                 const char *key)
@@ -206,7 +273,12 @@ scenario_verdicts (AppFixture *f)
   g_autofree char *key = NULL;
   g_autofree char *undo_key = NULL;
   VerdictWait learned = { NULL, "learned-ham" };
-  VerdictWait back = { NULL, "learned-spam" };
+  VerdictWait back = { NULL, "spam" };
+  ToastWait toast = { NULL, NULL };
+  g_autofree char *score_before = NULL;
+  g_autofree char *score_after = NULL;
+  g_autofree char *accuracy_before = NULL;
+  g_autofree char *accuracy_after = NULL;
   SsTestMail gtube_mail = { f->gtube, (char *) "", (char *) "GTUBE" };
   const SsCounts *today;
 
@@ -226,6 +298,20 @@ scenario_verdicts (AppFixture *f)
                      ss_gui_child (window, SS_TYPE_STATUS_WINDOW, "window_title"))), ==,
                    "Watching Unfiltered");
   ss_gui_assert_screenshot (GTK_WIDGET (window), "main-window");
+  /* Usable down to 360 px wide (the metainfo says so): the cards wrap, the list scrolls. */
+  {
+    int min_width = 0;
+
+    gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL,
+                        NULL, NULL);
+    g_test_message ("window minimum width: %d px", min_width);
+    g_assert_cmpint (min_width, <=, 360);
+    gtk_window_set_default_size (window, 360, 720);
+    ss_gui_spin (500);
+    ss_gui_assert_screenshot (GTK_WIDGET (window), "narrow-window");
+    gtk_window_set_default_size (window, 960, 640);
+    ss_gui_spin (300);
+  }
   /* The main menu is the app's primary-menu (gtk/menus.ui), which the tray exports too. */
   g_assert_true (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (
                    ss_gui_child (window, SS_TYPE_STATUS_WINDOW, "menu_button"))) ==
@@ -238,6 +324,8 @@ scenario_verdicts (AppFixture *f)
   gtube = find_verdict (ss_session_get_verdicts (session), "GTUBE");
   g_assert_nonnull (gtube);
   g_assert_cmpstr (ss_verdict_get_record (gtube)->destination, ==, "Spam");
+  g_object_get (gtube, "score-text", &score_before, NULL);
+  g_object_get (ss_application_get_stats (f->app), "accuracy-text", &accuracy_before, NULL);
   key = ss_verdict_dup_key (gtube);
   g_test_message ("mark-ham %s", key);
   gdbus_activate ("mark-ham", key);
@@ -245,14 +333,25 @@ scenario_verdicts (AppFixture *f)
   g_assert_true (ss_gui_wait (verdict_is, &learned, 60000));
   g_assert_cmpstr (ss_verdict_get_record (gtube)->destination, ==, "INBOX");
   g_assert_cmpstr (ss_test_mail_locate (f->dovecot, &gtube_mail), ==, "INBOX");
+  toast.window = GTK_WIDGET (window);
+  toast.title = "Learned as not spam and moved to INBOX";
+  g_assert_true (ss_gui_wait (toast_is, &toast, 5000));
 
-  /* Undo (the toast's action) marks it back. */
+  /* Undo (the toast's action) marks it back: the row is as it was, its score too, and so
+   * are the counts; its toast replaces the previous one at once. */
   undo_key = ss_verdict_dup_key (gtube);
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "undo-mark",
                                   g_variant_new ("(sb)", undo_key, TRUE));
   back.verdict = gtube;
   g_assert_true (ss_gui_wait (verdict_is, &back, 60000));
   g_assert_cmpstr (ss_test_mail_locate (f->dovecot, &gtube_mail), ==, "Spam");
+  g_object_get (gtube, "score-text", &score_after, NULL);
+  g_assert_cmpstr (score_after, ==, score_before);
+  ss_stats_update (ss_application_get_stats (f->app));
+  g_object_get (ss_application_get_stats (f->app), "accuracy-text", &accuracy_after, NULL);
+  g_assert_cmpstr (accuracy_after, ==, accuracy_before);
+  toast.title = "Learned as spam and moved to Spam";
+  g_assert_true (ss_gui_wait (toast_is, &toast, 3000));
 
   /* The keyboard path: the selected row, Ctrl+Shift+J (win.mark-selected-ham). */
   for (guint i = 0; i < g_list_model_get_n_items (rows); i++)
@@ -268,6 +367,9 @@ scenario_verdicts (AppFixture *f)
                                              NULL));
   g_assert_true (ss_gui_wait (verdict_is, &learned, 60000));
   g_assert_cmpstr (ss_test_mail_locate (f->dovecot, &gtube_mail), ==, "INBOX");
+  /* The third mark in a row still shows its toast (with Undo) at once. */
+  toast.title = "Learned as not spam and moved to INBOX";
+  g_assert_true (ss_gui_wait (toast_is, &toast, 3000));
 
   /* Every message is in exactly one place. */
   g_assert_cmpuint (count_in (f->dovecot, "Unfiltered"), ==, 0);
@@ -286,6 +388,40 @@ scenario_verdicts (AppFixture *f)
                    SS_SESSION_WATCHING);
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "show-window", NULL);
   g_assert_true (ss_gui_wait (window_visible, f->app, 5000));
+
+  /* A setting changed behind the app's back (gsettings set) applies at once: new ham goes to
+   * the new inbox folder, no restart. */
+  {
+    g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+    g_autoptr(GError) error = NULL;
+    SsTestMail kept = { g_ptr_array_index (ham, 6), (char *) "", (char *) "kept" };
+
+    g_assert_true (ss_test_dovecot_create_folder (f->dovecot, "Kept", &error));
+    g_assert_no_error (error);
+    g_settings_set_string (f->app->settings, "folder-inbox", "Kept");
+    ss_gui_spin (1000);
+    add_message (f->dovecot, kept.content);
+    g_action_group_activate_action (G_ACTION_GROUP (f->app), "check-now", NULL);
+    g_assert_true (ss_gui_wait (mail_is_in_kept, &(MailWait) { f->dovecot, &kept }, 60000));
+  }
+
+  /* The About window opens without a critical (fatal here). */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "about", NULL);
+  ss_gui_spin (300);
+  {
+    GListModel *windows = gtk_window_get_toplevels ();   /* owned by GTK */
+    GtkWindow *about = NULL;
+
+    for (guint i = 0; i < g_list_model_get_n_items (windows); i++)
+      {
+        g_autoptr(GtkWindow) w = g_list_model_get_item (windows, i);
+
+        if (ADW_IS_ABOUT_WINDOW (w))
+          about = w;
+      }
+    g_assert_nonnull (about);
+    gtk_window_close (about);
+  }
 
   /* A bad key is refused without harm. */
   g_test_expect_message ("ss-application", G_LOG_LEVEL_WARNING, "*Not a message key*");

@@ -60,6 +60,23 @@ password_shown (gpointer data)
          !ss_setup_dialog_is_busy (data);
 }
 
+/* The reveal button: the last button of the row (its suffix). */
+static GtkWidget *
+find_reveal (GtkWidget *widget)
+{
+  GtkWidget *found = GTK_IS_BUTTON (widget) ? widget : NULL;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *in_child = find_reveal (c);
+
+      if (in_child != NULL)
+        found = in_child;
+    }
+  return found;
+}
+
 static void
 test_setup_keyring (void)
 {
@@ -81,6 +98,14 @@ test_setup_keyring (void)
                                                     "security_row")), SS_TLS_STARTTLS);
   set_row (dialog, "user_row", "alice");
   set_row (dialog, "password_row", "s3cret pass");
+  /* The password's reveal button has a name for screen readers. */
+  {
+    GtkWidget *reveal = find_reveal (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "password_row"));
+
+    g_assert_nonnull (reveal);
+    gtk_test_accessible_assert_property (GTK_ACCESSIBLE (reveal), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                         "Show Password");
+  }
   gtk_switch_set_active (GTK_SWITCH (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "summary_switch")),
                          TRUE);
   ss_gui_assert_screenshot (GTK_WIDGET (dialog), "setup-dialog");

@@ -198,7 +198,7 @@ test_tray (void)
   assert_item_string (me, "Category", "ApplicationStatus");
   assert_item_string (me, "Id", APP_ID);
   assert_item_string (me, "Title", "SpamSieve");
-  assert_item_string (me, "Status", "Passive");
+  assert_item_string (me, "Status", "Active");
   assert_item_string (me, "IconName", APP_ID "-symbolic");
   /* Drawn where the icon is not installed (the build tree): a theme path that has it, and
    * pixmaps. */
