@@ -98,6 +98,20 @@ verdict_label (gpointer    item,
     }
 }
 
+/* Uncertain rows stand out: the user is asked to decide (Spam / Not spam on the row). */
+static GStrv
+verdict_css (gpointer    item,
+             const char *verdict)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  SsVerdictKind kind;
+
+  if (verdict != NULL && ss_verdict_kind_from_string (verdict, &kind) &&
+      kind == SS_VERDICT_UNCERTAIN)
+    g_strv_builder_add (builder, "ss-uncertain");
+  return g_strv_builder_end (builder);
+}
+
 static char *
 verdict_icon (gpointer    item,
               const char *verdict)
@@ -581,6 +595,7 @@ ss_status_window_class_init (SsStatusWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_stop_search);
   gtk_widget_class_bind_template_callback (widget_class, verdict_label);
   gtk_widget_class_bind_template_callback (widget_class, verdict_icon);
+  gtk_widget_class_bind_template_callback (widget_class, verdict_css);
   gtk_widget_class_bind_template_callback (widget_class, destination_label);
   gtk_widget_class_bind_template_callback (widget_class, rules_tooltip);
   gtk_widget_class_bind_template_callback (widget_class, has_text);
