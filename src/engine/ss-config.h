@@ -40,6 +40,9 @@ typedef struct
   /* [live] (live engine) */
   guint      poll_seconds;      /* default 60 */
   guint      maintenance_minutes; /* default 15 */
+  /* [lists]: addresses or "@domain", separated by commas or spaces (NULL: none) */
+  char      *lists_allow;
+  char      *lists_block;
   /* desktop app only (GSettings; not in the key file, the engine does not read them) */
   gboolean   autostart;
   gboolean   notify_spam_summary;

@@ -158,7 +158,13 @@ settle_scans (SsFilter      *self,
             self->stats.deferred++;
         }
       else
-        g_ptr_array_add (job->reply->is_spam ? spam : ham, job);
+        {
+          SsVerdictKind verdict = job->reply->is_spam ? SS_VERDICT_SPAM : SS_VERDICT_HAM;
+
+          /* Allow and block lists (ss-filter-lists.c) have the last word. */
+          verdict = _ss_filter_apply_sender_lists (self, job, verdict);
+          g_ptr_array_add (verdict == SS_VERDICT_SPAM ? spam : ham, job);
+        }
     }
 
   /* Step one: the verdicts, before anything moves. */
