@@ -251,6 +251,30 @@ test_persistence (void)
   remove_dir (dir);
 }
 
+/* Two objects on one file (the engine and the app's editor): each sees the other's saves,
+ * and neither undoes the other's change when it saves its own. */
+static void
+test_two_writers (void)
+{
+  g_autofree char *dir = scratch_dir ();
+  g_autofree char *path = g_build_filename (dir, "lists.ini", NULL);
+  g_autoptr(SsSenderLists) engine = ss_sender_lists_open (path, NULL);
+  g_autoptr(SsSenderLists) editor = ss_sender_lists_open (path, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ss_sender_lists_add (engine, "a@x.org", SS_SENDER_ALLOWED, NULL, &error));
+  g_assert_cmpint (ss_sender_lists_lookup (editor, "a@x.org"), ==, SS_SENDER_ALLOWED);
+  g_assert_true (ss_sender_lists_restore (editor, "a@x.org", SS_SENDER_UNLISTED, &error));
+  g_assert_true (ss_sender_lists_add (editor, "b@x.org", SS_SENDER_BLOCKED, NULL, &error));
+  g_assert_true (ss_sender_lists_add (engine, "c@x.org", SS_SENDER_ALLOWED, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ss_sender_lists_lookup (engine, "a@x.org"), ==, SS_SENDER_UNLISTED);
+  g_assert_cmpint (ss_sender_lists_lookup (engine, "b@x.org"), ==, SS_SENDER_BLOCKED);
+  g_assert_cmpint (ss_sender_lists_lookup (editor, "c@x.org"), ==, SS_SENDER_ALLOWED);
+  g_assert_cmpint (ss_sender_lists_lookup (editor, "a@x.org"), ==, SS_SENDER_UNLISTED);
+  remove_dir (dir);
+}
+
 static void
 test_undo_mark (void)
 {
@@ -290,6 +314,7 @@ main (int    argc,
   g_test_add_func ("/sender-lists/addresses", test_addresses);
   g_test_add_func ("/sender-lists/lookup", test_lookup);
   g_test_add_func ("/sender-lists/persistence", test_persistence);
+  g_test_add_func ("/sender-lists/two-writers", test_two_writers);
   g_test_add_func ("/sender-lists/undo-mark", test_undo_mark);
   return g_test_run ();
 }

@@ -34,6 +34,8 @@ struct _SsSenderLists
   GQueue       marks;         /* Mark*, newest first */
   guint32      sent_uidvalidity;
   guint32      sent_last_uid;
+  GStatBuf     seen;          /* the file as last loaded or saved */
+  gboolean     seen_ok;
 };
 
 G_DEFINE_FINAL_TYPE (SsSenderLists, ss_sender_lists, G_TYPE_OBJECT)
@@ -183,38 +185,80 @@ load_list (GKeyFile       *file,
     }
 }
 
-SsSenderLists *
-ss_sender_lists_open (const char  *path,
-                      GError     **error)
+static void
+note_file (SsSenderLists *self)
 {
-  g_autoptr(SsSenderLists) self = g_object_new (SS_TYPE_SENDER_LISTS, NULL);
+  self->seen_ok = g_stat (self->path, &self->seen) == 0;
+}
+
+/* (Re)reads the file into saved; called with the mutex held (or before it is shared). */
+static gboolean
+load (SsSenderLists  *self,
+      GError        **error)
+{
   g_autoptr(GKeyFile) file = g_key_file_new ();
   g_autoptr(GError) local_error = NULL;
 
-  if (path == NULL)
-    return g_steal_pointer (&self);
-  self->path = g_strdup (path);
-  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local_error))
+  g_hash_table_remove_all (self->saved);
+  self->sent_uidvalidity = self->sent_last_uid = 0;
+  note_file (self);
+  if (!g_key_file_load_from_file (file, self->path, G_KEY_FILE_NONE, &local_error))
     {
       g_autofree char *aside = NULL;
 
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        return g_steal_pointer (&self);
+        return TRUE;
       if (local_error->domain != G_KEY_FILE_ERROR)
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
-          return NULL;
+          return FALSE;
         }
-      aside = g_strdup_printf ("%s.corrupt-%" G_GINT64_FORMAT, path,
+      aside = g_strdup_printf ("%s.corrupt-%" G_GINT64_FORMAT, self->path,
                                g_get_real_time () / G_USEC_PER_SEC);
-      g_message ("%s: %s; moved to %s", path, local_error->message, aside);
-      g_rename (path, aside);
-      return g_steal_pointer (&self);
+      g_message ("%s: %s; moved to %s", self->path, local_error->message, aside);
+      g_rename (self->path, aside);
+      note_file (self);
+      return TRUE;
     }
   load_list (file, "allow", SS_SENDER_ALLOWED, self->saved);
   load_list (file, "block", SS_SENDER_BLOCKED, self->saved);
   self->sent_uidvalidity = (guint32) g_key_file_get_uint64 (file, GROUP_SENT, "uidvalidity", NULL);
   self->sent_last_uid = (guint32) g_key_file_get_uint64 (file, GROUP_SENT, "last-uid", NULL);
+  return TRUE;
+}
+
+/* Another process (the app's list editor, or the engine) saved the file: read it again.
+ * Called with the mutex held. */
+static void
+reload_if_changed (SsSenderLists *self)
+{
+  GStatBuf now;
+  gboolean now_ok;
+  g_autoptr(GError) error = NULL;
+
+  if (self->path == NULL)
+    return;
+  now_ok = g_stat (self->path, &now) == 0;
+  if (now_ok == self->seen_ok &&
+      (!now_ok || (now.st_ino == self->seen.st_ino && now.st_size == self->seen.st_size &&
+                   now.st_mtim.tv_sec == self->seen.st_mtim.tv_sec &&
+                   now.st_mtim.tv_nsec == self->seen.st_mtim.tv_nsec)))
+    return;
+  if (!load (self, &error))
+    g_message ("%s", error->message);
+}
+
+SsSenderLists *
+ss_sender_lists_open (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(SsSenderLists) self = g_object_new (SS_TYPE_SENDER_LISTS, NULL);
+
+  if (path == NULL)
+    return g_steal_pointer (&self);
+  self->path = g_strdup (path);
+  if (!load (self, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -300,6 +344,7 @@ ss_sender_lists_lookup (SsSenderLists *self,
   if (addr == NULL)
     return SS_SENDER_UNLISTED;
   g_mutex_lock (&self->mutex);
+  reload_if_changed (self);
   status = lookup_key (self, addr);
   if (status == SS_SENDER_UNLISTED)
     status = lookup_key (self, strrchr (addr, '@'));
@@ -356,9 +401,12 @@ save (SsSenderLists  *self,
   data = g_key_file_to_data (file, &len, NULL);
   dir = g_path_get_dirname (self->path);
   g_mkdir_with_parents (dir, 0700);
-  return g_file_set_contents_full (self->path, data, len,
-                                   G_FILE_SET_CONTENTS_CONSISTENT |
-                                   G_FILE_SET_CONTENTS_DURABLE, 0600, error);
+  if (!g_file_set_contents_full (self->path, data, len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT |
+                                 G_FILE_SET_CONTENTS_DURABLE, 0600, error))
+    return FALSE;
+  note_file (self);
+  return TRUE;
 }
 
 static void
@@ -391,6 +439,7 @@ ss_sender_lists_add (SsSenderLists  *self,
       return FALSE;
     }
   g_mutex_lock (&self->mutex);
+  reload_if_changed (self);
   if (previous != NULL)
     *previous = GPOINTER_TO_INT (g_hash_table_lookup (self->saved, addr));
   set_saved (self, addr, status);
@@ -413,6 +462,7 @@ ss_sender_lists_restore (SsSenderLists  *self,
   if (addr == NULL)
     return TRUE;
   g_mutex_lock (&self->mutex);
+  reload_if_changed (self);
   set_saved (self, addr, status);
   ok = save (self, error);
   g_mutex_unlock (&self->mutex);
@@ -428,6 +478,7 @@ ss_sender_lists_dup_saved (SsSenderLists  *self,
   g_return_val_if_fail (SS_IS_SENDER_LISTS (self), NULL);
 
   g_mutex_lock (&self->mutex);
+  reload_if_changed (self);
   out = saved_list (self, status);
   g_mutex_unlock (&self->mutex);
   return out;
@@ -497,6 +548,7 @@ ss_sender_lists_undo_mark (SsSenderLists  *self,
     }
   if (found != NULL)
     {
+      reload_if_changed (self);
       set_saved (self, found->address, found->previous);
       ok = save (self, error);
       mark_free (found);
@@ -516,6 +568,7 @@ ss_sender_lists_get_sent_mark (SsSenderLists *self,
   g_return_if_fail (SS_IS_SENDER_LISTS (self));
 
   g_mutex_lock (&self->mutex);
+  reload_if_changed (self);
   *uidvalidity = self->sent_uidvalidity;
   *last_uid = self->sent_last_uid;
   g_mutex_unlock (&self->mutex);
@@ -533,6 +586,7 @@ ss_sender_lists_add_sent (SsSenderLists  *self,
   g_return_val_if_fail (SS_IS_SENDER_LISTS (self), FALSE);
 
   g_mutex_lock (&self->mutex);
+  reload_if_changed (self);
   for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
     {
       g_autofree char *addr = normalize (addresses[i]);

@@ -41,7 +41,8 @@ char       **ss_sender_addresses (const char *header);
 G_DECLARE_FINAL_TYPE (SsSenderLists, ss_sender_lists, SS, SENDER_LISTS, GObject)
 
 /* Loads the lists saved at path (missing file: empty lists). path NULL: in memory only.
- * A file that cannot be parsed is moved aside to PATH.corrupt-TIME. Thread-safe object. */
+ * A file that cannot be parsed is moved aside to PATH.corrupt-TIME. Thread-safe object.
+ * Saves by another object or process (the app's editor) are read again when seen. */
 SsSenderLists *ss_sender_lists_open        (const char     *path,
                                             GError        **error);
 /* The file next to the journal at journal_path (NULL: in memory) for account. */
