@@ -98,5 +98,6 @@ void         ss_gui_add_setup_tests    (void);
 void         ss_gui_add_tray_tests     (void);
 void         ss_gui_add_notifier_tests (void);
 void         ss_gui_add_app_tests      (void);
+void         ss_gui_add_senders_tests  (void);
 
 G_END_DECLS

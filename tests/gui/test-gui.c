@@ -173,5 +173,6 @@ main (int    argc,
   ss_gui_add_tray_tests ();
   ss_gui_add_notifier_tests ();
   ss_gui_add_app_tests ();
+  ss_gui_add_senders_tests ();
   return g_test_run ();
 }
