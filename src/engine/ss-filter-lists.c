@@ -72,6 +72,8 @@ _ss_filter_list_sender (SsFilter            *self,
   g_autofree char *own = NULL;
   g_autoptr(GError) error = NULL;
 
+  if (self->dry_run)
+    return;
   if (folder != NULL &&
       ss_sender_lists_undo_mark (self->lists, folder, uidvalidity, uid, status, &error))
     return;
