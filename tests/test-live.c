@@ -373,11 +373,171 @@ test_idle_cpu (Fixture       *f,
   signal_and_wait (f, SIGTERM, 0, 10000);
 }
 
+/* Settings for the account on a second dovecot (its own password file), in f->bed.dir/other;
+ * spamd_address NULL: a private spamd. */
+static char *
+other_account_config (Fixture       *f,
+                      SsTestDovecot *other,
+                      const char    *spamd_address)
+{
+  g_autofree char *dir = g_build_filename (f->bed.dir, "other", NULL);
+  g_autofree char *secret = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  secret = ss_test_write_secret (dir, "secret");
+  account = ss_test_dovecot_account (other, secret);
+  text = ss_test_config_text (account, spamd_address, 2, 30, NULL);
+  return ss_test_write_file (dir, "second.conf", text, -1, 0600);
+}
+
+/* Two processes of one user, each with a private spamd (no [spamd] address), on two accounts:
+ * the second uses the spamd the first started (before: "another process already runs a
+ * spamd"); the first keeps it after the second leaves, and it stops with the last one. */
+static void
+test_shared_private_spamd (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "shared");
+  SsTestMail *gtube = g_ptr_array_index (mails, 36);   /* as in json_events: GTUBE */
+  g_autoptr(GError) error = NULL;
+  g_autofree char *secret = g_build_filename (f->bed.dir, "secret", NULL);
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, secret);
+  g_autofree char *text = ss_test_config_text (account, NULL, 2, 30, NULL);
+  g_autofree char *run = g_build_filename (f->bed.dir, "run", "spamsieve", NULL);
+  g_autofree char *socket_path = g_build_filename (run, "spamd.sock", NULL);
+  g_autofree char *pid_path = g_build_filename (run, "spamd.pid", NULL);
+  g_autofree char *pid_before = NULL;
+  g_autofree char *pid_after = NULL;
+  g_autofree char *other_config = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) second = NULL;
+  g_autofree char *second_err = NULL;
+  SsTestDovecot *other = ss_test_dovecot_start (NULL, &error);
+
+  g_assert_no_error (error);
+  g_free (f->config_path);
+  f->config_path = ss_test_write_file (f->bed.dir, "first.conf", text, -1, 0600);
+  ss_test_add (f->bed.dovecot, "Unfiltered", gtube->content, "", 0);
+  spawn_live (f);
+  read_until (f, 1, "watching", 120000);
+  g_assert_true (g_file_get_contents (pid_path, &pid_before, NULL, NULL));
+
+  /* The second account, in another process of the same user (same XDG_RUNTIME_DIR). */
+  other_config = other_account_config (f, other, NULL);
+  ss_test_add (other, "Unfiltered", gtube->content, "", 0);
+  launcher = ss_test_launcher_new (f->bed.dir, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  second = ss_test_spawn_headless (launcher, other_config, (const char *[]) { "--once", NULL });
+  g_assert_true (g_subprocess_communicate_utf8 (second, NULL, NULL, NULL, &second_err, &error));
+  g_assert_no_error (error);
+  g_test_message ("second process: %s", second_err);
+  g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 0);
+  g_assert_cmpstr (ss_test_mail_locate (other, gtube), ==, "Spam");
+
+  /* Still the first one's spamd, still there. */
+  g_assert_true (g_file_test (socket_path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (pid_path, &pid_after, NULL, NULL));
+  g_assert_cmpstr (pid_after, ==, pid_before);
+  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (pid_after, NULL, 10), 0), ==, 0);
+
+  /* The first one, now the last user, stops it. */
+  signal_and_wait (f, SIGTERM, 0, 15000);
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Spam");
+  g_assert_false (g_file_test (socket_path, G_FILE_TEST_EXISTS));
+  for (int i = 0; i < 100 && kill ((pid_t) g_ascii_strtoll (pid_after, NULL, 10), 0) == 0; i++)
+    g_usleep (50 * 1000);
+  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (pid_after, NULL, 10), 0), ==, -1);
+  ss_test_dovecot_stop (other);
+}
+
+/* One process, two accounts (--config twice): both filtered, each record and state event
+ * names its account; the same account twice is refused. */
+static void
+test_two_accounts (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "two");
+  SsTestMail *gtube = g_ptr_array_index (mails, 36);
+  SsTestMail *ham = g_ptr_array_index (mails, 0);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *spamd = ss_test_spamd_dup_address (f->bed.spamd);
+  g_autofree char *other_config = NULL;
+  g_autofree char *first_id = NULL;
+  g_autofree char *second_id = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) twice = NULL;
+  g_autofree char *twice_err = NULL;
+  const char *args[] = { "--json", "--config", NULL, NULL };
+  SsTestDovecot *other = ss_test_dovecot_start (NULL, &error);
+  guint first_records = 0, second_records = 0;
+  gboolean first_watching = FALSE, second_watching = FALSE;
+
+  g_assert_no_error (error);
+  write_config (f, NULL);
+  other_config = other_account_config (f, other, spamd);
+  first_id = g_strdup_printf ("tester@127.0.0.1:%u", ss_test_dovecot_get_imap_port (f->bed.dovecot));
+  second_id = g_strdup_printf ("tester@127.0.0.1:%u", ss_test_dovecot_get_imap_port (other));
+  ss_test_add (f->bed.dovecot, "Unfiltered", gtube->content, "", 0);
+  ss_test_add (other, "Unfiltered", gtube->content, "", 0);
+  ss_test_add (other, "Unfiltered", ham->content, "S", 0);
+
+  /* spawn_live with a second --config */
+  {
+    g_autoptr(GSubprocessLauncher) live_launcher =
+      ss_test_launcher_new (f->bed.dir, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+
+    args[2] = other_config;
+    f->lines = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+    f->err = g_string_new (NULL);
+    f->proc = ss_test_spawn_headless (live_launcher, f->config_path, args);
+    f->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->proc));
+    f->err_thread = g_thread_new ("stderr", read_stderr, f);
+  }
+  while (!first_watching || !second_watching || first_records < 1 || second_records < 2)
+    {
+      JsonObject *o = next_line (f, 120000);
+      const char *id;
+
+      g_assert_nonnull (o);
+      g_assert_true (json_object_has_member (o, "account"));
+      id = json_object_get_string_member (o, "account");
+      g_assert_true (g_str_equal (id, first_id) || g_str_equal (id, second_id));
+      if (is_record (o))
+        (g_str_equal (id, first_id) ? &first_records : &second_records)[0]++;
+      else if (is_state (o, "watching"))
+        *(g_str_equal (id, first_id) ? &first_watching : &second_watching) = TRUE;
+    }
+  g_assert_cmpuint (first_records, ==, 1);
+  g_assert_cmpuint (second_records, ==, 2);
+  signal_and_wait (f, SIGTERM, 0, 15000);
+  g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Spam");
+  g_assert_cmpstr (ss_test_mail_locate (other, gtube), ==, "Spam");
+  g_assert_cmpstr (ss_test_mail_locate (other, ham), ==, "INBOX");
+
+  /* The same account twice: refused, nothing runs. */
+  launcher = ss_test_launcher_new (f->bed.dir, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  args[2] = f->config_path;
+  args[0] = "--once";
+  twice = ss_test_spawn_headless (launcher, f->config_path, args);
+  g_assert_true (g_subprocess_communicate_utf8 (twice, NULL, NULL, NULL, &twice_err, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s", twice_err);
+  g_assert_cmpint (g_subprocess_get_exit_status (twice), ==, 2);
+  g_assert_nonnull (strstr (twice_err, "one settings file per account"));
+  ss_test_dovecot_stop (other);
+}
+
 static const SsTestCase cases[] = {
   SS_TEST (sigterm_mid_pass),
   SS_TEST (json_events),
   SS_TEST (sighup_reload),
   SS_TEST (idle_cpu),
+  SS_TEST (shared_private_spamd),
+  SS_TEST (two_accounts),
 };
 
 SS_TEST_SUITE_MAIN ("/spamsieve/live/", Fixture, ss_test_bed_setup, fixture_teardown,

@@ -790,9 +790,10 @@ test_daemon_unreachable_data_dir (void)
   ss_spamd_daemon_stop (daemon);
 }
 
-/* A spamd left behind (its owner crashed) is replaced; a live owner is not disturbed. */
+/* A spamd left behind (its owner crashed) is replaced; a second user shares the running one,
+ * and spamd stops with the last user, whichever started it. */
 static void
-test_daemon_stale_and_owned (void)
+test_daemon_stale_and_shared (void)
 {
   g_auto(DaemonDirs) d = daemon_dirs_new ();
   g_autofree char *socket_arg = g_strdup_printf ("--socketpath=%s/spamd.sock", d.runtime_dir);
@@ -803,8 +804,10 @@ test_daemon_stale_and_owned (void)
   g_autoptr(GSubprocess) stale = NULL;
   g_autoptr(SsSpamdDaemon) daemon = NULL;
   g_autoptr(SsSpamdDaemon) second = NULL;
+  g_autoptr(SsSpamdDaemon) third = NULL;
   g_autoptr(SsSpamdClient) client = NULL;
   g_autoptr(GError) error = NULL;
+  gint64 pid;
 
   g_assert_cmpint (g_mkdir (d.runtime_dir, 0700), ==, 0);
   stale = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
@@ -813,19 +816,39 @@ test_daemon_stale_and_owned (void)
     g_usleep (100 * 1000);
   g_assert_true (g_file_test (pid_path, G_FILE_TEST_EXISTS));
 
+  /* nobody uses the stale one: it is replaced */
   daemon = daemon_start (&d, SPAMD_PROGRAM, 2, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_wait (stale, NULL, NULL));
+  pid = read_pid (d.runtime_dir);
 
+  /* a second user shares it: same spamd, not a new one */
   second = daemon_start (&d, SPAMD_PROGRAM, 2, NULL, &error);
-  g_test_message ("%s", error->message);
-  g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_START);
-  g_assert_null (second);
-  g_clear_error (&error);
-  client = client_new (ss_spamd_daemon_get_address (daemon), 10000);
+  g_assert_no_error (error);
+  g_assert_nonnull (second);
+  g_assert_cmpstr (ss_spamd_daemon_get_address (second), ==,
+                   ss_spamd_daemon_get_address (daemon));
+  g_assert_cmpint (read_pid (d.runtime_dir), ==, pid);
+
+  /* the first (which started it) leaves: spamd stays for the second */
+  g_clear_object (&daemon);
+  g_assert_cmpint (kill ((pid_t) pid, 0), ==, 0);
+  client = client_new (ss_spamd_daemon_get_address (second), 10000);
   g_assert_true (ss_spamd_client_ping_sync (client, NULL, &error));
   g_assert_no_error (error);
-  g_clear_object (&daemon);
+
+  /* a third joins and leaves; then the last one stops it */
+  third = daemon_start (&d, SPAMD_PROGRAM, 2, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&third);
+  g_assert_true (ss_spamd_client_ping_sync (client, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_object (&second);
+  for (int i = 0; i < 100 && kill ((pid_t) pid, 0) == 0; i++)
+    g_usleep (50 * 1000);  /* not our child: init reaps it */
+  g_assert_cmpint (kill ((pid_t) pid, 0), ==, -1);
+  g_assert_false (ss_spamd_client_ping_sync (client, NULL, &error));
+  g_assert_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_CONNECT);
 }
 
 static void
@@ -887,7 +910,7 @@ main (int    argc,
   g_test_add_func ("/spamd-client/daemon/bad-program", test_daemon_bad_program);
   g_test_add_func ("/spamd-client/daemon/unreachable-data-dir",
                    test_daemon_unreachable_data_dir);
-  g_test_add_func ("/spamd-client/daemon/stale-and-owned", test_daemon_stale_and_owned);
+  g_test_add_func ("/spamd-client/daemon/stale-and-shared", test_daemon_stale_and_shared);
   g_test_add_func ("/spamd-client/daemon/cancel", test_daemon_cancel);
 
   test_env.spamd = ss_test_spamd_start_checked (TRUE);

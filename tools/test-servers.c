@@ -27,6 +27,7 @@ typedef struct
   gboolean             no_spamd;
   gboolean             no_tell;
   gboolean             commands;
+  char               **oauth_tokens;
 } ServeOptions;
 
 typedef struct
@@ -62,6 +63,8 @@ parse_options (ServeOptions *options,
       "Create Junk with \\Junk SPECIAL-USE", NULL },
     { "plaintext-ok", 0, 0, G_OPTION_ARG_NONE, &options->dovecot.plaintext_ok,
       "Allow LOGIN without TLS", NULL },
+    { "oauth-token", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->oauth_tokens,
+      "Also accept XOAUTH2/OAUTHBEARER login with this access token (repeatable)", "TOKEN" },
     { "no-dovecot", 0, 0, G_OPTION_ARG_NONE, &options->no_dovecot, "Start no dovecot", NULL },
     { "no-spamd", 0, 0, G_OPTION_ARG_NONE, &options->no_spamd, "Start no spamd", NULL },
     { "no-tell", 0, 0, G_OPTION_ARG_NONE, &options->no_tell, "spamd without --allow-tell",
@@ -76,6 +79,7 @@ parse_options (ServeOptions *options,
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
   options->dovecot.delimiter = options->dot_delimiter ? '.' : '/';
+  options->dovecot.oauth2 = options->oauth_tokens != NULL;
   return TRUE;
 }
 
@@ -215,6 +219,8 @@ main (int   argc,
   g_unix_signal_add (SIGHUP, quit_loop, loop);
   if (!options.no_dovecot)
     dovecot = ss_test_dovecot_start (&options.dovecot, &error);
+  if (dovecot != NULL && options.oauth_tokens != NULL)
+    ss_test_dovecot_set_oauth_tokens (dovecot, (const char * const *) options.oauth_tokens);
   if (error == NULL && !options.no_spamd)
     spamd = ss_test_spamd_start (!options.no_tell, &error);
   if (error != NULL)
@@ -247,5 +253,6 @@ main (int   argc,
     ss_test_spamd_stop (spamd);
   if (dovecot != NULL)
     ss_test_dovecot_stop (dovecot);
+  g_strfreev (options.oauth_tokens);
   return status;
 }

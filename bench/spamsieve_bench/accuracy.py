@@ -39,8 +39,8 @@ def counts_on(messages, flagged):
 
 def accuracy_set(ctx):
     """The held-out messages filtered again after teaching: the first n of the mixed set's
-    spam and ham, 1 : 4 like the whole set (all N when --accuracy-n >= N)."""
-    k = min(ctx.args.accuracy_n, ctx.n)
+    spam and ham, 1 : 4 like the whole set (all N when --teach-check >= N)."""
+    k = min(ctx.args.teach_check, ctx.n)
     k_spam = k // 5
     spam = [m for m in ctx.mixed if m.kind == 'spam'][:k_spam]
     ham = [m for m in ctx.mixed if m.kind == 'ham'][:k - k_spam]

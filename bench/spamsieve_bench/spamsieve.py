@@ -13,7 +13,8 @@ from .util import BUILD, WORK, start, stop
 
 
 def spamsieve_bin():
-    return os.path.join(BUILD, 'src', 'spamsieve')
+    """build-bench's, or $SS_BENCH_SPAMSIEVE (another build, e.g. to compare branches)."""
+    return os.environ.get('SS_BENCH_SPAMSIEVE') or os.path.join(BUILD, 'src', 'spamsieve')
 
 
 def write_settings(path, srv, spamd_address, folders=None, extra=''):

@@ -14,6 +14,7 @@
 
 #include "ss-autostart.h"
 #include "ss-credentials.h"
+#include "ss-goa.h"
 #include "ss-settings.h"
 
 G_DEFINE_FINAL_TYPE (SsApplication, ss_application, ADW_TYPE_APPLICATION)
@@ -53,6 +54,9 @@ apply_config (SsApplication  *self,
   self->session = ss_session_new (config, password,
                                   self->demo != NULL ? ss_demo_get_journal_path (self->demo)
                                                      : NULL);
+  /* OAuth2 tokens from GNOME Online Accounts (or the token command), asked per login. */
+  ss_session_set_token_func (self->session, ss_goa_tokens_func, ss_goa_tokens_new (),
+                             (GDestroyNotify) ss_goa_tokens_free);
   ss_stats_set_model (self->stats, ss_session_get_verdicts (self->session));
   ss_status_set_session (self->status, self->session);
   ss_session_start (self->session);
@@ -113,6 +117,13 @@ start_from_settings (SsApplication *self)
       return;
     }
   ss_status_set_config_error (self->status, NULL);
+  if (ss_auth_mode_of (config) != SS_AUTH_PASSWORD)
+    {
+      /* No password: the session asks for a token before each login. */
+      apply_config (self, config, NULL);
+      ss_config_free (config);
+      return;
+    }
   lookup = g_new0 (Lookup, 1);
   lookup->self = g_object_ref (self);
   lookup->config = config;
@@ -201,6 +212,10 @@ on_setup_saved (SsApplication *self,
     }
   apply_config (self, config, password);
   ss_application_toast (self, adw_toast_new (_("Settings saved")));
+  /* The setup dialog's last step: learn from the mail already there (idempotent). */
+  if (self->setup_dialog != NULL && self->session != NULL)
+    ss_setup_dialog_start_training (self->setup_dialog, self->session,
+                                    config->train_max_ham, config->train_max_spam);
 }
 
 void

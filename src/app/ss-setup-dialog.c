@@ -14,8 +14,10 @@
 #include "ss-account-probe.h"
 #include "ss-credentials.h"
 #include "ss-error.h"
+#include "ss-goa-group.h"
 #include "ss-settings.h"
 #include "ss-status.h"
+#include "ss-train-page.h"
 
 enum {
   SPAMD_PRIVATE,
@@ -43,6 +45,7 @@ struct _SsSetupDialog
   guint            busy;
   GMenu           *folder_menus[N_FOLDERS];
   GtkFileChooserNative *chooser;
+  SsTrainPage     *train_page;     /* the last step, once started */
 
   /* template */
   AdwToastOverlay *toast_overlay;
@@ -70,6 +73,7 @@ struct _SsSetupDialog
   GtkWidget       *folders_button;
   GtkWidget       *test_button;
   GtkWidget       *save_button;
+  SsGoaGroup      *goa_group;
 };
 
 G_DEFINE_FINAL_TYPE (SsSetupDialog, ss_setup_dialog, ADW_TYPE_WINDOW)
@@ -265,12 +269,29 @@ load_from_settings (SsSetupDialog *self)
   gtk_spin_button_set_value (self->parallel_spin, config->spamd_parallel);
   gtk_switch_set_active (self->autostart_switch, config->autostart);
   gtk_switch_set_active (self->summary_switch, config->notify_spam_summary);
+  ss_goa_group_select (self->goa_group, config->goa_account);
 }
 
 static char *
 stripped_text (AdwEntryRow *row)
 {
   return g_strstrip (g_strdup (text_of (row)));
+}
+
+/* A GNOME Online Accounts account sets server, user and auth; else the password is used. */
+static gboolean
+apply_sign_in (SsSetupDialog  *self,
+               SsConfig       *config,
+               GError        **error)
+{
+  GoaObject *account = ss_goa_group_get_account (self->goa_group);
+
+  if (account != NULL)
+    return ss_goa_apply_account (account, config, error);
+  g_free (config->auth);
+  config->auth = g_strdup ("password");
+  g_clear_pointer (&config->goa_account, g_free);
+  return TRUE;
 }
 
 /* The form as an SsConfig (validated), starting from the stored settings so that keys the
@@ -315,7 +336,7 @@ build_config (SsSetupDialog  *self,
   config->autostart = gtk_switch_get_active (self->autostart_switch);
   config->notify_spam_summary = gtk_switch_get_active (self->summary_switch);
 
-  if (!ss_config_validate (config, error))
+  if (!apply_sign_in (self, config, error) || !ss_config_validate (config, error))
     return NULL;
   return g_steal_pointer (&config);
 }
@@ -351,7 +372,7 @@ lookup_password (SsSetupDialog *self)
   g_autoptr(SsConfig) config = ss_settings_dup_config (self->settings, NULL);
   g_autofree char *server = NULL;
 
-  if (config == NULL)
+  if (config == NULL || config->goa_account != NULL)
     return;
   server = ss_config_dup_server (config);
   set_busy (self, TRUE);
@@ -386,7 +407,9 @@ finish_save (SaveData *data)
 
   ss_settings_store_config (self->settings, data->config);
   g_signal_emit (self, signals[SIGNAL_SAVED], 0, data->password);
-  gtk_window_close (GTK_WINDOW (self));
+  /* A "saved" handler may have started the training step: the dialog stays for it. */
+  if (self->train_page == NULL)
+    gtk_window_close (GTK_WINDOW (self));
 }
 
 static void
@@ -429,6 +452,13 @@ save_action (GtkWidget  *widget,
   if (data->config == NULL)
     {
       show_invalid (self, error);
+      return;
+    }
+  if (data->config->goa_account != NULL)
+    {
+      /* Nothing to store: GOA keeps the tokens. */
+      data->self = g_object_ref (self);
+      finish_save (data);
       return;
     }
   if (*password == '\0')
@@ -510,27 +540,78 @@ probe_cb (GObject      *object,
 }
 
 static void
+start_probe (SsSetupDialog       *self,
+             const SsConfig      *config,
+             const char          *secret,
+             SsAccountProbeFlags  flags)
+{
+  g_autoptr(SsAccountProbe) probe = ss_account_probe_new (config, secret);
+
+  g_object_set_data (G_OBJECT (probe), "folders-only",
+                     GUINT_TO_POINTER (flags & SS_ACCOUNT_PROBE_FOLDERS_ONLY));
+  ss_account_probe_run_async (probe, flags, self->cancellable, probe_cb, g_object_ref (self));
+}
+
+typedef struct
+{
+  SsSetupDialog       *self;
+  SsConfig            *config;
+  SsAccountProbeFlags  flags;
+} ProbeStart;
+
+static void
+probe_token_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ProbeStart *start = user_data;
+  g_autoptr(GError) error = NULL;
+  char *token = ss_goa_get_token_finish (result, &error);
+
+  if (token != NULL)
+    start_probe (start->self, start->config, token, start->flags);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      set_busy (start->self, FALSE);
+      show_result (start->self, RESULT_ERROR, _("No access token from Online Accounts"),
+                   error->message);
+    }
+  ss_credentials_password_free (token);
+  g_object_unref (start->self);
+  ss_config_free (start->config);
+  g_free (start);
+}
+
+static void
 run_probe (SsSetupDialog       *self,
            SsAccountProbeFlags  flags)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SsConfig) config = build_config (self, &error);
-  g_autoptr(SsAccountProbe) probe = NULL;
 
   if (config == NULL)
     {
       show_invalid (self, error);
       return;
     }
-  probe = ss_account_probe_new (config, text_of (self->password_row));
-  g_object_set_data (G_OBJECT (probe), "folders-only",
-                     GUINT_TO_POINTER (flags & SS_ACCOUNT_PROBE_FOLDERS_ONLY));
   set_busy (self, TRUE);
   show_result (self, RESULT_BUSY,
                flags & SS_ACCOUNT_PROBE_FOLDERS_ONLY ? _("Loading folders…")
                                                      : _("Testing the connection…"),
                NULL);
-  ss_account_probe_run_async (probe, flags, self->cancellable, probe_cb, g_object_ref (self));
+  if (config->goa_account != NULL)
+    {
+      ProbeStart *start = g_new0 (ProbeStart, 1);
+
+      /* The token stands in for the password (the auth mode tells the engine). */
+      start->self = g_object_ref (self);
+      start->config = g_steal_pointer (&config);
+      start->flags = flags;
+      ss_goa_get_token_async (start->config->goa_account, FALSE, self->cancellable,
+                              probe_token_cb, start);
+      return;
+    }
+  start_probe (self, config, text_of (self->password_row), flags);
 }
 
 static void
@@ -644,6 +725,30 @@ on_security_changed (SsSetupDialog *self)
   on_field_changed (self);
 }
 
+/* Picking an online account fills server and user from it; they are then GOA's. */
+static void
+on_goa_account_changed (SsSetupDialog *self)
+{
+  GoaObject *account = ss_goa_group_get_account (self->goa_group);
+  g_autoptr(SsConfig) config = ss_config_new_default ();
+  gboolean manual = account == NULL;
+
+  if (account != NULL && ss_goa_apply_account (account, config, NULL) &&
+      ss_config_parse_url (config, NULL))
+    {
+      g_autofree char *server = ss_config_dup_server (config);
+
+      set_text (self->server_row, server);
+      adw_combo_row_set_selected (self->security_row, config->tls);
+      set_text (self->user_row, config->user);
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->server_row), manual);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->security_row), manual);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->user_row), manual);
+  gtk_widget_set_visible (GTK_WIDGET (self->password_row), manual);
+  on_field_changed (self);
+}
+
 static void
 on_spamd_mode_changed (SsSetupDialog *self)
 {
@@ -689,6 +794,7 @@ ss_setup_dialog_class_init (SsSetupDialogClass *klass)
   signals[SIGNAL_SAVED] = g_signal_new ("saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
+  g_type_ensure (SS_TYPE_GOA_GROUP);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/example/SpamSieve/ui/ss-setup-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, toast_overlay);
@@ -716,6 +822,8 @@ ss_setup_dialog_class_init (SsSetupDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, folders_button);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, test_button);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, save_button);
+  gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, goa_group);
+  gtk_widget_class_bind_template_callback (widget_class, on_goa_account_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_field_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_password_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_security_changed);
@@ -783,6 +891,35 @@ ss_setup_dialog_new (GtkWindow *parent,
     lookup_password (self);
   self->password_touched = FALSE;
   return self;
+}
+
+static void
+on_train_finished (SsSetupDialog *self)
+{
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+void
+ss_setup_dialog_start_training (SsSetupDialog *self,
+                                SsSession     *session,
+                                guint          max_ham,
+                                guint          max_spam)
+{
+  g_return_if_fail (SS_IS_SETUP_DIALOG (self));
+  g_return_if_fail (self->train_page == NULL);
+
+  self->train_page = ss_train_page_new ();
+  g_signal_connect_object (self->train_page, "finished", G_CALLBACK (on_train_finished), self,
+                           G_CONNECT_SWAPPED);
+  adw_window_set_content (ADW_WINDOW (self), GTK_WIDGET (self->train_page));
+  ss_train_page_start (self->train_page, session, max_ham, max_spam);
+}
+
+SsTrainPage *
+ss_setup_dialog_get_train_page (SsSetupDialog *self)
+{
+  g_return_val_if_fail (SS_IS_SETUP_DIALOG (self), NULL);
+  return self->train_page;
 }
 
 const char *

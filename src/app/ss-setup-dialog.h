@@ -3,6 +3,9 @@
 
 #include <adwaita.h>
 
+#include "ss-session.h"
+#include "ss-train-page.h"
+
 G_BEGIN_DECLS
 
 #define SS_TYPE_SETUP_DIALOG (ss_setup_dialog_get_type ())
@@ -17,5 +20,14 @@ SsSetupDialog *ss_setup_dialog_new              (GtkWindow     *parent,
 const char    *ss_setup_dialog_get_result_title (SsSetupDialog *self);
 /* Pending keyring/IMAP work (TRUE while the keyring lookup or a test runs). */
 gboolean       ss_setup_dialog_is_busy          (SsSetupDialog *self);
+
+/* The last step, "Learn from your existing mail" (SsTrainPage): called from a "saved" handler,
+ * it keeps the dialog open for the training, which runs on session's worker. */
+void           ss_setup_dialog_start_training   (SsSetupDialog *self,
+                                                 SsSession     *session,
+                                                 guint          max_ham,
+                                                 guint          max_spam);
+/* NULL until started (for tests). */
+SsTrainPage   *ss_setup_dialog_get_train_page   (SsSetupDialog *self);
 
 G_END_DECLS

@@ -69,8 +69,8 @@ static const struct
   [SS_STATUS_PROBLEM_NONE] = { NULL, NULL, NULL, NULL, NULL, NULL },
   [SS_STATUS_PROBLEM_LOGIN] = {
     "dialog-password-symbolic", N_("Login refused"),
-    N_("The mail server refused the password. SpamSieve waits until you correct it in the "
-       "settings."),
+    N_("The mail server refused the password or sign-in. SpamSieve waits until you correct "
+       "it in the settings."),
     "app.setup", N_("Open Settings"), "NeedsAttention" },
   [SS_STATUS_PROBLEM_SETTINGS] = {
     "dialog-warning-symbolic", N_("Settings need attention"),

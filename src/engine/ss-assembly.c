@@ -5,6 +5,7 @@
 
 #include "ss-assembly.h"
 
+#include "ss-credentials.h"
 #include "ss-error.h"
 
 /* The configured spamd address, else the private daemon's (started once). */
@@ -30,6 +31,37 @@ spamd_address (SsAssembly      *self,
   return ss_spamd_daemon_get_address (self->daemon);
 }
 
+/* A fresh token per try; a refused one is refreshed once, then the refusal stands. */
+static gboolean
+login_with_token (SsAssembly      *self,
+                  const SsConfig  *config,
+                  GCancellable    *cancellable,
+                  GError         **error)
+{
+  SsTokenFunc func = self->token_func != NULL ? self->token_func : ss_auth_token_from_command;
+
+  for (guint attempt = 0; attempt < 2; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      char *token = func (config, attempt > 0, self->token_data, cancellable, error);
+      gboolean ok;
+
+      if (token == NULL)
+        return FALSE;
+      ok = ss_imap_client_connect (self->imap, token, cancellable, &local_error);
+      ss_credentials_password_free (token);
+      if (ok)
+        return TRUE;
+      if (attempt > 0 || !g_error_matches (local_error, SS_IMAP_ERROR, SS_IMAP_ERROR_LOGIN))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_message ("The access token was refused; asking for a fresh one");
+    }
+  g_assert_not_reached ();
+}
+
 gboolean
 ss_assembly_connect (SsAssembly      *self,
                      const SsConfig  *config,
@@ -52,7 +84,9 @@ ss_assembly_connect (SsAssembly      *self,
   self->imap = ss_imap_client_new (config);
   if (imap_timeout_ms > 0)
     ss_imap_client_set_timeout (self->imap, imap_timeout_ms);
-  if (!ss_imap_client_connect (self->imap, password, cancellable, error))
+  if (ss_auth_mode_of (config) != SS_AUTH_PASSWORD
+      ? !login_with_token (self, config, cancellable, error)
+      : !ss_imap_client_connect (self->imap, password, cancellable, error))
     return FALSE;
   self->connected = TRUE;
   self->filter = ss_filter_new (config, self->imap, self->spamd, journal);

@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "ss-auth.h"
 #include "ss-config.h"
 #include "ss-filter.h"
 #include "ss-imap-client.h"
@@ -22,6 +23,8 @@ typedef struct
   SsImapClient  *imap;       /* (owned) (nullable) */
   SsFilter      *filter;     /* (owned) (nullable) */
   gboolean       connected;  /* imap is logged in */
+  SsTokenFunc    token_func; /* (nullable) OAuth2 tokens; NULL: ss_auth_token_from_command */
+  gpointer       token_data;
 } SsAssembly;
 
 typedef enum {
@@ -35,7 +38,9 @@ typedef void (*SsCycleStepFunc) (SsCycleStep  step,
 
 /* Connects spamd (starting the private daemon first if needed) and IMAP, and builds the
  * filter; the caller sets the filter up and runs ss_filter_prepare(). imap_timeout_ms: 0 is
- * the IMAP client's default. On error what was built stays, for ss_assembly_disconnect(). */
+ * the IMAP client's default. On error what was built stays, for ss_assembly_disconnect().
+ * With an OAuth2 auth mode password is ignored (may be NULL): a fresh token is asked from
+ * token_func before the login, and once more (refresh) if the server refuses it. */
 gboolean  ss_assembly_connect     (SsAssembly       *self,
                                    const SsConfig   *config,
                                    const char       *password,

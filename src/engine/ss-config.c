@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ss-auth.h"
 #include "ss-error.h"
 
 #define SETTINGS_MAX_BYTES (1024 * 1024)
@@ -34,6 +35,12 @@ static const SsConfigKey config_keys[] = {
         N_("Password file")),
   TEXT ("account", "ca-file", "ca-file", PATH, ca_file, NULL,
         N_("Certificate authority file")),
+  TEXT ("account", "auth", "auth", TEXT, auth, "password",
+        N_("Sign-in method")),
+  TEXT ("account", "token-command", NULL, OPTIONAL, token_command, NULL,
+        N_("Token command")),
+  TEXT (NULL, NULL, "goa-account", OPTIONAL, goa_account, NULL,
+        N_("Online account")),
   /* The folders in the order they are compared for distinctness. Empty spam: the server's
    * \Junk folder, else "Spam"; empty learning folders: "False Positives" and "False
    * Negatives" under the spam folder in use (ss_config_dup_false_positives ()). */
@@ -70,6 +77,10 @@ static const SsConfigKey config_keys[] = {
         N_("Always allowed senders")),
   TEXT ("lists", "block", "lists-block", OPTIONAL, lists_block, NULL,
         N_("Always blocked senders")),
+  NUMBER ("training", "max-ham", "train-max-ham", UINT, train_max_ham, 0, 100000, 1000,
+          N_("Good messages to learn from")),
+  NUMBER ("training", "max-spam", "train-max-spam", UINT, train_max_spam, 0, 100000, 1000,
+          N_("Spam messages to learn from")),
   NUMBER (NULL, NULL, "autostart", BOOL, autostart, 0, 1, FALSE,
           N_("Start at login")),
   NUMBER (NULL, NULL, "notify-spam-summary", BOOL, notify_spam_summary, 0, 1, FALSE,
@@ -176,18 +187,14 @@ settings_error (GError    **error,
                 const char *format,
                 ...)
 {
-  g_autofree char *detail = NULL;
-  g_autofree char *where = NULL;
+  g_autofree char *where = group != NULL ? g_strdup_printf ("settings: [%s] %s", group, key)
+                                         : g_strdup_printf ("settings: line %u", lineno);
   va_list args;
 
   va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
+  ss_error_set_prefixed_valist (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG, where, format,
+                                args);
   va_end (args);
-  if (group != NULL)
-    where = g_strdup_printf ("[%s] %s", group, key);
-  else
-    where = g_strdup_printf ("line %u", lineno);
-  g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG, "settings: %s: %s", where, detail);
   return FALSE;
 }
 
@@ -859,6 +866,7 @@ ss_config_validate (SsConfig  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return validate_account (self, error) &&
+         ss_auth_validate_config (self, error) &&
          validate_folders (self, error) &&
          validate_spamd_address (self, error) &&
          validate_numbers (self, error);
@@ -890,6 +898,14 @@ ss_config_free (SsConfig *self)
     if (is_text (key))
       g_free (STRING_AT (self, key->offset));
   g_free (self);
+}
+
+char *
+ss_config_dup_account_id (const SsConfig *self)
+{
+  g_autofree char *server = ss_config_dup_server (self);
+
+  return g_strdup_printf ("%s@%s", self->user, server);
 }
 
 char *

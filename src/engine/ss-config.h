@@ -21,6 +21,9 @@ typedef struct
   char      *user;
   char      *password_file;     /* NULL: keyring */
   char      *ca_file;           /* NULL: system CAs */
+  char      *auth;              /* "password" (default), "xoauth2", "oauthbearer" (ss-auth.h) */
+  char      *token_command;     /* NULL: none; PROGRAM ARGS... printing an access token */
+  char      *goa_account;       /* app only: GNOME Online Accounts id; NULL: none */
   /* [folders]: names as the user writes them, "/" separating levels */
   char      *folder_unfiltered;
   char      *folder_inbox;
@@ -43,6 +46,9 @@ typedef struct
   /* [lists]: addresses or "@domain", separated by commas or spaces (NULL: none) */
   char      *lists_allow;
   char      *lists_block;
+  /* [training]: initial training from existing mail (--train-existing, setup) */
+  guint      train_max_ham;     /* newest read INBOX messages learned, default 1000 */
+  guint      train_max_spam;    /* newest spam folder messages learned, default 1000 */
   /* desktop app only (GSettings; not in the key file, the engine does not read them) */
   gboolean   autostart;
   gboolean   notify_spam_summary;
@@ -92,6 +98,8 @@ SsConfig *ss_config_copy           (const SsConfig *self);
 void      ss_config_free           (SsConfig       *self);
 /* "host" or "host:port" when the port is not the scheme default: the keyring's "server". */
 char     *ss_config_dup_server     (const SsConfig *self);
+/* "user@server": the account's name in the journal, the learner's file and --json. */
+char     *ss_config_dup_account_id (const SsConfig *self);
 
 /* Checks url alone and sets host and port from it (ss_config_validate () does this too). */
 gboolean  ss_config_parse_url      (SsConfig       *self,

@@ -18,12 +18,24 @@ ss_error_set_prefixed (GError     **error,
                        const char  *format,
                        ...)
 {
-  g_autofree char *message = NULL;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  ss_error_set_prefixed_valist (error, domain, code, prefix, format, args);
   va_end (args);
+  return FALSE;
+}
+
+gboolean
+ss_error_set_prefixed_valist (GError     **error,
+                              GQuark       domain,
+                              int          code,
+                              const char  *prefix,
+                              const char  *format,
+                              va_list      args)
+{
+  g_autofree char *message = g_strdup_vprintf (format, args);
+
   if (prefix != NULL)
     g_set_error (error, domain, code, "%s: %s", prefix, message);
   else
@@ -47,5 +59,5 @@ ss_error_is_transient (const GError *error)
     return error->code != SS_SPAMD_ERROR_START;
   if (error->domain == G_IO_ERROR)
     return !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  return FALSE;
+  return g_error_matches (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_TOKEN);
 }

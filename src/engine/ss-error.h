@@ -35,6 +35,7 @@ typedef enum {
   SS_ENGINE_ERROR_CREDENTIALS, /* no password available: final */
   SS_ENGINE_ERROR_JOURNAL,     /* state database problem */
   SS_ENGINE_ERROR_FAILED,
+  SS_ENGINE_ERROR_TOKEN,       /* no OAuth2 token (token command, GOA): transient */
 } SsEngineError;
 
 GQuark   ss_imap_error_quark   (void) G_GNUC_CONST;
@@ -49,6 +50,13 @@ gboolean ss_error_set_prefixed (GError     **error,
                                 const char  *prefix,
                                 const char  *format,
                                 ...) G_GNUC_PRINTF (5, 6);
+
+gboolean ss_error_set_prefixed_valist (GError     **error,
+                                       GQuark       domain,
+                                       int          code,
+                                       const char  *prefix,
+                                       const char  *format,
+                                       va_list      args) G_GNUC_PRINTF (5, 0);
 
 /* TRUE when retrying later (reconnect, back off) can succeed without a settings change. */
 gboolean ss_error_is_transient (const GError *error);

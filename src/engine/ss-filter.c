@@ -128,7 +128,6 @@ ss_filter_new (const SsConfig *config,
                SsJournal      *journal)
 {
   SsFilter *self;
-  g_autofree char *server = NULL;
 
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (SS_IS_IMAP_CLIENT (imap), NULL);
@@ -140,8 +139,7 @@ ss_filter_new (const SsConfig *config,
   self->imap = g_object_ref (imap);
   self->spamd = g_object_ref (spamd);
   self->journal = g_object_ref (journal);
-  server = ss_config_dup_server (config);
-  self->account = g_strdup_printf ("%s@%s", config->user, server);
+  self->account = ss_config_dup_account_id (config);
   self->spam_folder = g_strdup (*config->folder_spam ? config->folder_spam : "Spam");
   set_learning_folders (self);
   _ss_filter_open_sender_lists (self);

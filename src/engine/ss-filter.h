@@ -81,6 +81,24 @@ SsRecord   *ss_filter_mark             (SsFilter        *self,
                                         gboolean         as_spam,
                                         GCancellable    *cancellable,
                                         GError         **error);
+typedef struct
+{
+  guint ham;     /* learned as ham in this run */
+  guint spam;
+  guint known;   /* offered but learned before (journal), skipped */
+} SsTrainStats;
+
+/* Initial training (ss-filter-train.c): learns the newest max_ham read messages of INBOX as
+ * ham and the newest max_spam of the spam folder as spam, through spamd (TELL) and the
+ * learner if set; skips what was learned before. Moves nothing, changes no flag. Progress
+ * steps "training-ham" and "training-spam". stats (may be NULL) is filled also on error or
+ * cancel (G_IO_ERROR_CANCELLED; what was learned so far stays learned). After prepare. */
+gboolean    ss_filter_train_existing   (SsFilter        *self,
+                                        guint            max_ham,
+                                        guint            max_spam,
+                                        SsTrainStats    *stats,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
 const SsFilterStats *ss_filter_get_stats (SsFilter      *self);
 /* The resolved spam folder (after prepare). */
 const char *ss_filter_get_spam_folder  (SsFilter        *self);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ss-auth.h"
 #include "ss-error.h"
 
 G_DEFINE_FINAL_TYPE (SsImapClient, ss_imap_client, G_TYPE_OBJECT)
@@ -156,7 +157,9 @@ set_connect_error (SsImapClient *self,
     {
     case CURLE_LOGIN_DENIED:
       g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_LOGIN,
-                   "Login refused by %s for user %s", host, self->config->user);
+                   "Login refused by %s for user %s%s", host, self->config->user,
+                   ss_auth_mode_of (self->config) != SS_AUTH_PASSWORD
+                   ? " (the access token was not accepted)" : "");
       break;
     case CURLE_PEER_FAILED_VERIFICATION:
       g_set_error (error, SS_IMAP_ERROR, SS_IMAP_ERROR_TLS,
@@ -241,7 +244,15 @@ setup_curl (SsImapClient *self,
   curl_easy_setopt (curl, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (curl, CURLOPT_USERNAME, config->user);
-  curl_easy_setopt (curl, CURLOPT_PASSWORD, password);
+  if (ss_auth_mode_of (config) == SS_AUTH_PASSWORD)
+    curl_easy_setopt (curl, CURLOPT_PASSWORD, password);
+  else
+    {
+      /* SASL XOAUTH2 / OAUTHBEARER: password is the access token. */
+      curl_easy_setopt (curl, CURLOPT_LOGIN_OPTIONS,
+                        ss_auth_login_options (ss_auth_mode_of (config)));
+      curl_easy_setopt (curl, CURLOPT_XOAUTH2_BEARER, password);
+    }
   curl_easy_setopt (curl, CURLOPT_USE_SSL,
                     config->tls == SS_TLS_NONE ? (long) CURLUSESSL_NONE : (long) CURLUSESSL_ALL);
   curl_easy_setopt (curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -302,6 +313,7 @@ ss_imap_client_connect (SsImapClient  *self,
   rc = curl_easy_perform (self->curl);
   /* The password stays in libcurl's copy only as long as the handle; drop the option. */
   curl_easy_setopt (self->curl, CURLOPT_PASSWORD, NULL);
+  curl_easy_setopt (self->curl, CURLOPT_XOAUTH2_BEARER, NULL);
   curl_easy_setopt (self->curl, CURLOPT_NOPROGRESS, 1L);
   curl_easy_setopt (self->curl, CURLOPT_TIMEOUT_MS, 0L);
   if (rc != CURLE_OK)
@@ -491,12 +503,13 @@ ss_imap_client_create (SsImapClient  *self,
                                              "Connection lost"), FALSE);
 }
 
-gboolean
-ss_imap_client_select (SsImapClient  *self,
-                       const char    *folder,
-                       SsImapMailbox *out,
-                       GCancellable  *cancellable,
-                       GError       **error)
+static gboolean
+open_folder (SsImapClient  *self,
+             const char    *verb,
+             const char    *folder,
+             SsImapMailbox *out,
+             GCancellable  *cancellable,
+             GError       **error)
 {
   g_autofree char *wire = _ss_imap_client_wire_mailbox (self, folder, error);
   g_autoptr(GError) local_error = NULL;
@@ -505,7 +518,7 @@ ss_imap_client_select (SsImapClient  *self,
     return FALSE;
   g_clear_pointer (&self->selected, g_free);
   memset (&self->mailbox, 0, sizeof self->mailbox);
-  if (!_ss_imap_client_run_command (self, NULL, NULL, cancellable, &local_error, "SELECT %s", wire))
+  if (!_ss_imap_client_run_command (self, NULL, NULL, cancellable, &local_error, "%s %s", verb, wire))
     {
       if (g_error_matches (local_error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO) ||
           g_error_matches (local_error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO_MAILBOX))
@@ -521,6 +534,26 @@ ss_imap_client_select (SsImapClient  *self,
   if (out != NULL)
     *out = self->mailbox;
   return TRUE;
+}
+
+gboolean
+ss_imap_client_select (SsImapClient  *self,
+                       const char    *folder,
+                       SsImapMailbox *out,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  return open_folder (self, "SELECT", folder, out, cancellable, error);
+}
+
+gboolean
+ss_imap_client_examine (SsImapClient  *self,
+                        const char    *folder,
+                        SsImapMailbox *out,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  return open_folder (self, "EXAMINE", folder, out, cancellable, error);
 }
 
 /* ---------------------------------------------------------------------------------------- */

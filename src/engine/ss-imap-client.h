@@ -80,6 +80,12 @@ gboolean      ss_imap_client_select            (SsImapClient      *self,
                                                 SsImapMailbox     *out,
                                                 GCancellable      *cancellable,
                                                 GError           **error);
+/* EXAMINE: read-only (no flag changes, not even \Recent); then get_selected is folder. */
+gboolean      ss_imap_client_examine           (SsImapClient      *self,
+                                                const char        *folder,
+                                                SsImapMailbox     *out,
+                                                GCancellable      *cancellable,
+                                                GError           **error);
 const char   *ss_imap_client_get_selected      (SsImapClient      *self);
 /* UID SEARCH criteria (7-bit criteria text, e.g. "UNDELETED"): sorted GArray of guint32. */
 GArray       *ss_imap_client_uid_search        (SsImapClient      *self,

@@ -48,6 +48,11 @@ static const char schema_sql[] =
   "  sender TEXT, subject TEXT, scanned INTEGER, score REAL, threshold REAL, rules TEXT,"
   "  verdict TEXT NOT NULL, destination TEXT NOT NULL, size INTEGER, dest_uidnext INTEGER,"
   "  dest_uidvalidity INTEGER, dest_uid INTEGER,"
+  "  PRIMARY KEY (account, folder, uidvalidity, uid));"
+  /* Initial training from existing mail (ss-filter-train.c): what was learned already. */
+  "CREATE TABLE IF NOT EXISTS trained ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
+  "  uid INTEGER NOT NULL, message_id TEXT, spam INTEGER NOT NULL, time INTEGER NOT NULL,"
   "  PRIMARY KEY (account, folder, uidvalidity, uid));";
 
 static void
@@ -551,4 +556,87 @@ ss_journal_list_pending (SsJournal  *self,
   sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
   return collect_rows (self, stmt, (RowFunc) pending_from_row,
                        (GDestroyNotify) ss_pending_free, "pending", error);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Initial training                                                                          */
+
+gboolean
+ss_journal_add_trained (SsJournal  *self,
+                        const char *account,
+                        const char *folder,
+                        guint32     uidvalidity,
+                        guint32     uid,
+                        const char *message_id,
+                        gboolean    is_spam,
+                        GError    **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self, "INSERT OR REPLACE INTO trained VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, uid);
+  sqlite3_bind_text (stmt, 5, message_id != NULL ? message_id : "", -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 6, !!is_spam);
+  sqlite3_bind_int64 (stmt, 7, g_get_real_time () / G_USEC_PER_SEC);
+  rc = sqlite3_step (stmt);
+  release (stmt);
+  return rc == SQLITE_DONE || set_db_error (self->db, "trained", error);
+}
+
+char *
+ss_journal_trained_key (const char *folder,
+                        guint32     uidvalidity,
+                        guint32     uid)
+{
+  return g_strdup_printf ("uid:%u:%u:%s", uidvalidity, uid, folder);
+}
+
+GHashTable *
+ss_journal_list_trained (SsJournal  *self,
+                         const char *account,
+                         GError    **error)
+{
+  g_autoptr(GHashTable) set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), NULL);
+
+  stmt = prepare (self, "SELECT folder, uidvalidity, uid, message_id FROM trained "
+                        "WHERE account = ?1", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *mid = (const char *) sqlite3_column_text (stmt, 3);
+
+      g_hash_table_add (set, ss_journal_trained_key ((const char *) sqlite3_column_text (stmt, 0),
+                                                     sqlite3_column_int64 (stmt, 1),
+                                                     sqlite3_column_int64 (stmt, 2)));
+      if (mid != NULL && *mid != '\0')
+        g_hash_table_add (set, g_strconcat ("mid:", mid, NULL));
+    }
+  release (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self->db, "trained", error), NULL;
+
+  /* Corrections already learned count as known too. */
+  stmt = prepare (self, "SELECT DISTINCT message_id FROM history WHERE account = ?1 AND "
+                        "verdict IN ('learned-ham', 'learned-spam') AND message_id != ''", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_hash_table_add (set, g_strconcat ("mid:", sqlite3_column_text (stmt, 0), NULL));
+  release (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self->db, "history", error), NULL;
+  return g_steal_pointer (&set);
 }

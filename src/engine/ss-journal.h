@@ -105,6 +105,24 @@ GPtrArray *ss_journal_list_pending        (SsJournal      *self,
                                            const char     *folder,
                                            GError        **error);
 
+/* Initial training (ss-filter-train.c): one row per message learned from existing mail. */
+gboolean   ss_journal_add_trained         (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *folder,
+                                           guint32         uidvalidity,
+                                           guint32         uid,
+                                           const char     *message_id,
+                                           gboolean        is_spam,
+                                           GError        **error);
+/* What counts as learned already: a set of ss_journal_trained_key() strings and
+ * "mid:MESSAGE-ID" for trained messages and for corrections in the history. */
+GHashTable *ss_journal_list_trained       (SsJournal      *self,
+                                           const char     *account,
+                                           GError        **error);
+char      *ss_journal_trained_key         (const char     *folder,
+                                           guint32         uidvalidity,
+                                           guint32         uid);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsPending, ss_pending_free)
 
 G_END_DECLS

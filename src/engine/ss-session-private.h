@@ -41,6 +41,9 @@ struct _SsSession
   /* Set by ss_session_start() before the worker exists; read-only afterwards */
   guint           debug_timeout_ms;      /* 0: the IMAP client's default */
   guint           debug_backoff_max_ms;  /* 0: BACKOFF_MAX_MS */
+  SsTokenFunc     token_func;            /* (nullable) */
+  gpointer        token_data;
+  GDestroyNotify  token_destroy;
 };
 
 typedef enum {
@@ -50,6 +53,7 @@ typedef enum {
   CMD_RELOAD,
   CMD_MARK,
   CMD_STOP,
+  CMD_TRAIN,
 } CommandKind;
 
 typedef struct
@@ -63,6 +67,8 @@ typedef struct
   guint32      uidvalidity;
   guint32      uid;
   gboolean     as_spam;
+  guint        max_ham;    /* TRAIN (task: TRAIN too) */
+  guint        max_spam;
 } Command;
 
 void      _ss_session_command_free   (Command   *cmd);
@@ -99,6 +105,12 @@ void      _ss_session_mark_complete  (SsSession *self,
                                       GTask     *task,
                                       SsRecord  *record,
                                       GError    *error);
+
+/* Completes a train task on the owner context; takes task and error. */
+void      _ss_session_train_complete (SsSession          *self,
+                                      GTask              *task,
+                                      const SsTrainStats *stats,
+                                      GError             *error);
 
 /* The worker thread's function; data is a reference to the session. Its last act is
  * _ss_session_worker_finished(), which hands that reference to the owner context, joins the

@@ -102,7 +102,7 @@ static gboolean
 worker_ensure_password (Worker  *w,
                         GError **error)
 {
-  if (w->password != NULL)
+  if (w->password != NULL || ss_auth_mode_of (w->config) != SS_AUTH_PASSWORD)
     return TRUE;
   if (w->config->password_file != NULL)
     {
@@ -160,6 +160,28 @@ worker_mark (Worker  *w,
                              g_steal_pointer (&error));
 }
 
+/* Initial training; connects first when needed (e.g. right after start). */
+static void
+worker_train (Worker  *w,
+              Command *cmd)
+{
+  g_autoptr(GError) error = NULL;
+  GCancellable *cancellable = g_task_get_cancellable (cmd->task);
+  SsTrainStats stats = { 0 };
+
+  if (w->paused || w->waiting)
+    g_set_error_literal (&error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_FAILED,
+                         w->paused ? "Filtering is paused" : "The mail server refused the login");
+  else if (w->parts.connected || worker_connect (w, &error))
+    {
+      worker_state (w, SS_SESSION_LEARNING, NULL, 0);
+      ss_filter_train_existing (w->parts.filter, cmd->max_ham, cmd->max_spam, &stats,
+                                cancellable, &error);
+    }
+  _ss_session_train_complete (w->self, g_steal_pointer (&cmd->task), &stats,
+                              g_steal_pointer (&error));
+}
+
 static char *worker_account      (Worker   *w);
 static void  worker_load_history (Worker   *w,
                                  gboolean  replace);
@@ -208,6 +230,9 @@ worker_command (Worker  *w,
       break;
     case CMD_STOP:
       w->stop = TRUE;
+      break;
+    case CMD_TRAIN:
+      worker_train (w, cmd);
       break;
     }
 }
@@ -395,9 +420,7 @@ supersede_moved (GPtrArray *records)
 static char *
 worker_account (Worker *w)
 {
-  g_autofree char *server = ss_config_dup_server (w->config);
-
-  return g_strdup_printf ("%s@%s", w->config->user, server);
+  return ss_config_dup_account_id (w->config);
 }
 
 /* Posts the account's recent records; replace: they take the place of those shown. */
@@ -468,6 +491,8 @@ _ss_session_worker_main (gpointer data)
   w.config = ss_config_copy (self->config);
   w.password = g_strdup (self->password);
   g_mutex_unlock (&self->mutex);
+  w.parts.token_func = self->token_func;
+  w.parts.token_data = self->token_data;
   if (self->debug_backoff_max_ms > 0)
     {
       guint max_ms = self->debug_backoff_max_ms;

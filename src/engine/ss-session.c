@@ -66,6 +66,10 @@ _ss_session_command_free (Command *cmd)
       memset (cmd->password, 0, strlen (cmd->password));
       g_free (cmd->password);
     }
+  /* A train command the worker never ran (it stopped first) still answers. */
+  if (cmd->kind == CMD_TRAIN && cmd->task != NULL)
+    g_task_return_new_error (cmd->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                             "The engine stopped before learning");
   g_clear_object (&cmd->task);
   g_free (cmd->folder);
   g_free (cmd);
@@ -121,6 +125,8 @@ ss_session_finalize (GObject *object)
   g_clear_pointer (&self->config, ss_config_free);
   g_clear_pointer (&self->password, g_free);
   g_clear_pointer (&self->journal_path, g_free);
+  if (self->token_destroy != NULL)
+    self->token_destroy (self->token_data);
   g_mutex_clear (&self->mutex);
   G_OBJECT_CLASS (ss_session_parent_class)->finalize (object);
 }
@@ -178,6 +184,22 @@ ss_session_new (const SsConfig *config,
   self->journal_path = journal_path != NULL ? g_strdup (journal_path)
                                             : ss_journal_default_path ();
   return self;
+}
+
+void
+ss_session_set_token_func (SsSession      *self,
+                           SsTokenFunc     func,
+                           gpointer        data,
+                           GDestroyNotify  destroy)
+{
+  g_return_if_fail (SS_IS_SESSION (self));
+  g_return_if_fail (self->thread == NULL);
+
+  if (self->token_destroy != NULL)
+    self->token_destroy (self->token_data);
+  self->token_func = func;
+  self->token_data = data;
+  self->token_destroy = destroy;
 }
 
 static void
@@ -615,6 +637,95 @@ ss_session_mark_async (SsSession          *self,
   cmd->uid = uid;
   cmd->as_spam = as_spam;
   post_command (self, cmd);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Initial training                                                                          */
+
+typedef struct
+{
+  GTask        *task;
+  SsTrainStats  stats;
+  GError       *error;
+} TrainResult;
+
+static void
+train_result_free (TrainResult *result)
+{
+  g_clear_object (&result->task);
+  g_clear_error (&result->error);
+  g_free (result);
+}
+
+static gboolean
+train_dispatch (gpointer data)
+{
+  TrainResult *result = data;
+  SsTrainStats *stats = g_task_get_task_data (result->task);
+
+  *stats = result->stats;
+  if (result->error != NULL)
+    g_task_return_error (result->task, g_steal_pointer (&result->error));
+  else
+    g_task_return_boolean (result->task, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_ss_session_train_complete (SsSession          *self,
+                            GTask              *task,
+                            const SsTrainStats *stats,
+                            GError             *error)
+{
+  TrainResult *result = g_new0 (TrainResult, 1);
+
+  result->task = task;
+  result->stats = *stats;
+  result->error = error;
+  invoke_on_owner (self, train_dispatch, result, (GDestroyNotify) train_result_free);
+}
+
+void
+ss_session_train_async (SsSession          *self,
+                        guint               max_ham,
+                        guint               max_spam,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Command *cmd;
+
+  g_return_if_fail (SS_IS_SESSION (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ss_session_train_async);
+  g_task_set_task_data (task, g_new0 (SsTrainStats, 1), g_free);
+  if (self->thread == NULL || g_atomic_int_get (&self->stopping))
+    {
+      g_task_return_new_error (task, SS_ENGINE_ERROR, SS_ENGINE_ERROR_FAILED,
+                               "The engine is not running");
+      return;
+    }
+  cmd = g_new0 (Command, 1);
+  cmd->kind = CMD_TRAIN;
+  cmd->task = g_steal_pointer (&task);
+  cmd->max_ham = max_ham;
+  cmd->max_spam = max_spam;
+  post_command (self, cmd);
+}
+
+gboolean
+ss_session_train_finish (SsSession     *self,
+                         GAsyncResult  *result,
+                         SsTrainStats  *stats,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  if (stats != NULL)
+    *stats = *(SsTrainStats *) g_task_get_task_data (G_TASK (result));
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 SsRecord *

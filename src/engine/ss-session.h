@@ -7,7 +7,9 @@
 
 #include <gio/gio.h>
 
+#include "ss-auth.h"
 #include "ss-config.h"
+#include "ss-filter.h"
 #include "ss-record.h"
 #include "ss-verdict.h"
 
@@ -38,6 +40,13 @@ const char     *ss_session_state_to_string  (SsSessionState state);
 SsSession      *ss_session_new              (const SsConfig *config,
                                              const char     *password,
                                              const char     *journal_path);
+/* OAuth2 (an auth mode other than password): where the worker gets access tokens, called on
+ * the worker thread (it may block that thread, never the owner's); NULL: token-command.
+ * Before ss_session_start(); destroy frees data with the session. */
+void            ss_session_set_token_func   (SsSession      *self,
+                                             SsTokenFunc     func,
+                                             gpointer        data,
+                                             GDestroyNotify  destroy);
 void            ss_session_start            (SsSession      *self);
 /* Finishes what is in flight (no half-done move), logs out, joins the worker. */
 void            ss_session_stop_async       (SsSession          *self,
@@ -69,6 +78,21 @@ void            ss_session_mark_async       (SsSession          *self,
 SsRecord       *ss_session_mark_finish      (SsSession      *self,
                                              GAsyncResult   *result,
                                              GError        **error);
+
+/* Initial training from existing mail (ss_filter_train_existing) on the worker, between
+ * passes: connects first if needed. Progress shows in "progress-n"/"progress-total" (per
+ * folder: ham, then spam) with state LEARNING. Cancel with cancellable. */
+void            ss_session_train_async      (SsSession          *self,
+                                             guint               max_ham,
+                                             guint               max_spam,
+                                             GCancellable       *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer            user_data);
+/* stats (may be NULL) is filled also on error: what was learned before it. */
+gboolean        ss_session_train_finish     (SsSession          *self,
+                                             GAsyncResult       *result,
+                                             SsTrainStats       *stats,
+                                             GError            **error);
 
 SsSessionState  ss_session_get_state        (SsSession      *self);
 const char     *ss_session_get_last_error   (SsSession      *self);

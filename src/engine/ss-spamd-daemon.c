@@ -30,8 +30,11 @@
  * As root spamd refuses to scan (it must drop privileges): we pass --username with an
  * unprivileged account (debian-spamd, spamd or nobody), hand DATA/spamd over to it, open
  * DATA to it for search only (0711), and check it can reach DATA/spamd at all.
- * RUN/spamd.lock (flock) marks the owner; a spamd left on our socket by a crashed owner is
- * stopped. spamd and its children share a process group, killed as a whole if needed.
+ * One spamd per runtime dir, shared by all of the user's accounts and processes: each user
+ * holds a shared flock on RUN/spamd.users for its lifetime; RUN/spamd.lock (exclusive, held
+ * only while starting or stopping) orders those steps. The first user starts spamd, later
+ * ones attach to it, the last one to leave stops it. A spamd found with no users (its owner
+ * crashed) is replaced. spamd and its children share a process group, killed as a whole.
  */
 
 #define START_TIMEOUT_S   90
@@ -51,7 +54,8 @@ struct _SsSpamdDaemon
   char        *pid_path;
   char        *log_path;
   char        *address;       /* "unix:" + socket_path */
-  int          lock_fd;       /* flock on RUN/spamd.lock: one owner per runtime dir */
+  int          users_fd;      /* shared flock on RUN/spamd.users while we use spamd */
+  char        *lock_path;     /* RUN/spamd.lock: taken while starting or stopping */
 };
 
 G_DEFINE_FINAL_TYPE (SsSpamdDaemon, ss_spamd_daemon, G_TYPE_OBJECT)
@@ -75,6 +79,7 @@ ss_spamd_daemon_finalize (GObject *object)
   g_free (self->pid_path);
   g_free (self->log_path);
   g_free (self->address);
+  g_free (self->lock_path);
 
   G_OBJECT_CLASS (ss_spamd_daemon_parent_class)->finalize (object);
 }
@@ -91,7 +96,7 @@ ss_spamd_daemon_class_init (SsSpamdDaemonClass *klass)
 static void
 ss_spamd_daemon_init (SsSpamdDaemon *self)
 {
-  self->lock_fd = -1;
+  self->users_fd = -1;
 }
 
 /* "Cannot start spamd: ..." (SS_SPAMD_ERROR_START); returns FALSE. */
@@ -296,36 +301,72 @@ wait_gone (pid_t  pid,
   return TRUE;
 }
 
-/* Holding the lock (close-on-exec, so spamd does not inherit it) makes any spamd still
- * serving our socket a leftover of a crashed owner; failing means another live owner. */
-static gboolean
-lock_runtime_dir (SsSpamdDaemon  *self,
-                  const char     *runtime_dir,
-                  GError        **error)
+/* Takes RUN/spamd.lock (polling, so that cancelling works); returns its fd or -1. Others
+ * hold it only while they start or stop spamd. */
+static int
+take_control_lock (const char    *path,
+                   GCancellable  *cancellable,
+                   GError       **error)
 {
-  g_autofree char *path = g_build_filename (runtime_dir, "spamd.lock", NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64) (START_TIMEOUT_S + 10) * G_USEC_PER_SEC;
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-  self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (self->lock_fd < 0)
-    return start_error (error, "cannot open %s: %s", path, g_strerror (errno));
-  if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0)
+  if (fd < 0)
+    {
+      start_error (error, "cannot open %s: %s", path, g_strerror (errno));
+      return -1;
+    }
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
     {
       int saved = errno;
 
-      close (self->lock_fd);
-      self->lock_fd = -1;
-      if (saved == EWOULDBLOCK)
-        return start_error (error, "another process already runs a spamd in %s", runtime_dir);
-      return start_error (error, "cannot lock %s: %s", path, g_strerror (saved));
+      if (saved != EWOULDBLOCK)
+        start_error (error, "cannot lock %s: %s", path, g_strerror (saved));
+      else if (g_get_monotonic_time () >= deadline)
+        start_error (error, "another process has been starting spamd for too long (%s)", path);
+      else if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          g_usleep (POLL_MS * 1000);
+          continue;
+        }
+      close (fd);
+      return -1;
     }
+  return fd;
+}
+
+static void
+release_control_lock (int fd)
+{
+  if (fd >= 0)
+    close (fd);  /* drops the flock */
+}
+
+/* Opens RUN/spamd.users and takes it exclusively if nobody else uses spamd (*alone), else
+ * shared. Close-on-exec, so spamd does not inherit it. Called under the control lock. */
+static gboolean
+join_users (SsSpamdDaemon  *self,
+            const char     *runtime_dir,
+            gboolean       *alone,
+            GError        **error)
+{
+  g_autofree char *path = g_build_filename (runtime_dir, "spamd.users", NULL);
+
+  self->users_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (self->users_fd < 0)
+    return start_error (error, "cannot open %s: %s", path, g_strerror (errno));
+  *alone = flock (self->users_fd, LOCK_EX | LOCK_NB) == 0;
+  if (!*alone && flock (self->users_fd, LOCK_SH) != 0)
+    return start_error (error, "cannot lock %s: %s", path, g_strerror (errno));
   return TRUE;
 }
 
-/* A spamd left behind by a crashed owner still holds our socket: only a process whose
- * command line names our socket is touched. */
+/* Stops a spamd we did not spawn ourselves (left by a crashed user, or started by another
+ * process): only a process whose command line names our socket is touched. */
 static void
-stop_stale_instance (const char *pid_path,
-                     const char *socket_path)
+stop_instance (const char *pid_path,
+               const char *socket_path,
+               const char *what)
 {
   g_autofree char *text = NULL;
   g_autofree char *cmdline_path = NULL;
@@ -345,7 +386,7 @@ stop_stale_instance (const char *pid_path,
   if (strstr (cmdline, socket_path) == NULL)
     return;
 
-  g_message ("Stopping a stale spamd (pid %" G_GUINT64_FORMAT ")", pid);
+  g_message ("Stopping %s (pid %" G_GUINT64_FORMAT ")", what, pid);
   kill ((pid_t) pid, SIGTERM);
   if (!wait_gone ((pid_t) pid, g_get_monotonic_time () + STOP_GRACE_MS * 1000))
     kill ((pid_t) pid, SIGKILL);
@@ -498,6 +539,21 @@ wait_ready (SsSpamdDaemon  *self,
     }
 }
 
+static void stop_own_process (SsSpamdDaemon *self);
+static void leave_users      (SsSpamdDaemon *self);
+
+/* An already running spamd (started by another user of this runtime dir) answers. */
+static gboolean
+answers_ping (SsSpamdDaemon *self,
+              GCancellable  *cancellable)
+{
+  g_autoptr(SsSpamdClient) client = ss_spamd_client_new (self->address, NULL, PING_TIMEOUT_MS,
+                                                         NULL);
+
+  return client != NULL && g_file_test (self->socket_path, G_FILE_TEST_EXISTS) &&
+         ss_spamd_client_ping_sync (client, cancellable, NULL);
+}
+
 /* Stops spamd and reports why it failed, with the end of its log (not when cancelled). */
 static void
 fail_start (SsSpamdDaemon  *self,
@@ -506,7 +562,12 @@ fail_start (SsSpamdDaemon  *self,
 {
   g_autofree char *tail = NULL;
 
-  ss_spamd_daemon_stop (self);
+  /* we hold the control lock: stop our own spamd directly */
+  stop_own_process (self);
+  g_clear_object (&self->process);
+  g_unlink (self->socket_path);
+  g_unlink (self->pid_path);
+  leave_users (self);
   if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       g_propagate_error (error, local);
@@ -532,6 +593,8 @@ ss_spamd_daemon_start (const char    *program,
   g_auto(GStrv) argv = NULL;
   SpamdUser user = { "", 0, 0 };
   gboolean as_user = FALSE;
+  gboolean alone = FALSE;
+  int control_fd;
   GError *local = NULL;
 
   g_return_val_if_fail (program != NULL && runtime_dir != NULL && data_dir != NULL, NULL);
@@ -554,24 +617,46 @@ ss_spamd_daemon_start (const char    *program,
       start_error (error, "the socket path %s is too long", self->socket_path);
       return NULL;
     }
-  if (!make_private_dir (runtime_dir, geteuid (), error) ||
-      !lock_runtime_dir (self, runtime_dir, error))
+  self->lock_path = g_build_filename (runtime_dir, "spamd.lock", NULL);
+  if (!make_private_dir (runtime_dir, geteuid (), error))
     return NULL;
+  control_fd = take_control_lock (self->lock_path, cancellable, error);
+  if (control_fd < 0 || !join_users (self, runtime_dir, &alone, error))
+    {
+      release_control_lock (control_fd);
+      return NULL;
+    }
+  if (!alone && answers_ping (self, cancellable))
+    {
+      g_debug ("Using the spamd another process started in %s", runtime_dir);
+      release_control_lock (control_fd);
+      return g_steal_pointer (&self);
+    }
   state_dir = prepare_state_dir (data_dir, &user, &as_user, error);
   if (state_dir == NULL)
-    return NULL;
+    {
+      release_control_lock (control_fd);
+      return NULL;
+    }
 
-  stop_stale_instance (self->pid_path, self->socket_path);
+  stop_instance (self->pid_path, self->socket_path, "a stale spamd");
   argv = build_argv (program, runtime_dir, state_dir, CLAMP (parallel, 1, 64), network_tests,
                      as_user ? &user : NULL);
   if (!spawn (self, (const char **) argv, error))
-    return NULL;
+    {
+      release_control_lock (control_fd);
+      return NULL;
+    }
 
   if (!wait_ready (self, cancellable, &local))
     {
       fail_start (self, g_steal_pointer (&local), error);
+      release_control_lock (control_fd);
       return NULL;
     }
+  /* Others may join now. */
+  flock (self->users_fd, LOCK_SH);
+  release_control_lock (control_fd);
 
   return g_steal_pointer (&self);
 }
@@ -598,25 +683,18 @@ kill_group (SsSpamdDaemon *self,
 }
 
 static void
-release_lock (SsSpamdDaemon *self)
+leave_users (SsSpamdDaemon *self)
 {
-  if (self->lock_fd >= 0)
-    close (self->lock_fd);
-  self->lock_fd = -1;
+  if (self->users_fd >= 0)
+    close (self->users_fd);
+  self->users_fd = -1;
 }
 
-void
-ss_spamd_daemon_stop (SsSpamdDaemon *self)
+/* Stops the spamd we started ourselves. */
+static void
+stop_own_process (SsSpamdDaemon *self)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) STOP_GRACE_MS * 1000;
-
-  g_return_if_fail (SS_IS_SPAMD_DAEMON (self));
-
-  if (self->process == NULL)
-    {
-      release_lock (self);
-      return;
-    }
 
   if (process_running (self))
     {
@@ -631,8 +709,42 @@ ss_spamd_daemon_stop (SsSpamdDaemon *self)
       g_subprocess_wait (self->process, NULL, NULL);
     }
   kill_group (self, deadline);
+}
+
+/* The last user stops spamd, whoever started it; the others just leave. */
+void
+ss_spamd_daemon_stop (SsSpamdDaemon *self)
+{
+  int control_fd;
+  gboolean last;
+
+  g_return_if_fail (SS_IS_SPAMD_DAEMON (self));
+
+  if (self->users_fd < 0)
+    {
+      /* never joined, or a failed start: stop what we spawned, if anything */
+      if (self->process != NULL)
+        stop_own_process (self);
+      g_clear_object (&self->process);
+      return;
+    }
+
+  control_fd = take_control_lock (self->lock_path, NULL, NULL);
+  last = flock (self->users_fd, LOCK_EX | LOCK_NB) == 0;
+  if (last)
+    {
+      if (self->process != NULL)
+        stop_own_process (self);
+      else
+        stop_instance (self->pid_path, self->socket_path, "the shared spamd (its last user)");
+      g_unlink (self->socket_path);
+      g_unlink (self->pid_path);
+    }
+  else if (self->process != NULL)
+    g_debug ("Leaving spamd running for its other users");
+  /* Not ours to wait for any more if others still use it: GLib reaps it if it exits. */
   g_clear_object (&self->process);
-  g_unlink (self->socket_path);
-  g_unlink (self->pid_path);
-  release_lock (self);
+  self->pgid = 0;
+  leave_users (self);
+  release_control_lock (control_fd);
 }

@@ -83,4 +83,16 @@ gboolean     ss_harness_probe_spamd_ping     (guint16  port,
                                               GError **error);
 void         ss_harness_wait_port_closed     (guint16  port);
 
+/* The token-introspection endpoint dovecot's oauth2 passdb asks (ss-test-oauth.c): tokens in
+ * the valid set are active for user; every other token is inactive. */
+typedef struct _SsTestOAuth SsTestOAuth;
+SsTestOAuth *ss_test_oauth_start             (const char         *user,
+                                              GError            **error);
+void         ss_test_oauth_stop              (SsTestOAuth        *self);
+guint16      ss_test_oauth_get_port          (SsTestOAuth        *self);
+void         ss_test_oauth_set_tokens        (SsTestOAuth        *self,
+                                              const char * const *tokens);
+guint        ss_test_oauth_get_requests      (SsTestOAuth        *self,
+                                              guint              *n_active);
+
 G_END_DECLS

@@ -32,6 +32,7 @@ struct _SsTestDovecot
   char        *internal_user;
   char        *login_user;
   char        *internal_group;  /* NULL: dovecot's default */
+  SsTestOAuth *oauth;           /* (nullable) options->oauth2 */
 };
 
 /* dovecot 2.3.19's post-login capabilities with mailbox_list_index = no (which drops NOTIFY);
@@ -401,6 +402,7 @@ dovecot_free (SsTestDovecot *self)
     return;
   ss_harness_kill_group (self->process, self->imap_port);
   g_clear_object (&self->process);
+  g_clear_pointer (&self->oauth, ss_test_oauth_stop);
   if (self->dir != NULL)
     ss_test_rmrf (self->dir);
   g_free (self->dir);
@@ -515,7 +517,7 @@ append_config_global (GString                    *conf,
     "ssl_key = <%s/tls/server.key\n"
     "ssl_min_protocol = TLSv1.2\n"
     "disable_plaintext_auth = %s\n"
-    "auth_mechanisms = plain login\n"
+    "auth_mechanisms = plain login%s\n"
     "auth_verbose = yes\n"
     "auth_failure_delay = 0\n"
     "mail_location = maildir:%s\n"
@@ -523,7 +525,8 @@ append_config_global (GString                    *conf,
     "mailbox_list_index = no\n" /* else LIST misses folders made by add_message */
     "mail_max_userip_connections = 100\n",
     self->dir, self->dir, instance, self->log_file, self->log_file, self->internal_user,
-    self->login_user, self->dir, self->dir, options->plaintext_ok ? "no" : "yes", self->maildir);
+    self->login_user, self->dir, self->dir, options->plaintext_ok ? "no" : "yes",
+    options->oauth2 ? " xoauth2 oauthbearer" : "", self->maildir);
   if (self->internal_group != NULL)
     g_string_append_printf (conf, "default_internal_group = %s\n", self->internal_group);
   if (options->no_move || options->no_idle)
@@ -540,6 +543,13 @@ append_config_auth (GString                    *conf,
                     SsTestDovecot              *self,
                     const SsTestDovecotOptions *options)
 {
+  if (self->oauth != NULL)
+    g_string_append_printf (conf,
+      "passdb {\n"
+      "  driver = oauth2\n"
+      "  mechanisms = xoauth2 oauthbearer\n"
+      "  args = %s/dovecot-oauth2.conf.ext\n"
+      "}\n", self->dir);
   g_string_append_printf (conf,
     "passdb {\n"
     "  driver = passwd-file\n"
@@ -641,6 +651,43 @@ write_passwd_files (SsTestDovecot              *self,
   return TRUE;
 }
 
+/* The introspection endpoint and the passdb's settings for it. */
+static gboolean
+start_oauth (SsTestDovecot  *self,
+             GError        **error)
+{
+  g_autofree char *path = g_build_filename (self->dir, "dovecot-oauth2.conf.ext", NULL);
+  g_autofree char *conf = NULL;
+
+  self->oauth = ss_test_oauth_start (IMAP_USER, error);
+  if (self->oauth == NULL)
+    return FALSE;
+  conf = g_strdup_printf ("introspection_mode = post\n"
+                          "introspection_url = http://127.0.0.1:%u/introspect\n"
+                          "force_introspection = yes\n"
+                          "username_attribute = username\n"
+                          "active_attribute = active\n"
+                          "active_value = true\n",
+                          ss_test_oauth_get_port (self->oauth));
+  return ss_harness_write_file (path, conf, 0644, error);
+}
+
+void
+ss_test_dovecot_set_oauth_tokens (SsTestDovecot      *self,
+                                  const char * const *tokens)
+{
+  g_return_if_fail (self->oauth != NULL);
+  ss_test_oauth_set_tokens (self->oauth, tokens);
+}
+
+guint
+ss_test_dovecot_get_oauth_requests (SsTestDovecot *self,
+                                    guint         *n_active)
+{
+  g_return_val_if_fail (self->oauth != NULL, 0);
+  return ss_test_oauth_get_requests (self->oauth, n_active);
+}
+
 static gboolean
 prepare_dovecot_dir (SsTestDovecot              *self,
                      const SsTestDovecotOptions *options,
@@ -655,6 +702,8 @@ prepare_dovecot_dir (SsTestDovecot              *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "chmod %s failed", self->dir);
       return FALSE;
     }
+  if (options->oauth2 && !start_oauth (self, error))
+    return FALSE;
   if (!dovecot_users (self, error)
       || !make_certificates (tls, error)
       || !write_passwd_files (self, options, error)

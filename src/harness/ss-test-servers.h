@@ -20,6 +20,8 @@ typedef struct
   gboolean    plaintext_ok;     /* allow LOGIN without TLS (tests of tls=none) */
   gboolean    outlive_thread;   /* no PR_SET_PDEATHSIG: may start from a short-lived thread */
   const char *password;         /* of user "tester"; NULL: "secret" */
+  gboolean    oauth2;           /* also SASL XOAUTH2 + OAUTHBEARER: tokens checked by a local
+                                 * introspection endpoint (ss_test_dovecot_set_oauth_tokens) */
 } SsTestDovecotOptions;
 
 /* Starts dovecot with: plain IMAP on 127.0.0.1 (STARTTLS offered, plaintext auth allowed only
@@ -42,6 +44,14 @@ guint16        ss_test_dovecot_get_imaps_port  (SsTestDovecot *self);
 const char    *ss_test_dovecot_get_ca_file     (SsTestDovecot *self);  /* PEM of the test CA */
 const char    *ss_test_dovecot_get_dir         (SsTestDovecot *self);  /* temp dir (for scratch files) */
 char           ss_test_dovecot_get_delimiter   (SsTestDovecot *self);
+
+/* With options->oauth2: the access tokens accepted for "tester" from now on (replacing the
+ * earlier set; any other token is inactive, i.e. refused), and how many tokens dovecot asked
+ * the endpoint about (*n_active: how many of them were accepted). */
+void           ss_test_dovecot_set_oauth_tokens (SsTestDovecot      *self,
+                                                 const char * const *tokens);
+guint          ss_test_dovecot_get_oauth_requests (SsTestDovecot    *self,
+                                                   guint            *n_active);
 
 /* Mail store access that does NOT go through IMAP (independent of the code under test).
  * folder uses '/' as separator whatever the server delimiter is; "INBOX" is the inbox.

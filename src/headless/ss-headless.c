@@ -18,17 +18,18 @@
 
 typedef struct
 {
-  char     *config_path;
+  char    **config_paths;   /* one per account: --config may be given several times */
   gboolean  once;
   gboolean  json;
   gboolean  dry_run;
   gboolean  headless;
+  gboolean  train_existing;
 } Options;
 
 static void
 options_clear (Options *options)
 {
-  g_free (options->config_path);
+  g_strfreev (options->config_paths);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -46,7 +47,8 @@ exit_code_for (const GError *error)
 {
   if (error->domain == SS_ENGINE_ERROR)
     return error->code == SS_ENGINE_ERROR_CONFIG ? EXIT_SETTINGS :
-           error->code == SS_ENGINE_ERROR_CREDENTIALS ? EXIT_LOGIN : EXIT_FAILED;
+           error->code == SS_ENGINE_ERROR_CREDENTIALS ||
+           error->code == SS_ENGINE_ERROR_TOKEN ? EXIT_LOGIN : EXIT_FAILED;
   if (error->domain == SS_IMAP_ERROR)
     switch (error->code)
       {
@@ -84,14 +86,17 @@ parse_options (int       *argc,
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &options->headless,
       N_("Run without a window (for servers)"), NULL },
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path,
-      N_("Settings file (see README)"), N_("FILE") },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME_ARRAY, &options->config_paths,
+      N_("Settings file (see README); repeat it to filter several accounts"), N_("FILE") },
     { "once", 0, 0, G_OPTION_ARG_NONE, &options->once,
       N_("Filter, learn and expire once, then exit"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &options->json,
       N_("Print one JSON object per message handled"), NULL },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &options->dry_run,
       N_("Scan and report; move and delete nothing"), NULL },
+    { "train-existing", 0, 0, G_OPTION_ARG_NONE, &options->train_existing,
+      N_("Learn from existing mail (read INBOX mail as good, the spam folder as spam), "
+         "then exit; moves nothing"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -100,7 +105,7 @@ parse_options (int       *argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
-  if (options->config_path == NULL)
+  if (options->config_paths == NULL)
     {
       g_set_error_literal (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG,
                            _("--headless needs --config FILE"));
@@ -117,6 +122,9 @@ get_password (const SsConfig  *config,
   g_autoptr(GError) local_error = NULL;
   char *password;
 
+  /* OAuth2: no password; the assembly runs token-command before each login. */
+  if (ss_auth_mode_of (config) != SS_AUTH_PASSWORD)
+    return g_strdup ("");
   if (config->password_file != NULL)
     {
       password = ss_credentials_read_file (config->password_file, &local_error);
@@ -139,18 +147,55 @@ get_password (const SsConfig  *config,
   return NULL;
 }
 
+/* One account of this process: its settings file, and its session in live mode. */
+typedef struct
+{
+  const Options *options;
+  const char    *config_path;
+  SsConfig      *config;
+  char          *id;          /* user@server */
+  gboolean       several;     /* more than one account: say which in the text output */
+  SsSession     *session;     /* live mode */
+} Account;
+
+static void
+account_clear (Account *account)
+{
+  g_clear_pointer (&account->config, ss_config_free);
+  g_clear_pointer (&account->id, g_free);
+  g_clear_object (&account->session);
+}
+
+/* The object with "account":"user@server" first. */
+static void
+print_json_line (const Account *account,
+                 const char    *object)
+{
+  g_autoptr(GString) line = g_string_new ("{\"account\":");
+
+  ss_json_append_string (line, account->id);
+  if (object[1] != '}')
+    g_string_append_c (line, ',');
+  g_string_append (line, object + 1);
+  printf ("%s\n", line->str);
+  fflush (stdout);
+}
+
 static void
 print_record (const SsRecord *record,
               gpointer        user_data)
 {
-  const Options *options = user_data;
+  const Account *account = user_data;
 
-  if (options->json)
+  if (account->options->json)
     {
       g_autofree char *json = ss_record_to_json (record);
-      printf ("%s\n", json);
+      print_json_line (account, json);
+      return;
     }
-  else if (record->scanned)
+  if (account->several)
+    printf ("%s: ", account->id);
+  if (record->scanned)
     printf ("%-12s %6.1f/%-5.1f %-10s %s — %s\n", ss_verdict_kind_to_string (record->verdict),
             record->score, record->threshold, *record->destination ? record->destination : "-",
             record->from, record->subject);
@@ -162,35 +207,35 @@ print_record (const SsRecord *record,
 
 static void
 print_summary (const SsFilterStats *s,
-               const Options       *options)
+               const Account       *account)
 {
-  if (options->json)
+  if (account->options->json)
     return;
-  fprintf (stderr, "spamsieve: %u scanned (%u spam, %u ham), %u skipped, %u unscanned, "
+  fprintf (stderr, "spamsieve: %s%s%u scanned (%u spam, %u ham), %u skipped, %u unscanned, "
            "%u left to retry, %u learned as ham, %u learned as spam, %u expired%s\n",
+           account->several ? account->id : "", account->several ? ": " : "",
            s->scanned, s->spam, s->ham, s->skipped, s->unscanned, s->deferred,
            s->learned_ham, s->learned_spam, s->expired,
-           options->dry_run ? " (dry run: nothing moved)" : "");
+           account->options->dry_run ? " (dry run: nothing moved)" : "");
 }
 
 /* Learning, expiry, then Unfiltered: the live session's cycle, once. */
 static gboolean
 run_cycle_once (SsAssembly      *parts,
-                const SsConfig  *config,
-                const Options   *options,
+                Account         *account,
                 GError         **error)
 {
   g_autoptr(GError) refused = NULL;
   const SsFilterStats *stats;
   gboolean ok;
 
-  ss_filter_set_dry_run (parts->filter, options->dry_run);
-  ss_filter_set_record_func (parts->filter, print_record, (gpointer) options);
+  ss_filter_set_dry_run (parts->filter, account->options->dry_run);
+  ss_filter_set_record_func (parts->filter, print_record, account);
   ok = ss_spamd_client_ping_sync (parts->spamd, NULL, error) &&
        ss_filter_prepare (parts->filter, NULL, error) &&
        ss_assembly_run_cycle (parts->filter, TRUE, NULL, NULL, &refused, NULL, error);
   stats = ss_filter_get_stats (parts->filter);
-  print_summary (stats, options);
+  print_summary (stats, account);
   if (ok && refused != NULL)
     {
       /* Reported once the rest of the cycle ran. */
@@ -201,32 +246,65 @@ run_cycle_once (SsAssembly      *parts,
     {
       g_set_error (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_PROTOCOL,
                    "spamd gave no verdict for %u message(s); they stay in %s and will be "
-                   "retried", stats->deferred, config->folder_unfiltered);
+                   "retried", stats->deferred, account->config->folder_unfiltered);
       return FALSE;
     }
   return ok;
 }
 
+/* Password, journal, spamd, IMAP login and filter for one account. */
 static gboolean
-run_once (const SsConfig  *config,
-          const Options   *options,
-          GError         **error)
+connect_account (Account     *account,
+                 SsAssembly  *parts,
+                 GError     **error)
 {
-  SsAssembly parts = { 0 };
   g_autoptr(SsJournal) journal = NULL;
   g_autofree char *journal_path = ss_journal_default_path ();
   g_autofree char *password = NULL;
   gboolean ok;
 
-  password = get_password (config, error);
+  password = get_password (account->config, error);
   if (password == NULL)
     return FALSE;
   journal = ss_journal_open (journal_path, error);
   if (journal == NULL)
     return FALSE;
-  ok = ss_assembly_connect (&parts, config, password, journal, 0, NULL, error);
+  ok = ss_assembly_connect (parts, account->config, password, journal, 0, NULL, error);
   ss_credentials_password_free (g_steal_pointer (&password));
-  ok = ok && run_cycle_once (&parts, config, options, error);
+  return ok;
+}
+
+static gboolean
+run_once (Account  *account,
+          GError  **error)
+{
+  SsAssembly parts = { 0 };
+  gboolean ok;
+
+  ok = connect_account (account, &parts, error) && run_cycle_once (&parts, account, error);
+  ss_assembly_clear (&parts);
+  return ok;
+}
+
+/* --train-existing: initial training, once. */
+static gboolean
+run_train (Account  *account,
+           GError  **error)
+{
+  SsAssembly parts = { 0 };
+  const SsConfig *config = account->config;
+  SsTrainStats stats = { 0 };
+  gboolean ok;
+
+  ok = connect_account (account, &parts, error) &&
+       ss_spamd_client_ping_sync (parts.spamd, NULL, error) &&
+       ss_filter_prepare (parts.filter, NULL, error) &&
+       ss_filter_train_existing (parts.filter, config->train_max_ham, config->train_max_spam,
+                                 &stats, NULL, error);
+  printf ("%s%strained: %u ham, %u spam (%u already known)\n",
+          account->several ? account->id : "", account->several ? ": " : "",
+          stats.ham, stats.spam, stats.known);
+  fflush (stdout);
   ss_assembly_clear (&parts);
   return ok;
 }
@@ -236,8 +314,9 @@ run_once (const SsConfig  *config,
 
 typedef struct
 {
-  const Options *options;
-  SsSession     *session;
+  Account       *accounts;
+  guint          n_accounts;
+  guint          n_running;
   GMainLoop     *loop;
   gboolean       stopping;
 } Live;
@@ -245,12 +324,14 @@ typedef struct
 static void
 on_state (SsSession  *session,
           GParamSpec *pspec,
-          Live       *live)
+          Account    *account)
 {
   SsSessionState state = ss_session_get_state (session);
   const char *error = ss_session_get_last_error (session);
+  const char *prefix = account->several ? account->id : "";
+  const char *colon = account->several ? ": " : "";
 
-  if (live->options->json)
+  if (account->options->json)
     {
       g_autoptr(GString) line = g_string_new ("{\"event\":\"state\",\"state\":");
 
@@ -263,21 +344,21 @@ on_state (SsSession  *session,
       g_string_append_printf (line, ",\"retry_at\":%" G_GINT64_FORMAT ",\"time\":%" G_GINT64_FORMAT
                               "}", ss_session_get_retry_at (session),
                               g_get_real_time () / G_USEC_PER_SEC);
-      printf ("%s\n", line->str);
-      fflush (stdout);
+      print_json_line (account, line->str);
     }
   else if (error != NULL)
-    fprintf (stderr, "spamsieve: %s: %s\n", ss_session_state_to_string (state), error);
+    fprintf (stderr, "spamsieve: %s%s%s: %s\n", prefix, colon,
+             ss_session_state_to_string (state), error);
   else
-    fprintf (stderr, "spamsieve: %s\n", ss_session_state_to_string (state));
+    fprintf (stderr, "spamsieve: %s%s%s\n", prefix, colon, ss_session_state_to_string (state));
 }
 
 static void
 on_record (SsSession      *session,
            const SsRecord *record,
-           Live           *live)
+           Account        *account)
 {
-  print_record (record, (gpointer) live->options);
+  print_record (record, account);
 }
 
 static void
@@ -288,7 +369,8 @@ on_stopped (GObject      *object,
   Live *live = user_data;
 
   ss_session_stop_finish (SS_SESSION (object), result, NULL);
-  g_main_loop_quit (live->loop);
+  if (--live->n_running == 0)
+    g_main_loop_quit (live->loop);
 }
 
 static gboolean
@@ -299,7 +381,8 @@ on_quit_signal (gpointer user_data)
   if (!live->stopping)
     {
       live->stopping = TRUE;
-      ss_session_stop_async (live->session, NULL, on_stopped, live);
+      for (guint i = 0; i < live->n_accounts; i++)
+        ss_session_stop_async (live->accounts[i].session, NULL, on_stopped, live);
     }
   return G_SOURCE_CONTINUE;
 }
@@ -308,50 +391,90 @@ static gboolean
 on_reload_signal (gpointer user_data)
 {
   Live *live = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsConfig) config = ss_config_load_file (live->options->config_path, &error);
-  g_autofree char *password = NULL;
 
-  if (config != NULL)
-    password = get_password (config, &error);
-  if (password == NULL)
+  for (guint i = 0; i < live->n_accounts; i++)
     {
-      fprintf (stderr, "spamsieve: not reloaded: %s\n", error->message);
-      return G_SOURCE_CONTINUE;
+      Account *account = &live->accounts[i];
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SsConfig) config = ss_config_load_file (account->config_path, &error);
+      g_autofree char *password = NULL;
+
+      if (config != NULL)
+        password = get_password (config, &error);
+      if (password == NULL)
+        {
+          fprintf (stderr, "spamsieve: %s not reloaded: %s\n", account->config_path,
+                   error->message);
+          continue;
+        }
+      fprintf (stderr, "spamsieve: settings reloaded (%s)\n", account->config_path);
+      ss_session_reload (account->session, config, password);
     }
-  fprintf (stderr, "spamsieve: settings reloaded\n");
-  ss_session_reload (live->session, config, password);
   return G_SOURCE_CONTINUE;
 }
 
 static int
-run_live (const SsConfig *config,
-          const Options  *options)
+run_live (Account *accounts,
+          guint    n_accounts)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *password = get_password (config, &error);
-  g_autoptr(SsSession) session = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  Live live = { options };
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Live live = { accounts, n_accounts, 0, loop };
   guint sources[3];
 
-  if (password == NULL)
-    return fail (error);
-  session = ss_session_new (config, password, NULL);
-  loop = g_main_loop_new (NULL, FALSE);
-  live.session = session;
-  live.loop = loop;
-  g_signal_connect (session, "notify::state", G_CALLBACK (on_state), &live);
-  g_signal_connect (session, "record", G_CALLBACK (on_record), &live);
+  /* All passwords first: a missing one stops before anything starts. */
+  for (guint i = 0; i < n_accounts; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *password = get_password (accounts[i].config, &error);
+
+      if (password == NULL)
+        return fail (error);
+      accounts[i].session = ss_session_new (accounts[i].config, password, NULL);
+      g_signal_connect (accounts[i].session, "notify::state", G_CALLBACK (on_state),
+                        &accounts[i]);
+      g_signal_connect (accounts[i].session, "record", G_CALLBACK (on_record), &accounts[i]);
+    }
   sources[0] = g_unix_signal_add (SIGTERM, on_quit_signal, &live);
   sources[1] = g_unix_signal_add (SIGINT, on_quit_signal, &live);
   sources[2] = g_unix_signal_add (SIGHUP, on_reload_signal, &live);
-  ss_session_start (session);
+  for (guint i = 0; i < n_accounts; i++, live.n_running++)
+    ss_session_start (accounts[i].session);
   g_main_loop_run (loop);
   for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
     g_source_remove (sources[i]);
-  g_signal_handlers_disconnect_by_data (session, &live);
+  for (guint i = 0; i < n_accounts; i++)
+    g_signal_handlers_disconnect_by_data (accounts[i].session, &accounts[i]);
   return 0;
+}
+
+/* Loads every settings file; two files for one account are refused (they would fight). */
+static gboolean
+load_accounts (const Options  *options,
+               GArray         *accounts,
+               GError        **error)
+{
+  guint n = g_strv_length (options->config_paths);
+
+  for (guint i = 0; i < n; i++)
+    {
+      Account account = { options, options->config_paths[i] };
+
+      account.config = ss_config_load_file (account.config_path, error);
+      if (account.config == NULL)
+        return FALSE;
+      account.id = ss_config_dup_account_id (account.config);
+      account.several = n > 1;
+      g_array_append_val (accounts, account);
+      for (guint j = 0; j < i; j++)
+        if (g_strcmp0 (g_array_index (accounts, Account, j).id, account.id) == 0)
+          {
+            g_set_error (error, SS_ENGINE_ERROR, SS_ENGINE_ERROR_CONFIG,
+                         "%s and %s are both for %s: one settings file per account",
+                         options->config_paths[j], account.config_path, account.id);
+            return FALSE;
+          }
+    }
+  return TRUE;
 }
 
 int
@@ -359,27 +482,44 @@ ss_headless_run (int    argc,
                  char **argv)
 {
   g_auto(Options) options = { 0 };
-  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(GArray) accounts = g_array_new (FALSE, TRUE, sizeof (Account));
   g_autoptr(GError) error = NULL;
+  int status = 0;
 
+  g_array_set_clear_func (accounts, (GDestroyNotify) account_clear);
   if (!parse_options (&argc, &argv, &options, &error))
     {
       fprintf (stderr, "spamsieve: %s\n", error->message);
       return EXIT_SETTINGS;
     }
-  config = ss_config_load_file (options.config_path, &error);
-  if (config == NULL)
+  if (!load_accounts (&options, accounts, &error))
     return fail (error);
-  if (!options.once)
+  if (!options.once && !options.train_existing)
     {
       if (options.dry_run)
         {
           fprintf (stderr, "spamsieve: --dry-run needs --once\n");
           return EXIT_SETTINGS;
         }
-      return run_live (config, &options);
+      return run_live ((Account *) accounts->data, accounts->len);
     }
-  if (!run_once (config, &options, &error))
-    return fail (error);
-  return 0;
+  /* Each account in turn; one failing does not stop the others. The first failure's
+   * exit status is the process's. */
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      Account *account = &g_array_index (accounts, Account, i);
+      g_autoptr(GError) local = NULL;
+
+      if (!(options.train_existing ? run_train (account, &local) : run_once (account, &local)))
+        {
+          int code;
+
+          if (account->several)
+            g_prefix_error (&local, "%s: ", account->id);
+          code = fail (local);
+          if (status == 0)
+            status = code;
+        }
+    }
+  return status;
 }
