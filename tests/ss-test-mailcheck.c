@@ -233,9 +233,11 @@ ss_test_mail_check (SsTestDovecot    *dovecot,
             }
           else if (g_str_equal (checked_folders[f], "INBOX"))
             {
-              if (!ss_test_has_keyword (m, "$NotJunk") || ss_test_has_keyword (m, "$Junk"))
-                g_error ("message <%s> in INBOX without $NotJunk or with $Junk",
-                         mail->message_id);
+              /* ham: $NotJunk; the uncertain band: $Uncertain; never both, never $Junk */
+              if (ss_test_has_keyword (m, "$NotJunk") == ss_test_has_keyword (m, "$Uncertain") ||
+                  ss_test_has_keyword (m, "$Junk"))
+                g_error ("message <%s> in INBOX without one of $NotJunk, $Uncertain, or "
+                         "with $Junk", mail->message_id);
               local.in_inbox++;
             }
           else

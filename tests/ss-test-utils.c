@@ -58,9 +58,13 @@ ss_test_run_suite (int               *argc,
                    const SsTestSuite *suite)
 {
   g_autofree CaseData *data = g_new0 (CaseData, suite->n_cases);
+  /* In-process engines write under $XDG_DATA_HOME (the learner's model): never the user's. */
+  g_autofree char *data_home = g_dir_make_tmp ("ss-test-data-XXXXXX", NULL);
   SsTestSpamd *spamd;
   int status;
 
+  g_assert_nonnull (data_home);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
   g_test_init (argc, argv, NULL);
   if (suite->prepare != NULL)
     suite->prepare ();
@@ -79,6 +83,7 @@ ss_test_run_suite (int               *argc,
     }
   status = g_test_run ();
   ss_test_spamd_stop (spamd);
+  ss_test_rmrf (data_home);
   return status;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ss-decision.h"
 #include "ss-learner.h"
 
 typedef struct
@@ -213,6 +214,43 @@ report (const char   *label,
           pct (caught, n - n_ham), half[0], half[1]);
 }
 
+/* The uncertain band as the engine applies it (ss_decide, threshold 50 %): per band width, the
+ * share of mail inside, the errors left outside it, and how many of band 0's errors it holds. */
+static void
+report_bands (GPtrArray *items)
+{
+  static const guint bands[] = { 0, 5, 10, 15, 20, 25, 30, 35 };
+  guint n = items->len, n_ham = 0, errors0 = 0;
+
+  for (guint i = 0; i < n; i++)
+    n_ham += !((Item *) g_ptr_array_index (items, i))->is_spam;
+  for (guint b = 0; b < G_N_ELEMENTS (bands); b++)
+    {
+      guint inside = 0, fp = 0, fn = 0, held = 0;
+
+      for (guint i = 0; i < n; i++)
+        {
+          Item *it = g_ptr_array_index (items, i);
+          SsDecision d = ss_decide (it->spamd, 0, it->margin, 0.5, bands[b] / 100.0);
+          SsDecision d0 = ss_decide (it->spamd, 0, it->margin, 0.5, 0);
+          gboolean wrong0 = (d0.kind == SS_DECISION_SPAM) != it->is_spam;
+
+          if (b == 0)
+            errors0 += wrong0;
+          if (d.kind == SS_DECISION_UNCERTAIN)
+            {
+              inside++;
+              held += wrong0;
+            }
+          else if ((d.kind == SS_DECISION_SPAM) != it->is_spam)
+            it->is_spam ? fn++ : fp++;
+        }
+      printf ("band %2u %%: uncertain %5.2f %% of mail, ham in spam %5.2f %%, spam missed "
+              "%5.2f %%, holds %u of %u errors\n", bands[b], pct (inside, n), pct (fp, n_ham),
+              pct (fn, n - n_ham), held, errors0);
+    }
+}
+
 /* "PATH<TAB>SCORE/REQUIRED" lines (spamc -c output) into PATH -> score - required */
 static GHashTable *
 load_spamd (const char  *path,
@@ -393,5 +431,6 @@ main (int    argc,
   report ("fused", items, v, FALSE);
   printf ("(fused: the sum of log-odds, %g per spamd point above its threshold)\n",
           per_point);
+  report_bands (items);
   return 0;
 }

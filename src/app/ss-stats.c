@@ -88,7 +88,7 @@ count_one (SsCounts       *c,
                      r->verdict == SS_VERDICT_LEARNED_SPAM;
   /* A correction that replaced its scan row counts as that scan, with the verdict it had. */
   gboolean scanned = r->verdict == SS_VERDICT_SPAM || r->verdict == SS_VERDICT_HAM ||
-                     (learned && replaced_scan);
+                     r->verdict == SS_VERDICT_UNCERTAIN || (learned && replaced_scan);
   gboolean judged_spam = r->verdict == SS_VERDICT_SPAM || r->verdict == SS_VERDICT_LEARNED_HAM;
 
   if (!scanned && !learned)
@@ -131,7 +131,8 @@ recount (SsStats *self)
       const SsRecord *r = ss_verdict_get_record (verdict);
 
       g_ptr_array_add (verdicts, verdict);
-      if ((r->verdict == SS_VERDICT_SPAM || r->verdict == SS_VERDICT_HAM) &&
+      if ((r->verdict == SS_VERDICT_SPAM || r->verdict == SS_VERDICT_HAM ||
+           r->verdict == SS_VERDICT_UNCERTAIN) &&
           r->message_id != NULL && *r->message_id != '\0')
         g_hash_table_add (scanned_ids, r->message_id);
     }

@@ -93,6 +93,7 @@ verdict_label (gpointer    item,
     case SS_VERDICT_LEARNED_HAM: return g_strdup (_("Learned as ham"));
     case SS_VERDICT_LEARNED_SPAM: return g_strdup (_("Learned as spam"));
     case SS_VERDICT_EXPIRED: return g_strdup (_("Expired"));
+    case SS_VERDICT_UNCERTAIN: return g_strdup (_("Uncertain"));
     default: return g_strdup (verdict);
     }
 }
@@ -115,6 +116,8 @@ verdict_icon (gpointer    item,
       return g_strdup ("mail-mark-notjunk-symbolic");
     case SS_VERDICT_EXPIRED:
       return g_strdup ("user-trash-symbolic");
+    case SS_VERDICT_UNCERTAIN:
+      return g_strdup ("dialog-question-symbolic");
     case SS_VERDICT_SKIPPED:
     case SS_VERDICT_UNSCANNED:
     default:

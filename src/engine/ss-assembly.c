@@ -24,7 +24,8 @@ spamd_address (SsAssembly      *self,
       run_dir = g_build_filename (g_get_user_runtime_dir (), "spamsieve", NULL);
       data_dir = g_build_filename (g_get_user_data_dir (), "spamsieve", NULL);
       self->daemon = ss_spamd_daemon_start (SPAMD_PROGRAM, run_dir, data_dir,
-                                            config->spamd_parallel, FALSE, NULL, error);
+                                            config->spamd_parallel,
+                                            config->spamd_network_tests, NULL, error);
       if (self->daemon == NULL)
         return NULL;
     }
@@ -62,6 +63,31 @@ login_with_token (SsAssembly      *self,
   g_assert_not_reached ();
 }
 
+/* The account's learner, opened once (kept over reconnects). Without one, spamd decides
+ * alone: a broken model file is set aside by ss_learner_open(), only I/O errors get here. */
+static void
+open_learner (SsAssembly      *self,
+              const SsConfig  *config)
+{
+  g_autofree char *account = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->learner != NULL)
+    return;
+  account = ss_config_dup_account_id (config);
+  g_free (self->learner_path);
+  self->learner_path = ss_learner_default_path (account);
+  self->learner = ss_learner_open (self->learner_path, &local_error);
+  if (self->learner == NULL)
+    {
+      g_warning ("Personal learner unavailable (%s): spamd decides alone",
+                 local_error->message);
+      return;
+    }
+  self->learner_saved = ss_learner_get_n_ham (self->learner) +
+                        ss_learner_get_n_spam (self->learner);
+}
+
 gboolean
 ss_assembly_connect (SsAssembly      *self,
                      const SsConfig  *config,
@@ -90,12 +116,45 @@ ss_assembly_connect (SsAssembly      *self,
     return FALSE;
   self->connected = TRUE;
   self->filter = ss_filter_new (config, self->imap, self->spamd, journal);
+  open_learner (self, config);
+  if (self->learner != NULL)
+    ss_filter_set_learner (self->filter, self->learner);
   return TRUE;
+}
+
+static guint64
+learner_count (SsLearner *learner)
+{
+  return ss_learner_get_n_ham (learner) + ss_learner_get_n_spam (learner);
+}
+
+gboolean
+ss_assembly_save_learner (SsAssembly  *self,
+                          GError     **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (self->learner == NULL || learner_count (self->learner) == self->learner_saved)
+    return TRUE;
+  if (!ss_learner_save (self->learner, self->learner_path, error))
+    return FALSE;
+  self->learner_saved = learner_count (self->learner);
+  return TRUE;
+}
+
+static void
+save_learner_logged (SsAssembly *self)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!ss_assembly_save_learner (self, &local_error))
+    g_warning ("Could not save the personal learner: %s", local_error->message);
 }
 
 void
 ss_assembly_disconnect (SsAssembly *self)
 {
+  save_learner_logged (self);
   if (self->imap != NULL && self->connected)
     ss_imap_client_disconnect (self->imap);
   g_clear_object (&self->filter);
@@ -111,6 +170,8 @@ ss_assembly_clear (SsAssembly *self)
   if (self->daemon != NULL)
     ss_spamd_daemon_stop (self->daemon);
   g_clear_object (&self->daemon);
+  g_clear_pointer (&self->learner, ss_learner_unref);
+  g_clear_pointer (&self->learner_path, g_free);
 }
 
 static void
@@ -147,6 +208,18 @@ ss_assembly_run_cycle (SsFilter         *filter,
               return FALSE;
             }
           g_propagate_error (refused, g_steal_pointer (&learn_error));
+        }
+      /* The user's own moves into and out of Spam (ss-filter-moves.c). */
+      if (!ss_filter_run_moves (filter, cancellable, &learn_error))
+        {
+          if (!g_error_matches (learn_error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
+            {
+              g_propagate_error (error, g_steal_pointer (&learn_error));
+              return FALSE;
+            }
+          if (refused != NULL && *refused == NULL)
+            g_propagate_error (refused, g_steal_pointer (&learn_error));
+          g_clear_error (&learn_error);
         }
       step (step_func, SS_CYCLE_EXPIRING, user_data);
       if (!ss_filter_run_expire (filter, cancellable, error))

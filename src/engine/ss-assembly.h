@@ -11,6 +11,7 @@
 #include "ss-filter.h"
 #include "ss-imap-client.h"
 #include "ss-journal.h"
+#include "ss-learner.h"
 #include "ss-spamd-client.h"
 #include "ss-spamd-daemon.h"
 
@@ -25,6 +26,9 @@ typedef struct
   gboolean       connected;  /* imap is logged in */
   SsTokenFunc    token_func; /* (nullable) OAuth2 tokens; NULL: ss_auth_token_from_command */
   gpointer       token_data;
+  SsLearner     *learner;    /* (owned) (nullable) the account's personal learner, kept */
+  char          *learner_path;
+  guint64        learner_saved; /* learner's n_ham + n_spam when last saved or loaded */
 } SsAssembly;
 
 typedef enum {
@@ -52,6 +56,11 @@ gboolean  ss_assembly_connect     (SsAssembly       *self,
 void      ss_assembly_disconnect  (SsAssembly       *self);
 /* Disconnects and stops the private daemon. */
 void      ss_assembly_clear       (SsAssembly       *self);
+
+/* Saves the personal learner if it learned anything since it was loaded or last saved
+ * (crash-safe; on the thread that uses the filter). Done by disconnect too. */
+gboolean  ss_assembly_save_learner (SsAssembly      *self,
+                                    GError         **error);
 
 /* One cycle of a prepared filter: with maintenance, learning then expiry; then Unfiltered
  * until it is empty. A spamd that refuses to learn (no --allow-tell) does not stop the

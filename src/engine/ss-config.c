@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ss-auth.h"
+#include "ss-decision.h"
 #include "ss-error.h"
 
 #define SETTINGS_MAX_BYTES (1024 * 1024)
@@ -62,8 +63,20 @@ static const SsConfigKey config_keys[] = {
           N_("Largest message checked")),
   NUMBER ("spamd", "timeout", "timeout", UINT, spamd_timeout, 5, 3600, 120,
           N_("SpamAssassin timeout")),
+  NUMBER ("spamd", "network-tests", "network-tests", BOOL, spamd_network_tests, 0, 1, FALSE,
+          N_("Network tests (private SpamAssassin)")),
   NUMBER ("filter", "chunk", "chunk", UINT, chunk, 1, 1000, 32,
           N_("Messages per batch")),
+  NUMBER ("filter", "threshold", "threshold", UINT, threshold, 1, 99,
+          SS_DECISION_DEFAULT_THRESHOLD,
+          N_("Spam threshold (percent)")),
+  NUMBER ("filter", "uncertain-band", "uncertain-band", UINT, uncertain_band, 0, 49,
+          SS_DECISION_DEFAULT_BAND,
+          N_("Uncertain band (percent either side)")),
+  TEXT ("filter", "uncertain-action", "uncertain-action", TEXT, uncertain_action, "keyword",
+        N_("Uncertain mail")),
+  TEXT ("filter", "uncertain-folder", "uncertain-folder", TEXT, uncertain_folder, "Uncertain",
+        N_("Folder for uncertain mail")),
   NUMBER ("expire", "unfiltered-days", "unfiltered-days", UINT, unfiltered_days, 0, 36500, 0,
           N_("Days unfiltered mail is kept")),
   NUMBER ("expire", "spam-days", "spam-days", UINT, spam_days, 0, 36500, 60,
@@ -750,6 +763,19 @@ validate_folders (SsConfig  *self,
   return TRUE;
 }
 
+static gboolean
+validate_uncertain (SsConfig  *self,
+                    GError   **error)
+{
+  if (g_strcmp0 (self->uncertain_action, "keyword") != 0 &&
+      g_strcmp0 (self->uncertain_action, "folder") != 0)
+    return key_error (error, "filter", "uncertain-action", "must be keyword or folder");
+  if (g_strcmp0 (self->uncertain_action, "folder") == 0 &&
+      (self->uncertain_folder == NULL || *self->uncertain_folder == '\0'))
+    return key_error (error, "filter", "uncertain-folder", "missing (uncertain-action=folder)");
+  return TRUE;
+}
+
 /* "unix:/absolute/path", "host:port" or "[v6]:port". */
 static gboolean
 validate_spamd_address (SsConfig  *self,
@@ -868,6 +894,7 @@ ss_config_validate (SsConfig  *self,
   return validate_account (self, error) &&
          ss_auth_validate_config (self, error) &&
          validate_folders (self, error) &&
+         validate_uncertain (self, error) &&
          validate_spamd_address (self, error) &&
          validate_numbers (self, error);
 }

@@ -35,8 +35,13 @@ typedef struct
   guint      spamd_parallel;    /* 1..64, default 10 */
   guint      spamd_timeout;     /* seconds per scan, default 120 */
   guint64    max_size;          /* bytes, default 512000 */
+  gboolean   spamd_network_tests; /* private spamd without -L (default FALSE) */
   /* [filter] */
   guint      chunk;             /* 1..1000, default 32 */
+  guint      threshold;         /* fused spam probability cut-off, percent, default 50 */
+  guint      uncertain_band;    /* half-width of the uncertain band, percent; 0 = off */
+  char      *uncertain_action;  /* "keyword" (INBOX + $Uncertain) or "folder" */
+  char      *uncertain_folder;  /* with "folder" */
   /* [expire] */
   guint      unfiltered_days;   /* 0 = off (default) */
   guint      spam_days;         /* 0 = off, default 60 */

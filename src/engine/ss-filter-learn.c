@@ -25,7 +25,11 @@ settle_learning (SsFilter      *self,
 
       as_spam = job->kind == JOB_TELL_SPAM;
       if (job->error == NULL)
-        g_ptr_array_add (learned, job);
+        {
+          /* A correction: the personal learner learns it too, at once. */
+          _ss_filter_learn_job (self, job, as_spam);
+          g_ptr_array_add (learned, job);
+        }
       else if (g_error_matches (job->error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
         {
           if (self->learn_error == NULL)
@@ -46,14 +50,15 @@ settle_learning (SsFilter      *self,
                             NULL, 0, 0, NULL);
   if (as_spam)
     {
-      const MoveSpec spec = { SS_VERDICT_LEARNED_SPAM, self->spam_folder, "$Junk", "$NotJunk" };
+      const MoveSpec spec = { SS_VERDICT_LEARNED_SPAM, self->spam_folder, "$Junk",
+                              "$NotJunk $Uncertain" };
       self->stats.learned_spam += learned->len;
       return _ss_filter_move_jobs (self, learned, &spec, cancellable, error);
     }
   else
     {
       const MoveSpec spec = { SS_VERDICT_LEARNED_HAM, self->config->folder_inbox,
-                              "$NotJunk", "$Junk" };
+                              "$NotJunk", "$Junk $Uncertain" };
       self->stats.learned_ham += learned->len;
       return _ss_filter_move_jobs (self, learned, &spec, cancellable, error);
     }
@@ -244,7 +249,8 @@ ss_filter_mark (SsFilter      *self,
 {
   const MoveSpec spec = { as_spam ? SS_VERDICT_LEARNED_SPAM : SS_VERDICT_LEARNED_HAM,
                           as_spam ? self->spam_folder : self->config->folder_inbox,
-                          as_spam ? "$Junk" : "$NotJunk", as_spam ? "$NotJunk" : "$Junk" };
+                          as_spam ? "$Junk" : "$NotJunk",
+                          as_spam ? "$NotJunk $Uncertain" : "$Junk $Uncertain" };
   g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) _ss_filter_job_free);
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_record_free);
   Job *job;
@@ -264,7 +270,7 @@ ss_filter_mark (SsFilter      *self,
                                   as_spam ? SS_SPAMD_CLASS_SPAM : SS_SPAMD_CLASS_HAM,
                                   cancellable, error))
     return NULL;
-  g_clear_pointer (&job->message->body, g_bytes_unref);
+  _ss_filter_learn_job (self, job, as_spam);
   if (g_strcmp0 (folder, spec.destination) == 0)
     {
       /* Already where it belongs (e.g. marked twice): learned, only the keyword changes. */

@@ -58,6 +58,7 @@ typedef struct
   GError         *error;
   GCancellable   *cancellable;
   SsRecord       *resumed;    /* from the journal: verdict known, not scanned again */
+  double          combined;   /* fused spam probability; NaN until decided */
 } Job;
 
 typedef struct
@@ -114,6 +115,9 @@ gboolean   _ss_filter_select_folder  (SsFilter      *self,
                                       GError       **error);
 
 /* ss-filter-scan.c */
+void       _ss_filter_learn_job      (SsFilter   *self,
+                                      Job        *job,
+                                      gboolean    is_spam);
 GPtrArray *_ss_filter_fetch_messages (SsFilter          *self,
                                       GArray            *uids,
                                       SsImapFetchFlags   flags,

@@ -133,10 +133,13 @@ move_resumed (SsFilter      *self,
               GError       **error)
 {
   const char *inbox = self->config->folder_inbox;
+  gboolean to_folder = g_strcmp0 (self->config->uncertain_action, "folder") == 0;
   const MoveSpec specs[] = {
     { SS_VERDICT_SPAM, self->spam_folder, "$Junk", "$NotJunk", TRUE },
     { SS_VERDICT_HAM, inbox, "$NotJunk", "$Junk", TRUE },
     { SS_VERDICT_UNSCANNED, inbox, NULL, NULL, TRUE },
+    { SS_VERDICT_UNCERTAIN, to_folder ? self->config->uncertain_folder : inbox, "$Uncertain",
+      NULL, TRUE },
   };
 
   for (guint k = 0; k < G_N_ELEMENTS (specs); k++)
@@ -157,6 +160,8 @@ move_resumed (SsFilter      *self,
         self->stats.spam += jobs->len;
       else if (specs[k].verdict == SS_VERDICT_HAM)
         self->stats.ham += jobs->len;
+      else if (specs[k].verdict == SS_VERDICT_UNCERTAIN)
+        self->stats.uncertain += jobs->len;
       else
         self->stats.unscanned += jobs->len;
       if (specs[k].verdict != SS_VERDICT_UNSCANNED)

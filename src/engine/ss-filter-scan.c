@@ -6,6 +6,9 @@
 
 #include "ss-filter-private.h"
 
+#include <math.h>
+
+#include "ss-decision.h"
 #include "ss-error.h"
 
 #define UNSCANNED_TRIES   3
@@ -115,7 +118,7 @@ journal_verdicts (SsFilter        *self,
 {
   if (!ss_journal_begin (self->journal, error))
     return FALSE;
-  for (guint g = 0; g < 3; g++)
+  for (guint g = 0; groups[g] != NULL; g++)
     for (guint i = 0; i < groups[g]->len; i++)
       {
         Job *job = g_ptr_array_index (groups[g], i);
@@ -132,6 +135,45 @@ journal_verdicts (SsFilter        *self,
   return ss_journal_commit (self->journal, error);
 }
 
+/* The learner learns a message's body (kept for it by job_run), then the body goes. */
+void
+_ss_filter_learn_job (SsFilter *self,
+                      Job      *job,
+                      gboolean  is_spam)
+{
+  gsize len = 0;
+  const guint8 *bytes;
+
+  if (self->learner != NULL && !self->dry_run && job->message->body != NULL)
+    {
+      bytes = g_bytes_get_data (job->message->body, &len);
+      ss_learner_learn (self->learner, bytes, len, is_spam);
+    }
+  g_clear_pointer (&job->message->body, g_bytes_unref);
+}
+
+/* spamd's reply and the learner's margin, fused (ss-decision.c); drops the body. */
+static SsDecisionKind
+decide (SsFilter *self,
+        Job      *job)
+{
+  const SsConfig *c = self->config;
+  double margin = 0;
+  SsDecision d;
+
+  if (self->learner != NULL && job->message->body != NULL)
+    {
+      gsize len = 0;
+      const guint8 *bytes = g_bytes_get_data (job->message->body, &len);
+      margin = ss_learner_score (self->learner, bytes, len);
+    }
+  g_clear_pointer (&job->message->body, g_bytes_unref);
+  d = ss_decide (job->reply->score, job->reply->threshold, margin, c->threshold / 100.0,
+                 c->uncertain_band / 100.0);
+  job->combined = d.combined;
+  return d.kind;
+}
+
 static gboolean
 settle_scans (SsFilter      *self,
               GPtrArray     *ready,
@@ -142,9 +184,14 @@ settle_scans (SsFilter      *self,
   const MoveSpec spam_spec = { SS_VERDICT_SPAM, self->spam_folder, "$Junk", "$NotJunk", TRUE };
   const MoveSpec ham_spec = { SS_VERDICT_HAM, inbox, "$NotJunk", "$Junk", TRUE };
   const MoveSpec unscanned_spec = { SS_VERDICT_UNSCANNED, inbox, NULL, NULL, TRUE };
+  gboolean to_folder = g_strcmp0 (self->config->uncertain_action, "folder") == 0;
+  const MoveSpec uncertain_spec = { SS_VERDICT_UNCERTAIN,
+                                    to_folder ? self->config->uncertain_folder : inbox,
+                                    "$Uncertain", NULL, TRUE };
   g_autoptr(GPtrArray) spam = g_ptr_array_new ();
   g_autoptr(GPtrArray) ham = g_ptr_array_new ();
   g_autoptr(GPtrArray) unscanned = g_ptr_array_new ();
+  g_autoptr(GPtrArray) uncertain = g_ptr_array_new ();
 
   for (guint i = 0; i < ready->len; i++)
     {
@@ -159,24 +206,31 @@ settle_scans (SsFilter      *self,
         }
       else
         {
-          SsVerdictKind verdict = job->reply->is_spam ? SS_VERDICT_SPAM : SS_VERDICT_HAM;
+          SsDecisionKind kind = decide (self, job);
+          SsVerdictKind verdict = kind == SS_DECISION_SPAM ? SS_VERDICT_SPAM :
+                                  kind == SS_DECISION_HAM ? SS_VERDICT_HAM :
+                                                            SS_VERDICT_UNCERTAIN;
 
           /* Allow and block lists (ss-filter-lists.c) have the last word. */
           verdict = _ss_filter_apply_sender_lists (self, job, verdict);
-          g_ptr_array_add (verdict == SS_VERDICT_SPAM ? spam : ham, job);
+          g_ptr_array_add (verdict == SS_VERDICT_SPAM ? spam :
+                           verdict == SS_VERDICT_HAM ? ham : uncertain, job);
         }
     }
 
   /* Step one: the verdicts, before anything moves. */
   if (!self->dry_run &&
-      !journal_verdicts (self, (GPtrArray *[]) { spam, ham, unscanned },
-                         (const MoveSpec *[]) { &spam_spec, &ham_spec, &unscanned_spec }, error))
+      !journal_verdicts (self, (GPtrArray *[]) { spam, ham, unscanned, uncertain, NULL },
+                         (const MoveSpec *[]) { &spam_spec, &ham_spec, &unscanned_spec,
+                                                &uncertain_spec }, error))
     return FALSE;
   if (!_ss_filter_move_jobs (self, spam, &spam_spec, cancellable, error) ||
       !_ss_filter_move_jobs (self, ham, &ham_spec, cancellable, error) ||
-      !_ss_filter_move_jobs (self, unscanned, &unscanned_spec, cancellable, error))
+      !_ss_filter_move_jobs (self, unscanned, &unscanned_spec, cancellable, error) ||
+      !_ss_filter_move_jobs (self, uncertain, &uncertain_spec, cancellable, error))
     return FALSE;
-  self->stats.scanned += spam->len + ham->len;
+  self->stats.scanned += spam->len + ham->len + uncertain->len;
+  self->stats.uncertain += uncertain->len;
   self->stats.spam += spam->len;
   self->stats.ham += ham->len;
   self->stats.unscanned += unscanned->len;

@@ -49,8 +49,18 @@ job_run (gpointer data,
     ss_spamd_client_tell_sync (self->spamd, body,
                                job->kind == JOB_TELL_SPAM ? SS_SPAMD_CLASS_SPAM : SS_SPAMD_CLASS_HAM,
                                job->cancellable, &job->error);
-  /* Moves go by UID; the body is not needed any more. */
-  g_clear_pointer (&job->message->body, g_bytes_unref);
+  /* Moves go by UID; the body is not needed any more, but by the learner (which runs on
+   * the filter's thread: it scores or learns it in settle). It reads at most
+   * SS_LEARNER_PREFIX bytes without CRs: a copy of twice that is kept, not the message. */
+  if (self->learner != NULL && len > 2 * SS_LEARNER_PREFIX)
+    {
+      GBytes *head = g_bytes_new (bytes, 2 * SS_LEARNER_PREFIX);
+
+      g_bytes_unref (job->message->body);
+      job->message->body = head;
+    }
+  else if (self->learner == NULL)
+    g_clear_pointer (&job->message->body, g_bytes_unref);
   g_async_queue_push (self->done, job);
 }
 
@@ -243,7 +253,7 @@ ss_filter_prepare (SsFilter      *self,
                    GError       **error)
 {
   const SsConfig *c = self->config;
-  const char *create[3];
+  const char *create[4];
   g_autoptr(GPtrArray) folders = NULL;
 
   g_return_val_if_fail (SS_IS_FILTER (self), FALSE);
@@ -279,9 +289,10 @@ ss_filter_prepare (SsFilter      *self,
   create[0] = self->spam_folder;
   create[1] = self->false_positives;
   create[2] = self->false_negatives;
+  create[3] = g_strcmp0 (c->uncertain_action, "folder") == 0 ? c->uncertain_folder : NULL;
   for (guint i = 0; i < G_N_ELEMENTS (create); i++)
     {
-      if (_ss_filter_folder_exists (self, create[i]) || self->dry_run)
+      if (create[i] == NULL || _ss_filter_folder_exists (self, create[i]) || self->dry_run)
         continue;
       if (!ss_imap_client_create (self->imap, create[i], cancellable, error))
         return FALSE;
@@ -388,6 +399,7 @@ _ss_filter_job_record (SsFilter       *self,
   record->destination = g_strdup (spec->destination);
   if (job->reply != NULL)
     {
+      record->combined = job->combined;
       record->scanned = TRUE;
       record->score = job->reply->score;
       record->threshold = job->reply->threshold;

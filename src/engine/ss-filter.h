@@ -36,6 +36,7 @@ typedef struct
   guint learned_ham;
   guint learned_spam;
   guint expired;
+  guint uncertain;     /* of scanned: in the uncertain band */
 } SsFilterStats;
 
 SsFilter   *ss_filter_new              (const SsConfig  *config,
@@ -64,6 +65,12 @@ gboolean    ss_filter_run_unfiltered   (SsFilter        *self,
                                         GCancellable    *cancellable,
                                         GError         **error);
 gboolean    ss_filter_run_learning     (SsFilter        *self,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
+/* Learns what the user moved since the last call (ss-filter-moves.c): new arrivals in the
+ * spam folder as spam, $Junk arrivals in the inbox as ham; and runs the learning folders when
+ * mail arrived there. Cheap when nothing changed: one STATUS per folder. */
+gboolean    ss_filter_run_moves        (SsFilter        *self,
                                         GCancellable    *cancellable,
                                         GError         **error);
 gboolean    ss_filter_run_expire       (SsFilter        *self,

@@ -158,6 +158,19 @@ gboolean      ss_imap_client_status_uidnext    (SsImapClient      *self,
                                                 guint32           *uidnext,
                                                 GCancellable      *cancellable,
                                                 GError           **error);
+typedef struct
+{
+  guint32  uidvalidity;
+  guint32  uidnext;
+  guint32  messages;
+} SsImapStatusItems;
+
+/* STATUS folder (UIDVALIDITY UIDNEXT MESSAGES); items the server leaves out are 0. */
+gboolean      ss_imap_client_status            (SsImapClient      *self,
+                                                const char        *folder,
+                                                SsImapStatusItems *out,
+                                                GCancellable      *cancellable,
+                                                GError           **error);
 gboolean      ss_imap_client_noop              (SsImapClient      *self,
                                                 GCancellable      *cancellable,
                                                 GError           **error);

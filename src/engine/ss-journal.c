@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "ss-journal.h"
+#include "ss-journal-private.h"
 
 #include <glib/gstdio.h>
 #include <unistd.h>
@@ -639,4 +640,10 @@ ss_journal_list_trained (SsJournal  *self,
   if (rc != SQLITE_DONE)
     return set_db_error (self->db, "history", error), NULL;
   return g_steal_pointer (&set);
+}
+
+sqlite3 *
+_ss_journal_get_db (SsJournal *self)
+{
+  return self->db;
 }

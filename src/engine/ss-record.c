@@ -4,6 +4,8 @@
 
 #include "ss-record.h"
 
+#include <math.h>
+
 static const char * const verdict_names[] = {
   [SS_VERDICT_SPAM] = "spam",
   [SS_VERDICT_HAM] = "ham",
@@ -12,6 +14,7 @@ static const char * const verdict_names[] = {
   [SS_VERDICT_LEARNED_HAM] = "learned-ham",
   [SS_VERDICT_LEARNED_SPAM] = "learned-spam",
   [SS_VERDICT_EXPIRED] = "expired",
+  [SS_VERDICT_UNCERTAIN] = "uncertain",
 };
 
 G_DEFINE_BOXED_TYPE (SsRecord, ss_record, ss_record_copy, ss_record_free)
@@ -42,6 +45,7 @@ ss_record_new (void)
   SsRecord *record = g_new0 (SsRecord, 1);
 
   record->time = g_get_real_time () / G_USEC_PER_SEC;
+  record->combined = NAN;
   return record;
 }
 
@@ -133,10 +137,30 @@ ss_record_to_json (const SsRecord *record)
     append_number (out, record->threshold);
   else
     g_string_append (out, "null");
+  g_string_append (out, ",\"combined\":");
+  if (record->scanned && !isnan (record->combined))
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.4f", record->combined));
+    }
+  else
+    g_string_append (out, "null");
   g_string_append (out, ",\"verdict\":");
   ss_json_append_string (out, ss_verdict_kind_to_string (record->verdict));
   g_string_append (out, ",\"destination\":");
   ss_json_append_string (out, record->destination);
+  /* Where the message is now, as ss_verdict_dup_key() writes it (null when unknown). */
+  g_string_append (out, ",\"key\":");
+  if (record->dest_uid != 0 && record->destination != NULL && *record->destination != '\0')
+    {
+      g_autofree char *key = g_strdup_printf ("%u:%u:%s", record->dest_uidvalidity,
+                                              record->dest_uid, record->destination);
+      ss_json_append_string (out, key);
+    }
+  else
+    g_string_append (out, "null");
+  g_string_append_printf (out, ",\"dest_uidvalidity\":%u,\"dest_uid\":%u",
+                          record->dest_uidvalidity, record->dest_uid);
   g_string_append (out, ",\"rules\":[");
   for (guint i = 0; record->rules != NULL && record->rules[i] != NULL; i++)
     {

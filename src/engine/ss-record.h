@@ -13,6 +13,7 @@ typedef enum {
   SS_VERDICT_LEARNED_HAM,
   SS_VERDICT_LEARNED_SPAM,
   SS_VERDICT_EXPIRED,
+  SS_VERDICT_UNCERTAIN,     /* fused verdict close to the threshold: [filter] uncertain-action */
 } SsVerdictKind;
 
 typedef struct
@@ -28,6 +29,7 @@ typedef struct
   double     score;
   double     threshold;
   char     **rules;
+  double     combined;          /* fused spam probability in [0, 1]; NaN when not known */
   SsVerdictKind  verdict;
   char      *destination;       /* folder it went to; "" when deleted */
   guint32    dest_uidvalidity;  /* 0 when unknown */

@@ -49,7 +49,8 @@ ss_sender_lists_rule (SsSenderStatus  status,
 {
   const char *applied = NULL;
 
-  if (verdict == SS_VERDICT_SPAM || verdict == SS_VERDICT_HAM)
+  if (verdict == SS_VERDICT_SPAM || verdict == SS_VERDICT_HAM ||
+      verdict == SS_VERDICT_UNCERTAIN)
     {
       if (status == SS_SENDER_BLOCKED)
         {

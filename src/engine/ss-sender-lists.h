@@ -22,8 +22,8 @@ typedef enum {
   SS_SENDER_BLOCKED,
 } SsSenderStatus;
 
-/* The rule, a pure function. verdict: spamd's (or the fused) SPAM/HAM verdict; other
- * verdicts pass unchanged. Blocked → SPAM. Allowed → HAM unless score ≥ certain_spam.
+/* The rule, a pure function. verdict: spamd's (or the fused) SPAM/HAM/UNCERTAIN verdict;
+ * other verdicts pass unchanged. Blocked → SPAM. Allowed → HAM unless score ≥ certain_spam.
  * *rule (nullable) is set to the rule name that applies, or NULL. */
 SsVerdictKind ss_sender_lists_rule (SsSenderStatus  status,
                                     double          score,

@@ -18,6 +18,7 @@
 #define BACKOFF_MIN_MS     1000
 #define BACKOFF_MAX_MS     (5 * 60 * 1000)
 #define HISTORY_LOAD       5000
+#define MOVES_POLL_MS      (30 * 1000)       /* the user's moves are looked for this often */
 
 typedef struct
 {
@@ -31,6 +32,7 @@ typedef struct
   guint           deferred_retry_ms; /* 0: none left in Unfiltered after the last pass */
   gint64          next_maintenance;  /* monotonic µs */
   gint64          cycle_start;       /* monotonic µs */
+  gint64          next_moves;        /* monotonic µs: next look for the user's moves */
   gboolean        maintenance;       /* this cycle learns and expires first */
   gboolean        paused;
   gboolean        waiting;           /* login refused or failed: until reload / retry */
@@ -174,9 +176,14 @@ worker_train (Worker  *w,
                          w->paused ? "Filtering is paused" : "The mail server refused the login");
   else if (w->parts.connected || worker_connect (w, &error))
     {
+      g_autoptr(GError) save_error = NULL;
+
       worker_state (w, SS_SESSION_LEARNING, NULL, 0);
       ss_filter_train_existing (w->parts.filter, cmd->max_ham, cmd->max_spam, &stats,
                                 cancellable, &error);
+      /* What was learned survives a crash before the next cycle. */
+      if (!ss_assembly_save_learner (&w->parts, &save_error))
+        g_warning ("Could not save the personal learner: %s", save_error->message);
     }
   _ss_session_train_complete (w->self, g_steal_pointer (&cmd->task), &stats,
                               g_steal_pointer (&error));
@@ -355,6 +362,13 @@ worker_cycle (Worker  *w,
     return FALSE;
   if (refused != NULL)
     g_message ("%s", refused->message);
+  {
+    g_autoptr(GError) save_error = NULL;
+
+    /* Once a cycle, on this thread: what the learner learned survives a crash. */
+    if (!ss_assembly_save_learner (&w->parts, &save_error))
+      g_warning ("Could not save the personal learner: %s", save_error->message);
+  }
   /* Messages spamd gave no verdict for (a timeout, a broken reply) stay in Unfiltered; they
    * are tried again after a back-off, not only when new mail or maintenance comes. */
   if (ss_filter_get_stats (filter)->deferred > deferred)
@@ -373,28 +387,79 @@ worker_cycle (Worker  *w,
   return TRUE;
 }
 
-/* Waits for new mail in Unfiltered (IDLE, else polling), a command, or maintenance. */
+/* Learns the user's moves (and learning-folder drops) when a look is due: a few STATUS
+ * commands when nothing changed. */
+static gboolean
+worker_moves (Worker  *w,
+              GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (g_get_monotonic_time () < w->next_moves)
+    return TRUE;
+  w->next_moves = g_get_monotonic_time () + (gint64) MOVES_POLL_MS * 1000;
+  if (ss_filter_run_moves (w->parts.filter, NULL, &local_error))
+    return TRUE;
+  if (!g_error_matches (local_error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_message ("%s", local_error->message);
+  return TRUE;
+}
+
+/* Waits for new mail in Unfiltered (IDLE, else polling), a command, or maintenance; between
+ * IDLEs, every MOVES_POLL_MS, looks for the user's moves. */
 static gboolean
 worker_watch (Worker  *w,
               GError **error)
 {
-  gint64 until_maintenance = (w->next_maintenance - g_get_monotonic_time ()) / 1000;
-  guint max_ms = (guint) CLAMP (until_maintenance, 1000, IDLE_MAX_MS);
-  SsImapIdleResult result;
-
-  if (w->deferred_retry_ms > 0)
-    max_ms = MIN (max_ms, w->deferred_retry_ms);
-  worker_state (w, SS_SESSION_WATCHING, NULL, 0);
-  if (!ss_imap_client_has_capability (w->parts.imap, "IDLE"))
+  for (;;)
     {
-      worker_sleep (w, MIN (max_ms, w->config->poll_seconds * 1000));
-      return TRUE;
+      gint64 now;
+      guint max_ms;
+      SsImapIdleResult result;
+
+      if (!worker_moves (w, error))
+        return FALSE;
+      now = g_get_monotonic_time ();
+      max_ms = (guint) CLAMP ((w->next_maintenance - now) / 1000, 1000, IDLE_MAX_MS);
+      if (w->check_now || w->stop || worker_has_commands (w))
+        return TRUE;
+      if (w->deferred_retry_ms > 0)
+        max_ms = MIN (max_ms, w->deferred_retry_ms);
+      worker_state (w, SS_SESSION_WATCHING, NULL, 0);
+      if (!ss_imap_client_has_capability (w->parts.imap, "IDLE"))
+        {
+          /* Polling: the moves are looked for at each poll. */
+          worker_sleep (w, MIN (max_ms, w->config->poll_seconds * 1000));
+          return TRUE;
+        }
+      max_ms = MIN (max_ms,
+                    (guint) CLAMP ((w->next_moves - now) / 1000, 1000, MOVES_POLL_MS));
+      if (g_strcmp0 (ss_imap_client_get_selected (w->parts.imap),
+                     w->config->folder_unfiltered) != 0)
+        {
+          SsImapMailbox mailbox;
+
+          if (!ss_imap_client_select (w->parts.imap, w->config->folder_unfiltered, &mailbox,
+                                      NULL, error))
+            return FALSE;
+          /* Mail that came while another folder was selected is no EXISTS in IDLE: after a
+           * cycle Unfiltered is empty but for retries, so anything there is for the cycle. */
+          if (mailbox.exists > 0 && w->deferred_retry_ms == 0)
+            return TRUE;
+        }
+      if (!ss_imap_client_idle (w->parts.imap, w->self->wake, max_ms, &result, error))
+        return FALSE;
+      /* Only a timeout that made a look for moves due goes round again: anything else
+       * (new mail, a command, maintenance, a retry) is the cycle's. */
+      if (result != SS_IMAP_IDLE_TIMEOUT || g_get_monotonic_time () < w->next_moves ||
+          g_get_monotonic_time () >= w->next_maintenance ||
+          w->deferred_retry_ms > 0)
+        return TRUE;
     }
-  if (g_strcmp0 (ss_imap_client_get_selected (w->parts.imap),
-                 w->config->folder_unfiltered) != 0 &&
-      !ss_imap_client_select (w->parts.imap, w->config->folder_unfiltered, NULL, NULL, error))
-    return FALSE;
-  return ss_imap_client_idle (w->parts.imap, w->self->wake, max_ms, &result, error);
 }
 
 /* A record whose message was later moved again (a mark) no longer says where it is: newest

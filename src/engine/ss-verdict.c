@@ -54,6 +54,9 @@ can_mark (SsVerdict *self,
   /* Only mail that is somewhere we know, and not already where the mark would put it. */
   if (self->busy || r->dry_run || r->verdict == SS_VERDICT_EXPIRED || r->dest_uid == 0)
     return FALSE;
+  /* Uncertain mail is offered both ways, one click each. */
+  if (r->verdict == SS_VERDICT_UNCERTAIN)
+    return TRUE;
   return as_spam ? !is_spam (r) : is_spam (r);
 }
 

@@ -124,6 +124,12 @@ serve_by_rule (SsTestFakeSpamd   *self,
     reply = "SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\n\r\n";
   else if (g_str_has_prefix (head, "TELL "))
     reply = "SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n";
+  else if (self->mode == SS_TEST_FAKE_SPAMD_SCORE && self->reply != NULL)
+    {
+      send_text (self, connection, g_bytes_get_data (self->reply, NULL),
+                 g_bytes_get_size (self->reply));
+      return;
+    }
   else
     reply = "SPAMD/1.1 0 EX_OK\r\nSpam: False ; 0.0 / 5.0\r\n\r\n";
   send_text (self, connection, reply, strlen (reply));
@@ -164,7 +170,8 @@ serve (gpointer data,
 
   g_socket_set_timeout (socket, IO_TIMEOUT_S);
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  if (self->mode == SS_TEST_FAKE_SPAMD_HAM || self->mode == SS_TEST_FAKE_SPAMD_NO_VERDICT)
+  if (self->mode == SS_TEST_FAKE_SPAMD_HAM || self->mode == SS_TEST_FAKE_SPAMD_NO_VERDICT ||
+      self->mode == SS_TEST_FAKE_SPAMD_SCORE)
     serve_by_rule (self, connection);
   else
     serve_reply (self, connection);

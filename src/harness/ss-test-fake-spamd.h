@@ -15,6 +15,8 @@ typedef enum
   SS_TEST_FAKE_SPAMD_REPLY_AT_ONCE, /* sends the reply without reading (an early refusal) */
   SS_TEST_FAKE_SPAMD_STALL,         /* accepts and never answers */
   SS_TEST_FAKE_SPAMD_CLOSE,         /* accepts and closes */
+  SS_TEST_FAKE_SPAMD_SCORE,         /* like HAM (PING, TELL), but scans get the given reply:
+                                     * a fixed score for every message */
 } SsTestFakeSpamdMode;
 
 typedef struct _SsTestFakeSpamd SsTestFakeSpamd;

@@ -211,10 +211,11 @@ print_summary (const SsFilterStats *s,
 {
   if (account->options->json)
     return;
-  fprintf (stderr, "spamsieve: %s%s%u scanned (%u spam, %u ham), %u skipped, %u unscanned, "
-           "%u left to retry, %u learned as ham, %u learned as spam, %u expired%s\n",
+  fprintf (stderr, "spamsieve: %s%s%u scanned (%u spam, %u ham, %u uncertain), %u skipped, "
+           "%u unscanned, %u left to retry, %u learned as ham, %u learned as spam, "
+           "%u expired%s\n",
            account->several ? account->id : "", account->several ? ": " : "",
-           s->scanned, s->spam, s->ham, s->skipped, s->unscanned, s->deferred,
+           s->scanned, s->spam, s->ham, s->uncertain, s->skipped, s->unscanned, s->deferred,
            s->learned_ham, s->learned_spam, s->expired,
            account->options->dry_run ? " (dry run: nothing moved)" : "");
 }

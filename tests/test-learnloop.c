@@ -1,0 +1,501 @@
+/* test-learnloop.c: the personal learner decides with spamd, through spamsieve --headless
+ * --once --json against real dovecot. spamd is the harness's fake one answering a fixed
+ * score (5.5 / 5.0: spam by half a point), so what changes a verdict is the learner alone.
+ *
+ * A correction through the learning folder makes the next near-identical message land in
+ * INBOX (it went to Spam before); the model is written per account under $XDG_DATA_HOME and
+ * reloaded by the next run; the uncertain band routes with the $Uncertain keyword or to a
+ * folder; --json carries "combined" and the destination key, checked against dovecot's own
+ * dovecot-uidlist. */
+#define G_LOG_DOMAIN "test-learnloop"
+
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "ss-learner.h"
+#include "ss-session.h"
+#include "ss-message-info.h"
+#include "ss-test-servers.h"
+#include "ss-test-utils.h"
+
+#define FIXED_REPLY "SPAMD/1.1 0 EX_OK\r\nContent-length: 6\r\nSpam: True ; 5.5 / 5.0\r\n" \
+                    "\r\nRULE_A"
+
+typedef struct
+{
+  SsTestBed        bed;        /* first (ss_test_bed_setup) */
+  SsTestFakeSpamd *spamd;
+  char            *config_path;
+  int              exit_status;
+  char            *out;
+  char            *err;
+  GPtrArray       *records;    /* JsonObject* */
+} Fixture;
+
+static void
+clear_result (Fixture *f)
+{
+  g_clear_pointer (&f->out, g_free);
+  g_clear_pointer (&f->err, g_free);
+  g_clear_pointer (&f->records, g_ptr_array_unref);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GBytes) reply = g_bytes_new_static (FIXED_REPLY, strlen (FIXED_REPLY));
+  g_autoptr(GError) error = NULL;
+
+  ss_test_bed_setup (&f->bed, data);
+  f->spamd = ss_test_fake_spamd_new_full (SS_TEST_FAKE_SPAMD_SCORE, 0, reply, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  clear_result (f);
+  g_clear_pointer (&f->spamd, ss_test_fake_spamd_free);
+  g_free (f->config_path);
+  ss_test_bed_clear (&f->bed);
+}
+
+static void
+write_config (Fixture    *f,
+              const char *extra)
+{
+  g_free (f->config_path);
+  f->config_path = ss_test_write_config (&f->bed, NULL, ss_test_fake_spamd_get_address (f->spamd),
+                                         2, 30, extra);
+}
+
+static void
+run_spamsieve (Fixture *f)
+{
+  const char * const args[] = { "--once", "--json", NULL };
+  g_autoptr(GSubprocessLauncher) launcher =
+    ss_test_launcher_new (f->bed.dir, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) proc = ss_test_spawn_headless (launcher, f->config_path, args);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  clear_result (f);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &f->out, &f->err, &error);
+  g_assert_no_error (error);
+  f->exit_status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+  g_test_message ("exit %d; stdout: %s; stderr: %s", f->exit_status, f->out, f->err);
+  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  lines = g_strsplit (f->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      if (*lines[i] == '\0')
+        continue;
+      json_parser_load_from_data (parser, lines[i], -1, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (f->records,
+                       json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+    }
+}
+
+static JsonObject *
+record_for_subject (Fixture    *f,
+                    const char *subject)
+{
+  for (guint i = 0; i < f->records->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (f->records, i);
+      if (g_strcmp0 (json_object_get_string_member (o, "subject"), subject) == 0)
+        return o;
+    }
+  g_assert_not_reached ();
+}
+
+/* A shop newsletter of the same sender; n makes Subject and Message-ID differ. */
+static GBytes *
+newsletter (guint n)
+{
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "From: Gardening Weekly <news@gardening.example>\r\n"
+                          "To: tester@example.org\r\n"
+                          "Subject: Gardening weekly %u\r\n"
+                          "Message-ID: <letter-%u@gardening.example>\r\n"
+                          "Date: Mon, 1 Dec 2025 10:%02u:00 +0000\r\n"
+                          "MIME-Version: 1.0\r\n"
+                          "Content-Type: text/plain; charset=utf-8\r\n\r\n", n, n, n % 60);
+  for (guint i = 0; i < 12; i++)
+    g_string_append_printf (s, "This week in the garden: tulip bulbs, pruning roses, compost "
+                            "tips and our member offer on seed trays (item %u).\r\n", i);
+  g_string_append (s, "Unsubscribe: https://gardening.example/unsubscribe\r\n");
+  return g_string_free_to_bytes (s);
+}
+
+static const char * const all_folders[] = { "Unfiltered", "INBOX", "Spam", "Uncertain",
+                                            "Spam/False Positives", "Spam/False Negatives",
+                                            NULL };
+
+static const char *
+locate (Fixture              *f,
+        GBytes               *message,
+        SsTestStoredMessage **found)
+{
+  return ss_test_locate (f->bed.dovecot, message, all_folders, found);
+}
+
+static char *
+model_path (Fixture *f)
+{
+  g_autofree char *dir = g_build_filename (f->bed.dir, "data", "spamsieve", NULL);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, "learner-") && g_str_has_suffix (name, ".model"))
+      {
+        g_assert_null (found);   /* one account, one model */
+        found = g_build_filename (dir, name, NULL);
+      }
+  return found;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+/* Spam by half a point; corrected as ham once through the learning folder; the next letter
+ * of the same sender goes to INBOX. The model is saved by the run that learned and loaded
+ * by the next (each run is its own process). */
+static void
+test_correction_decides (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GBytes) first = newsletter (1);
+  g_autoptr(GBytes) second = newsletter (2);
+  g_autoptr(SsLearner) model = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *o;
+
+  write_config (f, "[filter]\nuncertain-band=0\n");
+  ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
+  o = record_for_subject (f, "Gardening weekly 1");
+  g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "spam");
+  /* nothing learned yet: the learner has no opinion, spamd's half point decides */
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "combined"),
+                                  1 / (1 + exp (-0.5)), 1e-3);
+  path = model_path (f);
+  g_assert_null (path);            /* nothing learned, nothing written */
+
+  /* The user drags it to the learning folder (as another mail client would). */
+  ss_test_add (f->bed.dovecot, "Spam/False Positives", first, "S", 0);
+  {
+    /* ... moving, not copying: gone from Spam */
+    for (guint k = 0; k < 2; k++)
+      {
+        g_autofree char *spam_dir = g_build_filename (ss_test_dovecot_get_dir (f->bed.dovecot),
+                                                      "Maildir", ".Spam", k ? "new" : "cur",
+                                                      NULL);
+        g_autoptr(GDir) d = g_dir_open (spam_dir, 0, NULL);
+        const char *name;
+
+        while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+          {
+            g_autofree char *file = g_build_filename (spam_dir, name, NULL);
+            g_assert_cmpint (g_unlink (file), ==, 0);
+          }
+      }
+    g_assert_cmpuint (ss_test_count_stored (f->bed.dovecot, "Spam", NULL), ==, 0);
+  }
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (record_for_subject (f, "Gardening weekly 1"),
+                                                  "verdict"), ==, "learned-ham");
+  path = model_path (f);
+  g_assert_nonnull (path);
+  model = ss_learner_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 1);
+  g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 0);
+
+  /* The next letter: same fixed spamd score, now INBOX. */
+  ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, second, NULL), ==, "INBOX");
+  o = record_for_subject (f, "Gardening weekly 2");
+  g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "ham");
+  g_assert_cmpfloat (json_object_get_double_member (o, "combined"), <, 0.5);
+  g_assert_cmpfloat (json_object_get_double_member (o, "score"), ==, 5.5);
+}
+
+/* Reads INBOX's dovecot-uidlist: UIDVALIDITY, and the content of the message with uid. */
+static GBytes *
+stored_by_uid (Fixture *f,
+               guint32  uid,
+               guint32 *uidvalidity)
+{
+  g_autofree char *maildir = g_build_filename (ss_test_dovecot_get_dir (f->bed.dovecot),
+                                               "Maildir", NULL);
+  g_autofree char *list_path = g_build_filename (maildir, "dovecot-uidlist", NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *v;
+
+  g_assert_true (g_file_get_contents (list_path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  v = strstr (lines[0], " V");
+  g_assert_nonnull (v);
+  *uidvalidity = strtoul (v + 2, NULL, 10);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      const char *colon = strchr (lines[i], ':');
+      g_autofree char *base = NULL;
+
+      if (strtoul (lines[i], NULL, 10) != uid || colon == NULL)
+        continue;
+      base = g_strdup (colon + 1);
+      for (guint k = 0; k < 2; k++)
+        {
+          g_autofree char *dir = g_build_filename (maildir, k == 0 ? "cur" : "new", NULL);
+          g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+          const char *name;
+
+          while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+            if (g_str_has_prefix (name, base))
+              {
+                g_autofree char *file = g_build_filename (dir, name, NULL);
+                char *content = NULL;
+                gsize len = 0;
+
+                g_assert_true (g_file_get_contents (file, &content, &len, NULL));
+                return g_bytes_new_take (content, len);
+              }
+        }
+    }
+  return NULL;
+}
+
+/* Default band (30 points either side of 50 %): 0.62 is uncertain: INBOX with $Uncertain,
+ * and --json says so, with a key that names the message where it now is. */
+static void
+test_uncertain_keyword (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GBytes) letter = newsletter (7);
+  g_autoptr(SsTestStoredMessage) stored = NULL;
+  g_autoptr(GBytes) by_uid = NULL;
+  g_autofree char *key = NULL;
+  guint32 uidvalidity = 0;
+  JsonObject *o;
+
+  write_config (f, NULL);
+  ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, letter, &stored), ==, "INBOX");
+  g_assert_true (ss_test_has_keyword (stored, "$Uncertain"));
+  g_assert_false (ss_test_has_keyword (stored, "$Junk"));
+  o = record_for_subject (f, "Gardening weekly 7");
+  g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "uncertain");
+  g_assert_cmpstr (json_object_get_string_member (o, "destination"), ==, "INBOX");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "combined"),
+                                  1 / (1 + exp (-0.5)), 1e-3);
+
+  /* The key: UIDVALIDITY:UID:FOLDER, as ss_verdict_dup_key(), and the same parts apart;
+   * dovecot's own uid list says that uid in INBOX is this message. */
+  g_assert_cmpint (json_object_get_int_member (o, "dest_uid"), >, 0);
+  key = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":INBOX",
+                         json_object_get_int_member (o, "dest_uidvalidity"),
+                         json_object_get_int_member (o, "dest_uid"));
+  g_assert_cmpstr (json_object_get_string_member (o, "key"), ==, key);
+  by_uid = stored_by_uid (f, json_object_get_int_member (o, "dest_uid"), &uidvalidity);
+  g_assert_nonnull (by_uid);
+  g_assert_cmpint (uidvalidity, ==, json_object_get_int_member (o, "dest_uidvalidity"));
+  g_assert_true (g_bytes_equal (by_uid, letter));
+}
+
+static void
+test_uncertain_folder (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GBytes) letter = newsletter (8);
+  g_autoptr(SsTestStoredMessage) stored = NULL;
+  JsonObject *o;
+
+  write_config (f, "[filter]\nuncertain-action=folder\nuncertain-folder=Uncertain\n");
+  ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, letter, &stored), ==, "Uncertain");
+  o = record_for_subject (f, "Gardening weekly 8");
+  g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "uncertain");
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (o, "key"), ":Uncertain"));
+}
+
+/* A stricter threshold (70 %) with the band off: 0.62 is ham; at 60 % it is spam. */
+static void
+test_threshold (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GBytes) a = newsletter (11);
+  g_autoptr(GBytes) b = newsletter (12);
+
+  write_config (f, "[filter]\nuncertain-band=0\nthreshold=70\n");
+  ss_test_add (f->bed.dovecot, "Unfiltered", a, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, a, NULL), ==, "INBOX");
+  write_config (f, "[filter]\nuncertain-band=0\nthreshold=60\n");
+  ss_test_add (f->bed.dovecot, "Unfiltered", b, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, b, NULL), ==, "Spam");
+  /* "combined" is a number with 4 decimals */
+  g_assert_true (strstr (f->out, "\"combined\":0.62") != NULL);
+}
+
+/* The live session (in-process, as the app runs it): "Not spam" clicked on a verdict row
+ * teaches the learner at once: the sender's next letter goes to INBOX; the model is saved
+ * (under this test program's own $XDG_DATA_HOME) by the end of the cycle. */
+static const SsRecord *
+session_record (SsTestSession *t,
+                const char    *subject)
+{
+  for (guint i = t->records->len; i-- > 0;)
+    {
+      const SsRecord *r = g_ptr_array_index (t->records, i);
+      if (g_strcmp0 (r->subject, subject) == 0)
+        return r;
+    }
+  return NULL;
+}
+
+static void
+test_session_mark (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GBytes) first = newsletter (21);
+  g_autoptr(GBytes) second = newsletter (22);
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
+  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
+                                               2, 30, "[filter]\nuncertain-band=0\n");
+  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SsRecord) marked = NULL;
+  g_autoptr(SsLearner) model = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *server = NULL;
+  g_autofree char *who = NULL;
+  g_autofree char *path = NULL;
+  const SsRecord *r;
+  SsTestSession run = { 0 };
+
+  config = ss_config_load_data (text, strlen (text), &error);
+  g_assert_no_error (error);
+  server = ss_config_dup_server (config);
+  who = g_strdup_printf ("%s@%s", config->user, server);
+  path = ss_learner_default_path (who);
+  g_assert_true (g_str_has_prefix (path, g_get_user_data_dir ()));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  ss_test_session_init (&run, f->bed.dir);
+  ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
+  ss_test_session_start (&run, config, "secret");
+  ss_test_session_wait_records (&run, 1, 60000);
+  r = session_record (&run, "Gardening weekly 21");
+  g_assert_nonnull (r);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_SPAM);
+  g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
+
+  ss_session_mark_async (run.session, r->destination, r->dest_uidvalidity, r->dest_uid, FALSE,
+                         NULL, ss_test_result_cb, &result);
+  ss_test_wait_result (run.context, &result, 60000);
+  marked = ss_session_mark_finish (run.session, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);   /* it holds the session */
+  g_assert_cmpint (marked->verdict, ==, SS_VERDICT_LEARNED_HAM);
+  g_assert_cmpstr (locate (f, first, NULL), ==, "INBOX");
+
+  ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
+  ss_test_session_wait_records (&run, run.records->len + 1, 60000);
+  r = session_record (&run, "Gardening weekly 22");
+  g_assert_nonnull (r);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_HAM);
+  g_assert_cmpfloat (r->combined, <, 0.5);
+  g_assert_cmpstr (locate (f, second, NULL), ==, "INBOX");
+  ss_test_session_stop (&run, 60000);
+  ss_test_session_clear (&run);
+
+  model = ss_learner_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 1);
+}
+
+/* An uncertain letter (default band) marked as spam from the window: to Spam with $Junk,
+ * its $Uncertain gone. */
+static void
+test_session_mark_uncertain (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GBytes) letter = newsletter (31);
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
+  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
+                                               2, 30, NULL);
+  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SsRecord) marked = NULL;
+  g_autoptr(SsTestStoredMessage) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  const SsRecord *r;
+  SsTestSession run = { 0 };
+
+  config = ss_config_load_data (text, strlen (text), &error);
+  g_assert_no_error (error);
+  ss_test_session_init (&run, f->bed.dir);
+  ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
+  ss_test_session_start (&run, config, "secret");
+  ss_test_session_wait_records (&run, 1, 60000);
+  r = session_record (&run, "Gardening weekly 31");
+  g_assert_nonnull (r);
+  g_assert_cmpint (r->verdict, ==, SS_VERDICT_UNCERTAIN);
+  g_assert_cmpstr (locate (f, letter, &stored), ==, "INBOX");
+  g_assert_true (ss_test_has_keyword (stored, "$Uncertain"));
+  g_clear_pointer (&stored, ss_test_stored_message_free);
+
+  ss_session_mark_async (run.session, r->destination, r->dest_uidvalidity, r->dest_uid, TRUE,
+                         NULL, ss_test_result_cb, &result);
+  ss_test_wait_result (run.context, &result, 60000);
+  marked = ss_session_mark_finish (run.session, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpint (marked->verdict, ==, SS_VERDICT_LEARNED_SPAM);
+  g_assert_cmpstr (locate (f, letter, &stored), ==, "Spam");
+  g_assert_true (ss_test_has_keyword (stored, "$Junk"));
+  g_assert_false (ss_test_has_keyword (stored, "$Uncertain"));
+  ss_test_session_stop (&run, 60000);
+  ss_test_session_clear (&run);
+}
+
+static const SsTestCase cases[] = {
+  SS_TEST (session_mark),
+  SS_TEST (session_mark_uncertain),
+  SS_TEST (correction_decides),
+  SS_TEST (uncertain_keyword),
+  SS_TEST (uncertain_folder),
+  SS_TEST (threshold),
+};
+
+SS_TEST_SUITE_MAIN ("/spamsieve/learnloop/", Fixture, fixture_setup, fixture_teardown,
+                    TRUE, ss_message_info_init)
