@@ -6,7 +6,11 @@
 #include <glib/gi18n.h>
 
 #include "ss-application-private.h"
+#include "ss-journal.h"
 #include "ss-screenshot.h"
+#include "ss-sender-lists.h"
+#include "ss-senders-window.h"
+#include "ss-settings.h"
 
 static void
 check_now_action (GSimpleAction *action,
@@ -63,6 +67,34 @@ setup_action (GSimpleAction *action,
               gpointer       user_data)
 {
   ss_application_open_setup (user_data);
+}
+
+/* The allowed and blocked senders of the account in the settings. */
+static void
+senders_action (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  SsApplication *self = user_data;
+  g_autoptr(SsConfig) config = ss_settings_dup_config (self->settings, NULL);
+  g_autofree char *server = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *journal = NULL;
+  g_autofree char *path = NULL;
+
+  /* The lists belong to an account: without valid settings, set one up first. */
+  if (config == NULL)
+    {
+      ss_application_open_setup (self);
+      return;
+    }
+  server = ss_config_dup_server (config);
+  account = g_strdup_printf ("%s@%s", config->user, server);
+  journal = self->demo != NULL ? g_strdup (ss_demo_get_journal_path (self->demo))
+                               : ss_journal_default_path ();
+  path = ss_sender_lists_path_for (journal, account);
+  gtk_window_present (GTK_WINDOW (ss_senders_window_new (ss_application_get_window (self),
+                                                         path)));
 }
 
 static void
@@ -157,6 +189,7 @@ static const GActionEntry app_entries[] = {
   { "show-window", show_window_action },
   { "toggle-window", toggle_window_action },
   { "setup", setup_action },
+  { "senders", senders_action },
   { "quit", quit_action },
   { "about", about_action },
   { "mark-spam", mark_spam_action, "s" },

@@ -49,6 +49,9 @@ typedef struct
   /* [live] (live engine) */
   guint      poll_seconds;      /* default 60 */
   guint      maintenance_minutes; /* default 15 */
+  /* [lists]: addresses or "@domain", separated by commas or spaces (NULL: none) */
+  char      *lists_allow;
+  char      *lists_block;
   /* [training]: initial training from existing mail (--train-existing, setup) */
   guint      train_max_ham;     /* newest read INBOX messages learned, default 1000 */
   guint      train_max_spam;    /* newest spam folder messages learned, default 1000 */

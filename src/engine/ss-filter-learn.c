@@ -45,6 +45,9 @@ settle_learning (SsFilter      *self,
                    job->error->message);
     }
 
+  for (guint i = 0; i < learned->len; i++)
+    _ss_filter_list_sender (self, ((Job *) g_ptr_array_index (learned, i))->info, as_spam,
+                            NULL, 0, 0, NULL);
   if (as_spam)
     {
       const MoveSpec spec = { SS_VERDICT_LEARNED_SPAM, self->spam_folder, "$Junk",
@@ -100,6 +103,8 @@ ss_filter_run_learning (SsFilter      *self,
 {
   g_return_val_if_fail (SS_IS_FILTER (self), FALSE);
 
+  if (!_ss_filter_read_sent (self, cancellable, error))
+    return FALSE;
   if (!learn_folder (self, self->false_positives, JOB_TELL_HAM, cancellable, error))
     return FALSE;
   if (self->learn_error == NULL && self->spamd_error == NULL &&
@@ -279,6 +284,7 @@ ss_filter_mark (SsFilter      *self,
         return NULL;
       record->dest_uidvalidity = uidvalidity;
       record->dest_uid = uid;
+      _ss_filter_list_sender (self, job->info, as_spam, folder, uidvalidity, uid, record);
       _ss_filter_emit_record (self, record);
       return g_steal_pointer (&record);
     }
@@ -288,5 +294,7 @@ ss_filter_mark (SsFilter      *self,
     self->stats.learned_spam++;
   else
     self->stats.learned_ham++;
+  _ss_filter_list_sender (self, job->info, as_spam, folder, uidvalidity, uid,
+                          g_ptr_array_index (records, 0));
   return g_ptr_array_steal_index (records, 0);
 }

@@ -3,6 +3,7 @@
 
 #include "ss-filter.h"
 #include "ss-message-info.h"
+#include "ss-sender-lists.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,8 @@ struct _SsFilter
   SsSpamdClient   *spamd;
   SsJournal       *journal;
   SsLearner       *learner;        /* may be NULL */
+  SsSenderLists   *lists;          /* allow and block lists (ss-filter-lists.c) */
+  char            *sent_folder;    /* the \\Sent SPECIAL-USE folder, or NULL */
   char            *account;
   char            *spam_folder;
   char            *false_positives; /* learning folders, under spam_folder by default */
@@ -138,6 +141,23 @@ gboolean   _ss_filter_split_by_size  (SsFilter      *self,
                                       GArray        *large,
                                       GCancellable  *cancellable,
                                       GError       **error);
+
+/* ss-filter-lists.c */
+void          _ss_filter_open_sender_lists  (SsFilter *self);
+SsVerdictKind _ss_filter_apply_sender_lists (SsFilter      *self,
+                                             Job           *job,
+                                             SsVerdictKind  verdict);
+/* folder/uidvalidity/uid: where a marked message was (NULL: a learning folder). */
+void          _ss_filter_list_sender        (SsFilter            *self,
+                                             const SsMessageInfo *info,
+                                             gboolean             as_spam,
+                                             const char          *folder,
+                                             guint32              uidvalidity,
+                                             guint32              uid,
+                                             const SsRecord      *record);
+gboolean      _ss_filter_read_sent          (SsFilter      *self,
+                                             GCancellable  *cancellable,
+                                             GError       **error);
 
 /* ss-filter-resume.c */
 gboolean   _ss_filter_resume_pending (SsFilter      *self,

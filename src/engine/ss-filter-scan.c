@@ -207,8 +207,14 @@ settle_scans (SsFilter      *self,
       else
         {
           SsDecisionKind kind = decide (self, job);
-          g_ptr_array_add (kind == SS_DECISION_SPAM ? spam :
-                           kind == SS_DECISION_HAM ? ham : uncertain, job);
+          SsVerdictKind verdict = kind == SS_DECISION_SPAM ? SS_VERDICT_SPAM :
+                                  kind == SS_DECISION_HAM ? SS_VERDICT_HAM :
+                                                            SS_VERDICT_UNCERTAIN;
+
+          /* Allow and block lists (ss-filter-lists.c) have the last word. */
+          verdict = _ss_filter_apply_sender_lists (self, job, verdict);
+          g_ptr_array_add (verdict == SS_VERDICT_SPAM ? spam :
+                           verdict == SS_VERDICT_HAM ? ham : uncertain, job);
         }
     }
 

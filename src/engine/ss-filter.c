@@ -82,6 +82,7 @@ ss_filter_dispose (GObject *object)
   g_clear_object (&self->spamd);
   g_clear_object (&self->journal);
   g_clear_pointer (&self->learner, ss_learner_unref);
+  g_clear_object (&self->lists);
   G_OBJECT_CLASS (ss_filter_parent_class)->dispose (object);
 }
 
@@ -95,6 +96,7 @@ ss_filter_finalize (GObject *object)
   g_clear_pointer (&self->spam_folder, g_free);
   g_clear_pointer (&self->false_positives, g_free);
   g_clear_pointer (&self->false_negatives, g_free);
+  g_clear_pointer (&self->sent_folder, g_free);
   g_clear_pointer (&self->folders, g_hash_table_unref);
   g_clear_error (&self->spamd_error);
   g_clear_error (&self->learn_error);
@@ -150,6 +152,7 @@ ss_filter_new (const SsConfig *config,
   self->account = ss_config_dup_account_id (config);
   self->spam_folder = g_strdup (*config->folder_spam ? config->folder_spam : "Spam");
   set_learning_folders (self);
+  _ss_filter_open_sender_lists (self);
   self->pool = g_thread_pool_new (job_run, self, MAX (config->spamd_parallel, 1), FALSE, NULL);
   return self;
 }
@@ -265,6 +268,8 @@ ss_filter_prepare (SsFilter      *self,
 
       if (!folder->noselect)
         g_hash_table_add (self->folders, g_strdup (folder->name));
+      if (folder->sent && !folder->noselect && self->sent_folder == NULL)
+        self->sent_folder = g_strdup (folder->name);
       if (folder->junk && *c->folder_spam == '\0')
         {
           g_free (self->spam_folder);

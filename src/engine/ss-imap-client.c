@@ -436,6 +436,8 @@ list_cb (SsImapClient   *self,
 
       if (ss_imap_node_is_atom (attr, "\\Junk"))
         folder->junk = TRUE;
+      else if (ss_imap_node_is_atom (attr, "\\Sent"))
+        folder->sent = TRUE;
       else if (ss_imap_node_is_atom (attr, "\\Noselect") ||
                ss_imap_node_is_atom (attr, "\\NonExistent"))
         folder->noselect = TRUE;

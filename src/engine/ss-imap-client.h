@@ -18,6 +18,7 @@ typedef struct
 {
   char     *name;        /* user form */
   gboolean  junk;        /* \Junk SPECIAL-USE */
+  gboolean  sent;        /* \Sent SPECIAL-USE */
   gboolean  noselect;    /* \Noselect or \NonExistent */
 } SsImapFolder;
 

@@ -162,6 +162,17 @@ ss_journal_open (const char  *path,
   return g_steal_pointer (&self);
 }
 
+const char *
+ss_journal_get_path (SsJournal *self)
+{
+  const char *path;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), NULL);
+
+  path = sqlite3_db_filename (self->db, "main");
+  return path != NULL && *path != '\0' ? path : NULL;
+}
+
 char *
 ss_journal_default_path (void)
 {

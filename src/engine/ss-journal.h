@@ -22,6 +22,8 @@ typedef struct
  * process holds locked for 5 s is an error, and left as it is. */
 SsJournal *ss_journal_open                (const char     *path,
                                            GError        **error);
+/* The file's path; NULL when in memory. */
+const char *ss_journal_get_path           (SsJournal      *self);
 /* The default path: $XDG_DATA_HOME/spamsieve/state.sqlite. */
 char      *ss_journal_default_path        (void);
 /* Records one more failed scan of a message and returns the totals so far. */

@@ -487,7 +487,7 @@ capability_list (const SsTestDovecotOptions *options)
         continue;
       g_string_append_printf (caps, "%s%s", caps->len > 0 ? " " : "", cap);
     }
-  if (options->special_use_junk)
+  if (options->special_use_junk || options->special_use_sent)
     g_string_append (caps, " SPECIAL-USE");
   return g_string_free (g_steal_pointer (&caps), FALSE);
 }
@@ -572,10 +572,11 @@ append_config_namespace (GString                    *conf,
     "  inbox = yes\n"
     "  prefix =\n"
     "  separator = %c\n"
-    "%s"
+    "%s%s"
     "}\n",
     options->delimiter != 0 ? options->delimiter : '/',
-    options->special_use_junk ? "  mailbox Junk {\n    special_use = \\Junk\n  }\n" : "");
+    options->special_use_junk ? "  mailbox Junk {\n    special_use = \\Junk\n  }\n" : "",
+    options->special_use_sent ? "  mailbox Sent {\n    special_use = \\Sent\n  }\n" : "");
 }
 
 static void
@@ -711,6 +712,8 @@ prepare_dovecot_dir (SsTestDovecot              *self,
     return FALSE;
   chown_mail (self, home);
   if (!options->no_unfiltered && !ss_test_dovecot_create_folder (self, "Unfiltered", error))
+    return FALSE;
+  if (options->special_use_sent && !ss_test_dovecot_create_folder (self, "Sent", error))
     return FALSE;
   return !options->special_use_junk || ss_test_dovecot_create_folder (self, "Junk", error);
 }

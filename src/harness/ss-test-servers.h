@@ -16,6 +16,7 @@ typedef struct
   char        delimiter;        /* hierarchy delimiter: '/' (default when 0) or '.' */
   gboolean    no_unfiltered;    /* do not create the Unfiltered folder */
   gboolean    special_use_junk; /* announce a folder "Junk" with \Junk SPECIAL-USE */
+  gboolean    special_use_sent; /* announce a folder "Sent" with \Sent SPECIAL-USE (created) */
   gboolean    plaintext_ok;     /* allow LOGIN without TLS (tests of tls=none) */
   gboolean    outlive_thread;   /* no PR_SET_PDEATHSIG: may start from a short-lived thread */
   const char *password;         /* of user "tester"; NULL: "secret" */

@@ -98,6 +98,7 @@ void         ss_gui_add_setup_tests    (void);
 void         ss_gui_add_tray_tests     (void);
 void         ss_gui_add_notifier_tests (void);
 void         ss_gui_add_app_tests      (void);
+void         ss_gui_add_senders_tests  (void);
 void         ss_gui_add_goa_tests      (void);
 void         ss_gui_add_train_tests    (void);
 

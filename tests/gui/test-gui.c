@@ -173,6 +173,7 @@ main (int    argc,
   ss_gui_add_tray_tests ();
   ss_gui_add_notifier_tests ();
   ss_gui_add_app_tests ();
+  ss_gui_add_senders_tests ();
   ss_gui_add_goa_tests ();
   ss_gui_add_train_tests ();
   return g_test_run ();
