@@ -38,6 +38,8 @@ struct _SsFilter
   guint            n_submitted;
   guint            n_done;
   gboolean         dry_run;
+  gboolean         in_place;       /* unfiltered = inbox: ham stays where it is */
+  guint32          lowest_deferred; /* in place: lowest UID of this pass left for a retry */
 };
 
 typedef enum {
@@ -134,6 +136,24 @@ gboolean   _ss_filter_split_by_size  (SsFilter      *self,
                                       GArray        *large,
                                       GCancellable  *cancellable,
                                       GError       **error);
+
+/* ss-filter-inplace.c */
+gboolean   _ss_filter_stays          (SsFilter       *self,
+                                      const MoveSpec *spec);
+gboolean   _ss_filter_keep_jobs      (SsFilter        *self,
+                                      GPtrArray       *jobs,
+                                      const MoveSpec  *spec,
+                                      GPtrArray       *records,
+                                      GCancellable    *cancellable,
+                                      GError         **error);
+GArray    *_ss_filter_search_in_place (SsFilter      *self,
+                                       GCancellable  *cancellable,
+                                       GError       **error);
+gboolean   _ss_filter_end_in_place   (SsFilter      *self,
+                                      GHashTable    *handled,
+                                      GError       **error);
+void       _ss_filter_note_deferred  (SsFilter      *self,
+                                      guint32        uid);
 
 /* ss-filter-resume.c */
 gboolean   _ss_filter_resume_pending (SsFilter      *self,

@@ -141,6 +141,7 @@ ss_filter_new (const SsConfig *config,
   server = ss_config_dup_server (config);
   self->account = g_strdup_printf ("%s@%s", config->user, server);
   self->spam_folder = g_strdup (*config->folder_spam ? config->folder_spam : "Spam");
+  self->in_place = ss_config_is_in_place (config);
   set_learning_folders (self);
   self->pool = g_thread_pool_new (job_run, self, MAX (config->spamd_parallel, 1), FALSE, NULL);
   return self;
@@ -498,6 +499,16 @@ _ss_filter_move_jobs_full (SsFilter       *self,
       Job *job = g_ptr_array_index (jobs, i);
       g_array_append_val (uids, job->message->uid);
       g_ptr_array_add (records, _ss_filter_job_record (self, job, spec));
+    }
+  if (_ss_filter_stays (self, spec))
+    {
+      /* In place: no move, a keyword at most (ss-filter-inplace.c). */
+      if (!_ss_filter_keep_jobs (self, jobs, spec, records, cancellable, error))
+        return FALSE;
+      if (records_out != NULL)
+        while (records->len > 0)
+          g_ptr_array_add (records_out, g_ptr_array_steal_index (records, 0));
+      return TRUE;
     }
 
   if (journaled)

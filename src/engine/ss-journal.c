@@ -48,7 +48,11 @@ static const char schema_sql[] =
   "  sender TEXT, subject TEXT, scanned INTEGER, score REAL, threshold REAL, rules TEXT,"
   "  verdict TEXT NOT NULL, destination TEXT NOT NULL, size INTEGER, dest_uidnext INTEGER,"
   "  dest_uidvalidity INTEGER, dest_uid INTEGER,"
-  "  PRIMARY KEY (account, folder, uidvalidity, uid));";
+  "  PRIMARY KEY (account, folder, uidvalidity, uid));"
+  /* In-place mode: the highest UID looked at, per folder and UIDVALIDITY. */
+  "CREATE TABLE IF NOT EXISTS watermark ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
+  "  uid INTEGER NOT NULL, PRIMARY KEY (account, folder, uidvalidity));";
 
 static void
 ss_journal_finalize (GObject *object)
@@ -540,4 +544,63 @@ ss_journal_list_pending (SsJournal  *self,
   sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
   return collect_rows (self, stmt, (RowFunc) pending_from_row,
                        (GDestroyNotify) ss_pending_free, "pending", error);
+}
+
+gboolean
+ss_journal_get_watermark (SsJournal   *self,
+                          const char  *account,
+                          const char  *folder,
+                          guint32      uidvalidity,
+                          gboolean    *found,
+                          guint32     *uid,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self, "SELECT uid FROM watermark WHERE account = ?1 AND folder = ?2 "
+                        "AND uidvalidity = ?3", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, 0);
+  rc = sqlite3_step (stmt);
+  *found = rc == SQLITE_ROW;
+  *uid = *found ? (guint32) sqlite3_column_int64 (stmt, 0) : 0;
+  release (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_db_error (self->db, "watermark", error);
+}
+
+gboolean
+ss_journal_set_watermark (SsJournal   *self,
+                          const char  *account,
+                          const char  *folder,
+                          guint32      uidvalidity,
+                          guint32      uid,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  /* Older UIDVALIDITYs of the folder mean nothing any more. */
+  stmt = prepare (self, "DELETE FROM watermark WHERE account = ?1 AND folder = ?2 "
+                        "AND uidvalidity != ?3", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, 0);
+  rc = sqlite3_step (stmt);
+  release (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self->db, "watermark", error);
+  stmt = prepare (self, "INSERT OR REPLACE INTO watermark (account, folder, uidvalidity, uid) "
+                        "VALUES (?1, ?2, ?3, ?4)", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, uid);
+  rc = sqlite3_step (stmt);
+  release (stmt);
+  return rc == SQLITE_DONE || set_db_error (self->db, "watermark", error);
 }

@@ -103,6 +103,21 @@ GPtrArray *ss_journal_list_pending        (SsJournal      *self,
                                            const char     *folder,
                                            GError        **error);
 
+/* In-place mode: the highest UID of folder already looked at (found FALSE: none yet). */
+gboolean   ss_journal_get_watermark       (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *folder,
+                                           guint32         uidvalidity,
+                                           gboolean       *found,
+                                           guint32        *uid,
+                                           GError        **error);
+gboolean   ss_journal_set_watermark       (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *folder,
+                                           guint32         uidvalidity,
+                                           guint32         uid,
+                                           GError        **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsPending, ss_pending_free)
 
 G_END_DECLS
