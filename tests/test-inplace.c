@@ -141,21 +141,33 @@ settled_spamd_results (SsTestSpamd *spamd)
 }
 
 static int
+run_once_args (SsTestBed          *bed,
+               const char         *config,
+               const char * const *args,
+               char              **out,
+               char              **err_out)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    ss_test_launcher_new (bed->dir, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                    G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) proc = ss_test_spawn_headless (launcher, config, args);
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, out, err_out, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  return g_subprocess_get_exit_status (proc);
+}
+
+static int
 run_once (SsTestBed  *bed,
           const char *config,
           char      **err_out)
 {
   const char * const args[] = { "--once", NULL };
-  g_autoptr(GSubprocessLauncher) launcher =
-    ss_test_launcher_new (bed->dir, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                    G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GSubprocess) proc = ss_test_spawn_headless (launcher, config, args);
-  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
 
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, err_out, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  return g_subprocess_get_exit_status (proc);
+  return run_once_args (bed, config, args, &out, err_out);
 }
 
 /* After a pass: every message in INBOX or Spam, once; the old ones and the ham as before. */
@@ -318,7 +330,58 @@ test_first_scan_off (gpointer      fixture,
   g_assert_cmpuint (n2 - n1, ==, 3);
 }
 
+/* Unfiltered mode, but the mail goes to INBOX: --once says so (stderr; --json: a record). */
+static void
+test_bypass_hint (gpointer      fixture,
+                  gconstpointer data)
+{
+  const char * const json_args[] = { "--once", "--json", NULL };
+  g_auto(SsTestBed) bed = { 0 };
+  g_autoptr(GPtrArray) corpus = ss_test_corpus_load (NULL);
+  g_autofree char *config = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  ss_test_bed_init (&bed, ss_test_case_options (data), ss_test_case_spamd (data));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GBytes) m = make_message (corpus, i);
+      ss_test_add (bed.dovecot, "INBOX", m, "", 0);
+    }
+  /* Read or judged mail does not count. */
+  {
+    g_autoptr(GBytes) m = make_message (corpus, 3);
+    ss_test_add (bed.dovecot, "INBOX", m, "S", 0);
+  }
+  config = ss_test_write_config (&bed, NULL, NULL, 4, 0, NULL);
+  g_assert_cmpint (run_once (&bed, config, &err), ==, 0);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "hint: Unfiltered is empty, but 3 new message(s) in INBOX "
+                                 "were not filtered"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_once_args (&bed, config, json_args, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "{\"event\":\"hint\",\"hint\":\"inbox-bypass\","
+                                 "\"folder\":\"INBOX\",\"unfiltered\":\"Unfiltered\","
+                                 "\"count\":3}"));
+  /* Mail in Unfiltered: the rule works, no hint. */
+  {
+    g_autoptr(GBytes) m = make_message (corpus, 4);
+    ss_test_add (bed.dovecot, "Unfiltered", m, "", 0);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_once_args (&bed, config, json_args, &out, &err), ==, 0);
+  g_assert_null (strstr (out, "inbox-bypass"));
+  /* In place: never. */
+  g_clear_pointer (&config, g_free);
+  config = ss_test_write_config (&bed, NULL, NULL, 4, 0, "[folders]\nunfiltered=INBOX\n");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_once (&bed, config, &err), ==, 0);
+  g_assert_null (strstr (err, "hint:"));
+}
+
 static const SsTestCase cases[] = {
+  SS_TEST_CASE ("bypass-hint", NULL, test_bypass_hint),
   SS_TEST_CASE ("two-passes", NULL, test_two_passes),
   SS_TEST_CASE ("first-scan-off", NULL, test_first_scan_off),
 };

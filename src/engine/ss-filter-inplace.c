@@ -138,3 +138,48 @@ _ss_filter_note_deferred (SsFilter *self,
   if (self->in_place && (self->lowest_deferred == 0 || uid < self->lowest_deferred))
     self->lowest_deferred = uid;
 }
+
+#define BYPASS_CHECK_INTERVAL (G_USEC_PER_SEC * (gint64) 3600)
+
+/* Unfiltered mode: Unfiltered is empty and got nothing, yet INBOX has unread mail of the last
+ * day nobody judged: new mail goes to INBOX, not to Unfiltered. Errors only skip the check. */
+void
+_ss_filter_check_bypass (SsFilter     *self,
+                         guint         n_found,
+                         GCancellable *cancellable)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GArray) uids = NULL;
+  g_autofree char *date = NULL;
+  g_autofree char *criteria = NULL;
+  const char *unfiltered = self->config->folder_unfiltered;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->in_place)
+    return;
+  if (n_found > 0 || self->mailbox.exists > 0)
+    {
+      self->stats.inbox_bypass = 0;
+      return;
+    }
+  if (self->inbox_checked != 0 && now - self->inbox_checked < BYPASS_CHECK_INTERVAL)
+    return;
+  self->inbox_checked = now;
+  date = imap_date_days_ago (1);
+  criteria = g_strdup_printf ("UNSEEN SINCE %s " UNJUDGED, date);
+  if (!_ss_filter_select_folder (self, self->config->folder_inbox, cancellable, &local_error) ||
+      (uids = ss_imap_client_uid_search (self->imap, criteria, cancellable,
+                                         &local_error)) == NULL ||
+      !_ss_filter_select_folder (self, unfiltered, cancellable, &local_error))
+    {
+      g_message ("checking %s for mail that bypassed %s: %s", self->config->folder_inbox,
+                 unfiltered, local_error->message);
+      return;
+    }
+  self->stats.inbox_bypass = uids->len;
+  if (uids->len > 0)
+    g_message ("%s is empty, but %u new message(s) arrived in %s: no server rule files new "
+               "mail into %s (or filter %s in place: [folders] unfiltered=%s)", unfiltered,
+               uids->len, self->config->folder_inbox, unfiltered, self->config->folder_inbox,
+               self->config->folder_inbox);
+}

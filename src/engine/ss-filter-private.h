@@ -40,6 +40,7 @@ struct _SsFilter
   gboolean         dry_run;
   gboolean         in_place;       /* unfiltered = inbox: ham stays where it is */
   guint32          lowest_deferred; /* in place: lowest UID of this pass left for a retry */
+  gint64           inbox_checked;  /* monotonic µs of the last INBOX bypass check, 0: never */
 };
 
 typedef enum {
@@ -154,6 +155,9 @@ gboolean   _ss_filter_end_in_place   (SsFilter      *self,
                                       GError       **error);
 void       _ss_filter_note_deferred  (SsFilter      *self,
                                       guint32        uid);
+void       _ss_filter_check_bypass   (SsFilter      *self,
+                                      guint          n_found,
+                                      GCancellable  *cancellable);
 
 /* ss-filter-resume.c */
 gboolean   _ss_filter_resume_pending (SsFilter      *self,

@@ -389,5 +389,6 @@ ss_filter_run_unfiltered (SsFilter      *self,
       if (is_stopping (self))
         return !g_cancellable_set_error_if_cancelled (self->scan_cancellable, error);
     }
+  _ss_filter_check_bypass (self, g_hash_table_size (handled), cancellable);
   return !self->in_place || _ss_filter_end_in_place (self, handled, error);
 }

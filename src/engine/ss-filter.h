@@ -36,6 +36,10 @@ typedef struct
   guint learned_ham;
   guint learned_spam;
   guint expired;
+  /* Unfiltered mode, Unfiltered empty: unread mail of the last day in INBOX without
+   * $Junk / $NotJunk, i.e. new mail that no server rule files into Unfiltered (checked at
+   * most hourly; 0: none or not checked). */
+  guint inbox_bypass;
 } SsFilterStats;
 
 SsFilter   *ss_filter_new              (const SsConfig  *config,

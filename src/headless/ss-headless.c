@@ -173,6 +173,32 @@ print_summary (const SsFilterStats *s,
            options->dry_run ? " (dry run: nothing moved)" : "");
 }
 
+/* Unfiltered stays empty while INBOX gets mail nobody judged: say so (engine: ss-filter-inplace.c). */
+static void
+print_bypass_hint (guint           count,
+                   const SsConfig *config,
+                   const Options  *options)
+{
+  if (options->json)
+    {
+      g_autoptr(GString) line = g_string_new ("{\"event\":\"hint\",\"hint\":\"inbox-bypass\","
+                                              "\"folder\":");
+
+      ss_json_append_string (line, config->folder_inbox);
+      g_string_append (line, ",\"unfiltered\":");
+      ss_json_append_string (line, config->folder_unfiltered);
+      g_string_append_printf (line, ",\"count\":%u}", count);
+      printf ("%s\n", line->str);
+      fflush (stdout);
+    }
+  else if (count > 0)
+    fprintf (stderr, "spamsieve: hint: %s is empty, but %u new message(s) in %s were not "
+             "filtered: no server rule files new mail into %s. Filter %s directly with "
+             "[folders] unfiltered=%s\n", config->folder_unfiltered, count,
+             config->folder_inbox, config->folder_unfiltered, config->folder_inbox,
+             config->folder_inbox);
+}
+
 /* Learning, expiry, then Unfiltered: the live session's cycle, once. */
 static gboolean
 run_cycle_once (SsAssembly      *parts,
@@ -191,6 +217,8 @@ run_cycle_once (SsAssembly      *parts,
        ss_assembly_run_cycle (parts->filter, TRUE, NULL, NULL, &refused, NULL, error);
   stats = ss_filter_get_stats (parts->filter);
   print_summary (stats, options);
+  if (stats->inbox_bypass > 0)
+    print_bypass_hint (stats->inbox_bypass, config, options);
   if (ok && refused != NULL)
     {
       /* Reported once the rest of the cycle ran. */
@@ -273,6 +301,16 @@ on_state (SsSession  *session,
 }
 
 static void
+on_inbox_bypass (SsSession  *session,
+                 GParamSpec *pspec,
+                 Live       *live)
+{
+  g_autoptr(SsConfig) config = ss_session_get_config (session);
+
+  print_bypass_hint (ss_session_get_inbox_bypass (session), config, live->options);
+}
+
+static void
 on_record (SsSession      *session,
            const SsRecord *record,
            Live           *live)
@@ -343,6 +381,7 @@ run_live (const SsConfig *config,
   live.loop = loop;
   g_signal_connect (session, "notify::state", G_CALLBACK (on_state), &live);
   g_signal_connect (session, "record", G_CALLBACK (on_record), &live);
+  g_signal_connect (session, "notify::inbox-bypass", G_CALLBACK (on_inbox_bypass), &live);
   sources[0] = g_unix_signal_add (SIGTERM, on_quit_signal, &live);
   sources[1] = g_unix_signal_add (SIGINT, on_quit_signal, &live);
   sources[2] = g_unix_signal_add (SIGHUP, on_reload_signal, &live);
