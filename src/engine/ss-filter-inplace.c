@@ -154,6 +154,7 @@ _ss_filter_check_bypass (SsFilter     *self,
   g_autofree char *criteria = NULL;
   const char *unfiltered = self->config->folder_unfiltered;
   gint64 now = g_get_monotonic_time ();
+  guint recent = 0;
 
   if (self->in_place)
     return;
@@ -165,6 +166,20 @@ _ss_filter_check_bypass (SsFilter     *self,
   if (self->inbox_checked != 0 && now - self->inbox_checked < BYPASS_CHECK_INTERVAL)
     return;
   self->inbox_checked = now;
+  /* Mail came through Unfiltered in the last day: the rule works (skipped and unscanned mail
+   * reaches INBOX without a keyword). */
+  if (!ss_journal_count_since (self->journal, self->account, unfiltered,
+                               g_get_real_time () / G_USEC_PER_SEC - 24 * 3600, &recent,
+                               &local_error))
+    {
+      g_message ("%s", local_error->message);
+      return;
+    }
+  if (recent > 0)
+    {
+      self->stats.inbox_bypass = 0;
+      return;
+    }
   date = imap_date_days_ago (1);
   criteria = g_strdup_printf ("UNSEEN SINCE %s " UNJUDGED, date);
   if (!_ss_filter_select_folder (self, self->config->folder_inbox, cancellable, &local_error) ||

@@ -604,3 +604,29 @@ ss_journal_set_watermark (SsJournal   *self,
   release (stmt);
   return rc == SQLITE_DONE || set_db_error (self->db, "watermark", error);
 }
+
+gboolean
+ss_journal_count_since (SsJournal   *self,
+                        const char  *account,
+                        const char  *folder,
+                        gint64       since,
+                        guint       *count,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self, "SELECT COUNT(*) FROM history WHERE account = ?1 AND folder = ?2 "
+                        "AND time >= ?3", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 3, since);
+  rc = sqlite3_step (stmt);
+  *count = rc == SQLITE_ROW ? (guint) sqlite3_column_int64 (stmt, 0) : 0;
+  release (stmt);
+  return rc == SQLITE_ROW || set_db_error (self->db, "history", error);
+}

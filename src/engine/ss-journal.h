@@ -118,6 +118,14 @@ gboolean   ss_journal_set_watermark       (SsJournal      *self,
                                            guint32         uid,
                                            GError        **error);
 
+/* How many history records of folder are from since (unix seconds) on. */
+gboolean   ss_journal_count_since         (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *folder,
+                                           gint64          since,
+                                           guint          *count,
+                                           GError        **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsPending, ss_pending_free)
 
 G_END_DECLS
