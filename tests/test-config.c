@@ -552,11 +552,27 @@ test_folders (void)
                                       "false-positives=Archiv/Fälschlich\n");
 
   g_assert_cmpstr (utf8->folder_spam, ==, "Spam/Unerwünscht");
-  assert_config_error (ACCOUNT "[folders]\ninbox=Unfiltered\n",
-                       "settings: [folders] inbox: same folder as unfiltered (\"Unfiltered\"); "
+  g_assert_false (ss_config_is_in_place (utf8));
+  {
+    g_autoptr(SsConfig) in_place = load_ok (ACCOUNT "[folders]\nunfiltered=inbox\n");
+    g_autoptr(SsConfig) in_place2 = load_ok (ACCOUNT "[folders]\nunfiltered=Mail\n"
+                                             "inbox=Mail\n[filter]\nfirst-scan-days=30\n");
+    /* inbox = unfiltered the other way round: filtering Unfiltered in place. */
+    g_autoptr(SsConfig) in_place3 = load_ok (ACCOUNT "[folders]\ninbox=Unfiltered\n");
+
+    g_assert_true (ss_config_is_in_place (in_place));
+    g_assert_cmpuint (in_place->first_scan_days, ==, 7);
+    g_assert_true (ss_config_is_in_place (in_place2));
+    g_assert_cmpuint (in_place2->first_scan_days, ==, 30);
+    g_assert_true (ss_config_is_in_place (in_place3));
+  }
+  /* unfiltered = inbox is in-place mode; every other pair must still differ. */
+  assert_config_error (ACCOUNT "[folders]\nunfiltered=INBOX\nspam=inbox\n",
+                       "settings: [folders] spam: same folder as unfiltered (\"inbox\"); "
                        "the five folders must differ");
-  assert_config_error (ACCOUNT "[folders]\nunfiltered=inbox\n",
-                       "settings: [folders] inbox: same folder as unfiltered (\"INBOX\"); "
+  assert_config_error (ACCOUNT "[folders]\nunfiltered=INBOX\nspam=Junk\n"
+                       "false-positives=Junk\n",
+                       "settings: [folders] false-positives: same folder as spam (\"Junk\"); "
                        "the five folders must differ");
   /* An empty spam may become "Spam". */
   assert_config_error (ACCOUNT "[folders]\nunfiltered=Spam\n",

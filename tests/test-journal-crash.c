@@ -4,7 +4,8 @@
  * SS_DEBUG_CRASH_AFTER=N makes spamsieve exit right after its N-th journal commit. For
  * N = 1, 2, ... until a pass completes without reaching N: a fresh server with the same 50
  * messages, a crashed run, then a normal run that must finish the job. Done with MOVE and
- * without it (COPY + EXPUNGE, where a crash between the two must be healed, not duplicated). */
+ * without it (COPY + EXPUNGE, where a crash between the two must be healed, not duplicated),
+ * and in place (unfiltered = INBOX: ham stays and gets $NotJunk, spam moves). */
 #define G_LOG_DOMAIN "test-journal-crash"
 
 #include "config.h"
@@ -72,8 +73,12 @@ static void
 check_store (SsTestDovecot *dovecot,
              GPtrArray     *messages,
              gboolean       finished,
-             gboolean       duplicates_allowed)
+             gboolean       duplicates_allowed,
+             gboolean       in_place)
 {
+  /* Flag kept: even messages were added read (in place: flagged, as all are unread). */
+  char flag = in_place ? 'F' : 'S';
+
   g_autoptr(GHashTable) index = g_hash_table_new (g_bytes_hash, g_bytes_equal);
   g_autofree guint *copies = g_new0 (guint, messages->len);
 
@@ -96,10 +101,16 @@ check_store (SsTestDovecot *dovecot,
           if (strchr (s->flags, 'T') == NULL)
             {
               copies[i]++;
-              g_assert_cmpint (strchr (s->flags, 'S') != NULL, ==, i % 2 == 0);
+              g_assert_cmpint (strchr (s->flags, flag) != NULL, ==, i % 2 == 0);
+              if (in_place)
+                g_assert_null (strchr (s->flags, 'S'));
             }
           if (finished)
             g_assert_cmpstr (folders[f], !=, "Unfiltered");
+          /* In place, a finished pass has marked every ham it left in INBOX (a crash
+           * between verdict and keyword is redone). */
+          if (finished && in_place && g_str_equal (folders[f], "INBOX"))
+            g_assert_true (ss_test_has_keyword (s, "$NotJunk"));
         }
     }
   for (guint i = 0; i < messages->len; i++)
@@ -108,8 +119,8 @@ check_store (SsTestDovecot *dovecot,
 }
 
 static void
-crash_loop (gpointer      fixture,
-            gconstpointer data)
+crash_run (gconstpointer data,
+           gboolean      in_place)
 {
   const SsTestDovecotOptions *options = ss_test_case_options (data);
   g_autoptr(GPtrArray) messages = make_messages ();
@@ -124,32 +135,50 @@ crash_loop (gpointer      fixture,
 
       ss_test_bed_init (&bed, options, ss_test_case_spamd (data));
       for (guint i = 0; i < messages->len; i++)
-        ss_test_add (bed.dovecot, "Unfiltered", g_ptr_array_index (messages, i),
-                     i % 2 == 0 ? "S" : "", 0);
-      config = ss_test_write_config (&bed, NULL, NULL, 4, 0, "[filter]\nchunk=25\n");
+        ss_test_add (bed.dovecot, in_place ? "INBOX" : "Unfiltered",
+                     g_ptr_array_index (messages, i),
+                     i % 2 == 0 ? (in_place ? "F" : "S") : "", 0);
+      config = ss_test_write_config (&bed, NULL, NULL, 4, 0,
+                                     in_place ? "[folders]\nunfiltered=INBOX\n"
+                                                "[filter]\nchunk=25\n"
+                                              : "[filter]\nchunk=25\n");
 
       status = run_spamsieve (&bed, config, n, &err);
       if (status == 0)
         {
           /* The pass needs fewer than n journal writes: every step has been crashed at. */
-          check_store (bed.dovecot, messages, TRUE, FALSE);
+          check_store (bed.dovecot, messages, TRUE, FALSE, in_place);
           break;
         }
       g_assert_cmpint (status, ==, 99);
       crashes++;
       /* Right after the crash nothing is lost (a cut COPY may show twice without MOVE). */
-      check_store (bed.dovecot, messages, FALSE, options != NULL && options->no_move);
+      check_store (bed.dovecot, messages, FALSE, options != NULL && options->no_move, in_place);
 
       g_clear_pointer (&err, g_free);
       status = run_spamsieve (&bed, config, 0, &err);
       g_test_message ("crash after write %u, resumed: exit %d %s", n, status, err);
       g_assert_cmpint (status, ==, 0);
-      check_store (bed.dovecot, messages, TRUE, FALSE);
+      check_store (bed.dovecot, messages, TRUE, FALSE, in_place);
     }
   g_test_message ("%u crash points, each resumed with every message in exactly one folder",
                   crashes);
   /* Each chunk writes verdicts, then per destination the move and its confirmation. */
-  g_assert_cmpuint (crashes, >=, 6);
+  g_assert_cmpuint (crashes, >=, in_place ? 4 : 6);
+}
+
+static void
+crash_loop (gpointer      fixture,
+            gconstpointer data)
+{
+  crash_run (data, FALSE);
+}
+
+static void
+crash_loop_in_place (gpointer      fixture,
+                     gconstpointer data)
+{
+  crash_run (data, TRUE);
 }
 
 static const SsTestDovecotOptions no_move = { .no_move = TRUE };
@@ -157,6 +186,8 @@ static const SsTestDovecotOptions no_move = { .no_move = TRUE };
 static const SsTestCase cases[] = {
   SS_TEST_CASE ("move", NULL, crash_loop),
   SS_TEST_CASE ("copy-expunge", &no_move, crash_loop),
+  SS_TEST_CASE ("in-place", NULL, crash_loop_in_place),
+  SS_TEST_CASE ("in-place-copy-expunge", &no_move, crash_loop_in_place),
 };
 
 /* No fixture: each crash point gets its own bed. */

@@ -188,7 +188,55 @@ test_locked (void)
   sqlite3_close (other);
 }
 
+/* In-place mode's watermark: per folder and UIDVALIDITY; a new UIDVALIDITY drops the old. */
+static void
+test_watermark (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsJournal) journal = ss_journal_open (NULL, &error);
+  g_autoptr(SsRecord) record = ss_record_new ();
+  gboolean found = TRUE;
+  guint32 uid = 1;
+  guint n = 9;
+
+  g_assert_no_error (error);
+  g_assert_true (ss_journal_get_scanned_upto (journal, "a", "INBOX", 7, &found, &uid, &error));
+  g_assert_false (found);
+  g_assert_cmpuint (uid, ==, 0);
+  g_assert_true (ss_journal_set_scanned_upto (journal, "a", "INBOX", 7, 40, &error));
+  g_assert_true (ss_journal_set_scanned_upto (journal, "a", "INBOX", 7, 55, &error));
+  g_assert_true (ss_journal_get_scanned_upto (journal, "a", "INBOX", 7, &found, &uid, &error));
+  g_assert_true (found);
+  g_assert_cmpuint (uid, ==, 55);
+  g_assert_true (ss_journal_get_scanned_upto (journal, "b", "INBOX", 7, &found, &uid, &error));
+  g_assert_false (found);
+  g_assert_true (ss_journal_set_scanned_upto (journal, "a", "INBOX", 8, 3, &error));
+  g_assert_true (ss_journal_get_scanned_upto (journal, "a", "INBOX", 7, &found, &uid, &error));
+  g_assert_false (found);
+  g_assert_no_error (error);
+
+  g_assert_true (ss_journal_count_since (journal, "a", "Unfiltered", 0, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+  record->folder = g_strdup ("Unfiltered");
+  record->verdict = SS_VERDICT_HAM;
+  record->destination = g_strdup ("INBOX");
+  record->message_id = g_strdup ("");
+  record->from = g_strdup ("");
+  record->subject = g_strdup ("");
+  record->rules = g_new0 (char *, 1);
+  record->time = g_get_real_time () / G_USEC_PER_SEC;
+  g_assert_true (ss_journal_add_record (journal, "a", record, &error));
+  g_assert_true (ss_journal_count_since (journal, "a", "Unfiltered", record->time - 10, &n,
+                                         &error));
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_true (ss_journal_count_since (journal, "a", "Unfiltered", record->time + 10, &n,
+                                         &error));
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_no_error (error);
+}
+
 static const SsTestFunc tests[] = {
+  SS_TEST_FUNC ("/spamsieve/journal/watermark", test_watermark),
   SS_TEST_FUNC ("/spamsieve/journal/round-trip", test_round_trip),
   SS_TEST_FUNC ("/spamsieve/journal/corrupt", test_corrupt),
   SS_TEST_FUNC ("/spamsieve/journal/locked", test_locked),

@@ -38,7 +38,7 @@ test_status_problems (void)
 
   g_assert_null (none.title);
   g_assert_null (none.action);
-  for (SsStatusProblem p = SS_STATUS_PROBLEM_LOGIN; p <= SS_STATUS_PROBLEM_SPAMD; p++)
+  for (SsStatusProblem p = SS_STATUS_PROBLEM_LOGIN; p <= SS_STATUS_PROBLEM_INBOX_BYPASS; p++)
     {
       SsStatusProblemInfo info = ss_status_problem_info (p);
 
@@ -52,6 +52,8 @@ test_status_problems (void)
   g_assert_cmpstr (ss_status_problem_info (SS_STATUS_PROBLEM_LOGIN).title, ==, "Login refused");
   g_assert_cmpstr (ss_status_problem_info (SS_STATUS_PROBLEM_UNREACHABLE).action, ==,
                    "app.check-now");
+  g_assert_cmpstr (ss_status_problem_info (SS_STATUS_PROBLEM_INBOX_BYPASS).title, ==,
+                   "New mail goes to INBOX, not to Unfiltered");
 
   ss_status_set_has_account (status, TRUE);
   ss_status_set_config_error (status, "broken");

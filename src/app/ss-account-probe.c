@@ -187,6 +187,12 @@ probe_thread (GTask        *task,
 
   g_string_append_printf (summary, _("Logged in as %s."), config->user);
   g_string_append_c (summary, '\n');
+  if (ss_config_is_in_place (config))
+    {
+      g_string_append_printf (summary, _("New mail is filtered in %s, where it arrives."),
+                              config->folder_inbox);
+      g_string_append_c (summary, '\n');
+    }
   if (find_folder (folders, config->folder_unfiltered) == NULL)
     {
       g_set_error (&error, SS_IMAP_ERROR, SS_IMAP_ERROR_NO_MAILBOX,

@@ -56,6 +56,7 @@ struct _SsSetupDialog
   AdwEntryRow     *password_row;
   AdwActionRow    *ca_row;
   GtkWidget       *ca_clear_button;
+  AdwComboRow     *mode_row;       /* MODE_*: in place or Unfiltered */
   AdwEntryRow     *unfiltered_row;
   AdwEntryRow     *inbox_row;
   AdwEntryRow     *spam_row;
@@ -130,6 +131,18 @@ folder_field (SsConfig *config,
 {
   g_return_val_if_fail (which < N_FOLDERS, NULL);
   return G_STRUCT_MEMBER_P (config, folder_rows[which].field);
+}
+
+/* The mode row: filter INBOX in place, or the folder a server rule fills. */
+enum {
+  MODE_IN_PLACE,
+  MODE_UNFILTERED,
+};
+
+static gboolean
+is_in_place (SsSetupDialog *self)
+{
+  return adw_combo_row_get_selected (self->mode_row) == MODE_IN_PLACE;
 }
 
 /* ---- result row ---- */
@@ -252,6 +265,11 @@ load_from_settings (SsSetupDialog *self)
 
   for (guint i = 0; i < N_FOLDERS; i++)
     set_text (folder_row (self, i), *folder_field (config, i));
+  adw_combo_row_set_selected (self->mode_row, ss_config_is_in_place (config) ? MODE_IN_PLACE
+                                                                            : MODE_UNFILTERED);
+  if (ss_config_is_in_place (config))
+    set_text (self->unfiltered_row, "Unfiltered");
+  gtk_widget_set_visible (GTK_WIDGET (self->unfiltered_row), !is_in_place (self));
 
   if (spamd == NULL)
     adw_combo_row_set_selected (self->spamd_row, SPAMD_PRIVATE);
@@ -324,6 +342,11 @@ build_config (SsSetupDialog  *self,
     {
       g_free (*folder_field (config, i));
       *folder_field (config, i) = stripped_text (folder_row (self, i));
+    }
+  if (is_in_place (self))
+    {
+      g_free (config->folder_unfiltered);
+      config->folder_unfiltered = g_strdup (config->folder_inbox);
     }
   g_free (config->spamd_address);
   if (spamd_mode == SPAMD_PRIVATE || *address == '\0')
@@ -505,6 +528,9 @@ rebuild_folder_menus (SsSetupDialog      *self,
     }
 }
 
+static void run_probe (SsSetupDialog       *self,
+                       SsAccountProbeFlags  flags);
+
 static void
 probe_cb (GObject      *object,
           GAsyncResult *result,
@@ -523,6 +549,23 @@ probe_cb (GObject      *object,
   folders = ss_account_probe_get_folders (probe);
   if (folders != NULL)
     rebuild_folder_menus (self, folders);
+  if (folders != NULL && !is_in_place (self) &&
+      !g_strv_contains (folders, text_of (self->unfiltered_row)))
+    {
+      g_autofree char *text =
+        g_strdup_printf (_("No folder “%s”: filtering INBOX instead"),
+                         text_of (self->unfiltered_row));
+
+      /* No server rule files mail there: filter INBOX in place, and test that. */
+      adw_combo_row_set_selected (self->mode_row, MODE_IN_PLACE);
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+      if (!folders_only)
+        {
+          run_probe (self, 0);
+          return;
+        }
+      g_clear_error (&error);
+    }
   if (error != NULL)
     show_error (self, error);
   else if (folders_only)
@@ -711,6 +754,13 @@ on_field_changed (SsSetupDialog *self)
 }
 
 static void
+on_mode_changed (SsSetupDialog *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->unfiltered_row), !is_in_place (self));
+  on_field_changed (self);
+}
+
+static void
 on_password_changed (SsSetupDialog *self)
 {
   self->password_touched = TRUE;
@@ -805,6 +855,7 @@ ss_setup_dialog_class_init (SsSetupDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, password_row);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, ca_row);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, ca_clear_button);
+  gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, mode_row);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, unfiltered_row);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, inbox_row);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, spam_row);
@@ -825,6 +876,7 @@ ss_setup_dialog_class_init (SsSetupDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, goa_group);
   gtk_widget_class_bind_template_callback (widget_class, on_goa_account_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_field_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_mode_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_password_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_security_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_spamd_mode_changed);
@@ -956,6 +1008,13 @@ ss_setup_dialog_get_result_title (SsSetupDialog *self)
 {
   g_return_val_if_fail (SS_IS_SETUP_DIALOG (self), NULL);
   return adw_preferences_row_get_title (ADW_PREFERENCES_ROW (self->result_row));
+}
+
+const char *
+ss_setup_dialog_get_result_detail (SsSetupDialog *self)
+{
+  g_return_val_if_fail (SS_IS_SETUP_DIALOG (self), NULL);
+  return adw_action_row_get_subtitle (self->result_row);
 }
 
 gboolean

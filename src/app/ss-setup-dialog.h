@@ -18,6 +18,7 @@ SsSetupDialog *ss_setup_dialog_new              (GtkWindow     *parent,
                                                  GSettings     *settings);
 /* "" when nothing is shown; for tests and accessibility checks. */
 const char    *ss_setup_dialog_get_result_title (SsSetupDialog *self);
+const char    *ss_setup_dialog_get_result_detail (SsSetupDialog *self);
 /* Pending keyring/IMAP work (TRUE while the keyring lookup or a test runs). */
 gboolean       ss_setup_dialog_is_busy          (SsSetupDialog *self);
 

@@ -86,6 +86,11 @@ static const struct
     N_("The mail server is fine, but the spam checker does not answer; SpamSieve keeps "
        "trying. New mail stays in Unfiltered meanwhile."),
     "app.check-now", N_("Retry Now"), "Active" },
+  [SS_STATUS_PROBLEM_INBOX_BYPASS] = {
+    "mail-inbox-symbolic", N_("New mail goes to INBOX, not to Unfiltered"),
+    N_("No rule on the mail server files new mail into Unfiltered, so SpamSieve never sees "
+       "it. Filter INBOX directly: in the settings, choose to filter “New mail in INBOX”."),
+    "app.setup", N_("Open Settings"), "Active" },
 };
 
 SsStatusProblemInfo
@@ -246,7 +251,13 @@ recompute (SsStatus *self)
         title = g_strdup_printf (_("Connecting to %s"), config->host);
         break;
       case SS_SESSION_WATCHING:
-        title = g_strdup_printf (_("Watching %s"), config->folder_unfiltered);
+        if (ss_session_get_inbox_bypass (self->session) > 0)
+          {
+            problem = SS_STATUS_PROBLEM_INBOX_BYPASS;
+            detail = g_strdup (_(problems[problem].explanation));
+          }
+        else
+          title = g_strdup_printf (_("Watching %s"), config->folder_unfiltered);
         break;
       case SS_SESSION_SCANNING:
         {

@@ -17,6 +17,7 @@ typedef enum {
   SS_STATUS_PROBLEM_SETTINGS,     /* failed, or settings invalid: open the settings */
   SS_STATUS_PROBLEM_UNREACHABLE,  /* backing off: retries by itself */
   SS_STATUS_PROBLEM_SPAMD,        /* spamd not answering (the mail server is fine): retries */
+  SS_STATUS_PROBLEM_INBOX_BYPASS, /* Unfiltered empty, new mail in INBOX: filter in place? */
 } SsStatusProblem;
 
 /* The tray icons ("icon-name") */

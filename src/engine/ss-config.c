@@ -79,6 +79,9 @@ static const SsConfigKey config_keys[] = {
         N_("Uncertain mail")),
   TEXT ("filter", "uncertain-folder", "uncertain-folder", TEXT, uncertain_folder, "Uncertain",
         N_("Folder for uncertain mail")),
+  /* In-place mode (unfiltered = inbox): how far back the first pass looks. */
+  NUMBER ("filter", "first-scan-days", "first-scan-days", UINT, first_scan_days, 0, 36500, 7,
+          N_("Days of unread mail checked on the first start")),
   NUMBER ("expire", "unfiltered-days", "unfiltered-days", UINT, unfiltered_days, 0, 36500, 0,
           N_("Days unfiltered mail is kept")),
   NUMBER ("expire", "spam-days", "spam-days", UINT, spam_days, 0, 36500, 60,
@@ -767,6 +770,9 @@ validate_folders (SsConfig  *self,
           name_b = effective_folder (self, b);
           if (!ss_config_same_folder (name_a, name_b))
             continue;
+          /* unfiltered = inbox: in-place mode, mail is filtered where it arrives. */
+          if (g_str_equal (a->key, "inbox") && g_str_equal (b->key, "unfiltered"))
+            continue;
           quoted = quote (name_a);
           return key_error (error, "folders", a->key,
                             "same folder as %s (%s); the five folders must differ",
@@ -988,6 +994,15 @@ ss_config_url_for_server (const char *server,
   if (strstr (server, "://") != NULL)
     return g_strdup (server);
   return g_strdup_printf ("%s://%s", tls == SS_TLS_IMPLICIT ? "imaps" : "imap", server);
+}
+
+gboolean
+ss_config_is_in_place (const SsConfig *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->folder_unfiltered != NULL && self->folder_inbox != NULL &&
+         ss_config_same_folder (self->folder_unfiltered, self->folder_inbox);
 }
 
 gboolean

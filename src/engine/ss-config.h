@@ -43,6 +43,7 @@ typedef struct
   guint      uncertain_band;    /* half-width of the uncertain band, percent; 0 = off */
   char      *uncertain_action;  /* "keyword" (INBOX + $Uncertain) or "folder" */
   char      *uncertain_folder;  /* with "folder" */
+  guint      first_scan_days;   /* in-place: unread mail this recent on the first pass */
   /* [expire] */
   guint      unfiltered_days;   /* 0 = off (default) */
   guint      spam_days;         /* 0 = off, default 60 */
@@ -117,6 +118,9 @@ char     *ss_config_url_for_server (const char     *server,
 /* IMAP folder names: INBOX is case-insensitive, every other name is compared exactly. */
 gboolean  ss_config_same_folder    (const char     *a,
                                     const char     *b);
+/* In-place mode: unfiltered = inbox, so new mail is filtered where it arrives (ham stays,
+ * with $NotJunk; spam moves). */
+gboolean  ss_config_is_in_place    (const SsConfig *self);
 /* The learning folders in use: as set, or when empty "False Positives" / "False Negatives"
  * under spam_folder, the spam folder in use (set, or the server's \Junk folder, or "Spam"). */
 char     *ss_config_dup_false_positives (const SsConfig *self,

@@ -193,11 +193,13 @@ ss_filter_run_expire (SsFilter      *self,
 {
   g_return_val_if_fail (SS_IS_FILTER (self), FALSE);
 
-  /* Unfiltered: only mail someone has read, never mail still waiting for a verdict. */
+  /* Unfiltered: only mail someone has read, never mail still waiting for a verdict. In
+   * place it is INBOX: never expired. */
   return expire_folder (self, self->spam_folder, "UNDELETED", self->config->spam_days,
                         cancellable, error) &&
-         expire_folder (self, self->config->folder_unfiltered, "SEEN UNDELETED",
-                        self->config->unfiltered_days, cancellable, error);
+         (self->in_place ||
+          expire_folder (self, self->config->folder_unfiltered, "SEEN UNDELETED",
+                         self->config->unfiltered_days, cancellable, error));
 }
 
 

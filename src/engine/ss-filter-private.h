@@ -41,6 +41,9 @@ struct _SsFilter
   guint            n_submitted;
   guint            n_done;
   gboolean         dry_run;
+  gboolean         in_place;       /* unfiltered = inbox: ham stays where it is */
+  guint32          lowest_deferred; /* in place: lowest UID of this pass left for a retry */
+  gint64           inbox_checked;  /* monotonic µs of the last INBOX bypass check, 0: never */
 };
 
 typedef enum {
@@ -158,6 +161,26 @@ void          _ss_filter_list_sender        (SsFilter            *self,
 gboolean      _ss_filter_read_sent          (SsFilter      *self,
                                              GCancellable  *cancellable,
                                              GError       **error);
+/* ss-filter-inplace.c */
+gboolean   _ss_filter_stays          (SsFilter       *self,
+                                      const MoveSpec *spec);
+gboolean   _ss_filter_keep_jobs      (SsFilter        *self,
+                                      GPtrArray       *jobs,
+                                      const MoveSpec  *spec,
+                                      GPtrArray       *records,
+                                      GCancellable    *cancellable,
+                                      GError         **error);
+GArray    *_ss_filter_search_in_place (SsFilter      *self,
+                                       GCancellable  *cancellable,
+                                       GError       **error);
+gboolean   _ss_filter_end_in_place   (SsFilter      *self,
+                                      GHashTable    *handled,
+                                      GError       **error);
+void       _ss_filter_note_deferred  (SsFilter      *self,
+                                      guint32        uid);
+void       _ss_filter_check_bypass   (SsFilter      *self,
+                                      guint          n_found,
+                                      GCancellable  *cancellable);
 
 /* ss-filter-resume.c */
 gboolean   _ss_filter_resume_pending (SsFilter      *self,

@@ -202,7 +202,10 @@ settle_scans (SsFilter      *self,
           if (scan_failed (self, job))
             g_ptr_array_add (unscanned, job);
           else
-            self->stats.deferred++;
+            {
+              self->stats.deferred++;
+              _ss_filter_note_deferred (self, job->message->uid);
+            }
         }
       else
         {
@@ -390,8 +393,9 @@ search_new (SsFilter      *self,
             GCancellable  *cancellable,
             GError       **error)
 {
-  g_autoptr(GArray) uids = ss_imap_client_uid_search (self->imap, "UNDELETED", cancellable,
-                                                      error);
+  g_autoptr(GArray) uids = self->in_place
+    ? _ss_filter_search_in_place (self, cancellable, error)
+    : ss_imap_client_uid_search (self->imap, "UNDELETED", cancellable, error);
 
   if (uids == NULL)
     return NULL;
@@ -417,6 +421,7 @@ ss_filter_run_unfiltered (SsFilter      *self,
 
   if (!_ss_filter_select_folder (self, self->config->folder_unfiltered, cancellable, error))
     return FALSE;
+  self->lowest_deferred = 0;
   if (!self->dry_run && !_ss_filter_resume_pending (self, handled, cancellable, error))
     return FALSE;
 
@@ -444,5 +449,6 @@ ss_filter_run_unfiltered (SsFilter      *self,
       if (is_stopping (self))
         return !g_cancellable_set_error_if_cancelled (self->scan_cancellable, error);
     }
-  return TRUE;
+  _ss_filter_check_bypass (self, g_hash_table_size (handled), cancellable);
+  return !self->in_place || _ss_filter_end_in_place (self, handled, error);
 }

@@ -151,6 +151,7 @@ ss_filter_new (const SsConfig *config,
   self->journal = g_object_ref (journal);
   self->account = ss_config_dup_account_id (config);
   self->spam_folder = g_strdup (*config->folder_spam ? config->folder_spam : "Spam");
+  self->in_place = ss_config_is_in_place (config);
   set_learning_folders (self);
   _ss_filter_open_sender_lists (self);
   self->pool = g_thread_pool_new (job_run, self, MAX (config->spamd_parallel, 1), FALSE, NULL);
@@ -513,6 +514,16 @@ _ss_filter_move_jobs_full (SsFilter       *self,
       Job *job = g_ptr_array_index (jobs, i);
       g_array_append_val (uids, job->message->uid);
       g_ptr_array_add (records, _ss_filter_job_record (self, job, spec));
+    }
+  if (_ss_filter_stays (self, spec))
+    {
+      /* In place: no move, a keyword at most (ss-filter-inplace.c). */
+      if (!_ss_filter_keep_jobs (self, jobs, spec, records, cancellable, error))
+        return FALSE;
+      if (records_out != NULL)
+        while (records->len > 0)
+          g_ptr_array_add (records_out, g_ptr_array_steal_index (records, 0));
+      return TRUE;
     }
 
   if (journaled)

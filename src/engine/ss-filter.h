@@ -37,6 +37,10 @@ typedef struct
   guint learned_spam;
   guint expired;
   guint uncertain;     /* of scanned: in the uncertain band */
+  /* Unfiltered mode, Unfiltered empty: unread mail of the last day in INBOX without
+   * $Junk / $NotJunk, i.e. new mail that no server rule files into Unfiltered (checked at
+   * most hourly; 0: none or not checked). */
+  guint inbox_bypass;
 } SsFilterStats;
 
 SsFilter   *ss_filter_new              (const SsConfig  *config,

@@ -54,7 +54,11 @@ static const char schema_sql[] =
   "CREATE TABLE IF NOT EXISTS trained ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
   "  uid INTEGER NOT NULL, message_id TEXT, spam INTEGER NOT NULL, time INTEGER NOT NULL,"
-  "  PRIMARY KEY (account, folder, uidvalidity, uid));";
+  "  PRIMARY KEY (account, folder, uidvalidity, uid));"
+  /* In-place mode: the highest UID looked at, per folder and UIDVALIDITY. */
+  "CREATE TABLE IF NOT EXISTS watermark ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
+  "  uid INTEGER NOT NULL, PRIMARY KEY (account, folder, uidvalidity));";
 
 static void
 ss_journal_finalize (GObject *object)
@@ -646,4 +650,92 @@ sqlite3 *
 _ss_journal_get_db (SsJournal *self)
 {
   return self->db;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* In-place mode                                                                             */
+
+gboolean
+ss_journal_get_scanned_upto (SsJournal   *self,
+                          const char  *account,
+                          const char  *folder,
+                          guint32      uidvalidity,
+                          gboolean    *found,
+                          guint32     *uid,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self, "SELECT uid FROM watermark WHERE account = ?1 AND folder = ?2 "
+                        "AND uidvalidity = ?3", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, 0);
+  rc = sqlite3_step (stmt);
+  *found = rc == SQLITE_ROW;
+  *uid = *found ? (guint32) sqlite3_column_int64 (stmt, 0) : 0;
+  release (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_db_error (self->db, "watermark", error);
+}
+
+gboolean
+ss_journal_set_scanned_upto (SsJournal   *self,
+                          const char  *account,
+                          const char  *folder,
+                          guint32      uidvalidity,
+                          guint32      uid,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  /* Older UIDVALIDITYs of the folder mean nothing any more. */
+  stmt = prepare (self, "DELETE FROM watermark WHERE account = ?1 AND folder = ?2 "
+                        "AND uidvalidity != ?3", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, 0);
+  rc = sqlite3_step (stmt);
+  release (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self->db, "watermark", error);
+  stmt = prepare (self, "INSERT OR REPLACE INTO watermark (account, folder, uidvalidity, uid) "
+                        "VALUES (?1, ?2, ?3, ?4)", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_key (stmt, account, folder, uidvalidity, uid);
+  rc = sqlite3_step (stmt);
+  release (stmt);
+  return rc == SQLITE_DONE || set_db_error (self->db, "watermark", error);
+}
+
+gboolean
+ss_journal_count_since (SsJournal   *self,
+                        const char  *account,
+                        const char  *folder,
+                        gint64       since,
+                        guint       *count,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self, "SELECT COUNT(*) FROM history WHERE account = ?1 AND folder = ?2 "
+                        "AND time >= ?3", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 3, since);
+  rc = sqlite3_step (stmt);
+  *count = rc == SQLITE_ROW ? (guint) sqlite3_column_int64 (stmt, 0) : 0;
+  release (stmt);
+  return rc == SQLITE_ROW || set_db_error (self->db, "history", error);
 }

@@ -123,6 +123,30 @@ char      *ss_journal_trained_key         (const char     *folder,
                                            guint32         uidvalidity,
                                            guint32         uid);
 
+/* In-place mode: the highest UID of folder already scanned (found FALSE: none yet). Not
+ * the moves check's watermark (ss-journal-moves.h), which follows UIDNEXT for another use. */
+gboolean   ss_journal_get_scanned_upto    (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *folder,
+                                           guint32         uidvalidity,
+                                           gboolean       *found,
+                                           guint32        *uid,
+                                           GError        **error);
+gboolean   ss_journal_set_scanned_upto    (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *folder,
+                                           guint32         uidvalidity,
+                                           guint32         uid,
+                                           GError        **error);
+
+/* How many history records of folder are from since (unix seconds) on. */
+gboolean   ss_journal_count_since         (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *folder,
+                                           gint64          since,
+                                           guint          *count,
+                                           GError        **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsPending, ss_pending_free)
 
 G_END_DECLS

@@ -22,6 +22,7 @@ struct _SsSession
   guint           progress_total;
   gint64          retry_at;
   gint64          last_check;
+  guint           inbox_bypass;
   GTask          *stop_task;
   GThread        *thread;
 
@@ -89,6 +90,7 @@ typedef struct
   guint           progress_total;
   gint64          retry_at;
   gint64          last_check;
+  guint           inbox_bypass;  /* with set_check */
   gboolean        set_state;
   gboolean        set_progress;
   gboolean        set_check;

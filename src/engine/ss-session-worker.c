@@ -382,6 +382,7 @@ worker_cycle (Worker  *w,
   event = g_new0 (Event, 1);
   event->set_check = TRUE;
   event->last_check = g_get_real_time () / G_USEC_PER_SEC;
+  event->inbox_bypass = ss_filter_get_stats (filter)->inbox_bypass;
   event->set_progress = TRUE;
   _ss_session_post_event (w->self, event);
   return TRUE;

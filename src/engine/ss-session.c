@@ -44,6 +44,7 @@ enum {
   PROP_PROGRESS_TOTAL,
   PROP_RETRY_AT,
   PROP_LAST_CHECK,
+  PROP_INBOX_BYPASS,
   PROP_VERDICTS,
   N_PROPS
 };
@@ -104,6 +105,7 @@ ss_session_get_property (GObject    *object,
     case PROP_PROGRESS_TOTAL: g_value_set_uint (value, self->progress_total); break;
     case PROP_RETRY_AT: g_value_set_int64 (value, self->retry_at); break;
     case PROP_LAST_CHECK: g_value_set_int64 (value, self->last_check); break;
+    case PROP_INBOX_BYPASS: g_value_set_uint (value, self->inbox_bypass); break;
     case PROP_VERDICTS: g_value_set_object (value, self->verdicts); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -151,6 +153,9 @@ ss_session_class_init (SsSessionClass *klass)
   properties[PROP_RETRY_AT] = g_param_spec_int64 ("retry-at", NULL, NULL, 0, G_MAXINT64, 0, RO);
   properties[PROP_LAST_CHECK] = g_param_spec_int64 ("last-check", NULL, NULL, 0, G_MAXINT64, 0,
                                                     RO);
+  /* Unfiltered mode: new mail in INBOX that no rule filed into Unfiltered (SsFilterStats). */
+  properties[PROP_INBOX_BYPASS] = g_param_spec_uint ("inbox-bypass", NULL, NULL, 0, G_MAXUINT,
+                                                     0, RO);
   properties[PROP_VERDICTS] = g_param_spec_object ("verdicts", NULL, NULL, G_TYPE_LIST_MODEL,
                                                    RO);
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -306,6 +311,12 @@ gint64
 ss_session_get_last_check (SsSession *self)
 {
   return self->last_check;
+}
+
+guint
+ss_session_get_inbox_bypass (SsSession *self)
+{
+  return self->inbox_bypass;
 }
 
 GListModel *
@@ -488,7 +499,10 @@ event_dispatch (gpointer data)
       SET_NOTIFY (progress_total, event->progress_total, PROP_PROGRESS_TOTAL);
     }
   if (event->set_check)
-    SET_NOTIFY (last_check, event->last_check, PROP_LAST_CHECK);
+    {
+      SET_NOTIFY (last_check, event->last_check, PROP_LAST_CHECK);
+      SET_NOTIFY (inbox_bypass, event->inbox_bypass, PROP_INBOX_BYPASS);
+    }
   if (event->history != NULL)
     add_history (self, event->history, event->replace_history);
   if (event->record != NULL)

@@ -102,6 +102,9 @@ guint           ss_session_get_progress_n   (SsSession      *self);
 guint           ss_session_get_progress_total (SsSession    *self);
 gint64          ss_session_get_retry_at     (SsSession      *self);  /* unix seconds, 0 */
 gint64          ss_session_get_last_check   (SsSession      *self);  /* unix seconds, 0 */
+/* Unfiltered mode: unread mail in INBOX nobody judged while Unfiltered stays empty (no server
+ * rule files new mail there); 0: none. SsFilterStats.inbox_bypass of the last cycle. */
+guint           ss_session_get_inbox_bypass (SsSession      *self);
 /* SsVerdict items, newest first: history from the journal, then live records. */
 GListModel     *ss_session_get_verdicts     (SsSession      *self);
 SsConfig       *ss_session_get_config       (SsSession      *self);

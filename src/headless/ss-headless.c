@@ -220,6 +220,32 @@ print_summary (const SsFilterStats *s,
            account->options->dry_run ? " (dry run: nothing moved)" : "");
 }
 
+/* Unfiltered stays empty while INBOX gets mail nobody judged: say so (engine: ss-filter-inplace.c). */
+static void
+print_bypass_hint (guint           count,
+                   const SsConfig *config,
+                   const Account  *account)
+{
+  if (account->options->json)
+    {
+      g_autoptr(GString) line = g_string_new ("{\"event\":\"hint\",\"hint\":\"inbox-bypass\","
+                                              "\"folder\":");
+
+      ss_json_append_string (line, config->folder_inbox);
+      g_string_append (line, ",\"unfiltered\":");
+      ss_json_append_string (line, config->folder_unfiltered);
+      g_string_append_printf (line, ",\"count\":%u}", count);
+      print_json_line (account, line->str);
+    }
+  else if (count > 0)
+    fprintf (stderr, "spamsieve: %s%shint: %s is empty, but %u new message(s) in %s were not "
+             "filtered: no server rule files new mail into %s. Filter %s directly with "
+             "[folders] unfiltered=%s\n", account->several ? account->id : "",
+             account->several ? ": " : "", config->folder_unfiltered, count,
+             config->folder_inbox, config->folder_unfiltered, config->folder_inbox,
+             config->folder_inbox);
+}
+
 /* Learning, expiry, then Unfiltered: the live session's cycle, once. */
 static gboolean
 run_cycle_once (SsAssembly      *parts,
@@ -237,6 +263,8 @@ run_cycle_once (SsAssembly      *parts,
        ss_assembly_run_cycle (parts->filter, TRUE, NULL, NULL, &refused, NULL, error);
   stats = ss_filter_get_stats (parts->filter);
   print_summary (stats, account);
+  if (stats->inbox_bypass > 0)
+    print_bypass_hint (stats->inbox_bypass, account->config, account);
   if (ok && refused != NULL)
     {
       /* Reported once the rest of the cycle ran. */
@@ -355,6 +383,16 @@ on_state (SsSession  *session,
 }
 
 static void
+on_inbox_bypass (SsSession  *session,
+                 GParamSpec *pspec,
+                 Account    *account)
+{
+  g_autoptr(SsConfig) config = ss_session_get_config (session);
+
+  print_bypass_hint (ss_session_get_inbox_bypass (session), config, account);
+}
+
+static void
 on_record (SsSession      *session,
            const SsRecord *record,
            Account        *account)
@@ -434,6 +472,8 @@ run_live (Account *accounts,
       g_signal_connect (accounts[i].session, "notify::state", G_CALLBACK (on_state),
                         &accounts[i]);
       g_signal_connect (accounts[i].session, "record", G_CALLBACK (on_record), &accounts[i]);
+      g_signal_connect (accounts[i].session, "notify::inbox-bypass",
+                        G_CALLBACK (on_inbox_bypass), &accounts[i]);
     }
   sources[0] = g_unix_signal_add (SIGTERM, on_quit_signal, &live);
   sources[1] = g_unix_signal_add (SIGINT, on_quit_signal, &live);

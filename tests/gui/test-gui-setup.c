@@ -212,6 +212,7 @@ test_setup_probe (void)
                                              ss_test_dovecot_get_imap_port (dovecot));
   SsSetupDialog *dialog;
   GMenuModel *menu;
+  AdwComboRow *mode_row;
   gboolean found = FALSE;
 
   /* Start from the right settings (CA file and all), then break one thing at a time. */
@@ -241,9 +242,23 @@ test_setup_probe (void)
   probe_and_expect (dialog, "setup.test", "Login refused");
   set_row (dialog, "password_row", "secret");
 
+  /* No such folder: no server rule fills it, so the dialog proposes filtering INBOX in
+   * place, and tests that. */
+  mode_row = ADW_COMBO_ROW (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "mode_row"));
+  g_assert_cmpuint (adw_combo_row_get_selected (mode_row), ==, 1);
   set_row (dialog, "unfiltered_row", "Nowhere");
-  probe_and_expect (dialog, "setup.test", "folder is missing");
+  probe_and_expect (dialog, "setup.test", "Connection works");
+  g_assert_cmpuint (adw_combo_row_get_selected (mode_row), ==, 0);
+  g_assert_false (gtk_widget_get_visible (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
+                                                        "unfiltered_row")));
+  g_assert_nonnull (strstr (ss_setup_dialog_get_result_detail (dialog),
+                            "New mail is filtered in INBOX"));
+  ss_gui_assert_screenshot (GTK_WIDGET (dialog), "setup-in-place");
+  adw_combo_row_set_selected (mode_row, 1);
   set_row (dialog, "unfiltered_row", "Unfiltered");
+  set_row (dialog, "inbox_row", "Nowhere");
+  probe_and_expect (dialog, "setup.test", "folder is missing");
+  set_row (dialog, "inbox_row", "INBOX");
 
   adw_combo_row_set_selected (ADW_COMBO_ROW (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "spamd_row")),
                               1);
