@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "ss-auth.h"
-#include "ss-decision.h"
 #include "ss-error.h"
 
 #define SETTINGS_MAX_BYTES (1024 * 1024)
@@ -18,95 +17,19 @@
 #define IMAPS_PORT         993
 
 #define FIELD(f) offsetof (SsConfig, f)
-#define TEXT(group, key, gsettings, kind, field, def, label) \
-  { group, key, gsettings, SS_CONFIG_ ## kind, FIELD (field), 0, 0, 0, def, label }
-#define NUMBER(group, key, gsettings, kind, field, min, max, def, label) \
-  { group, key, gsettings, SS_CONFIG_ ## kind, FIELD (field), min, max, def, NULL, label }
 
-/* Every setting, once (see SsConfigKey in ss-config.h). Columns: key file [group] and key,
- * GSettings key, kind, SsConfig field, then for numbers the range, the default, the label. */
-static const SsConfigKey config_keys[] = {
-  TEXT ("account", "url", "url", TEXT, url, NULL,
-        N_("Server")),
-  NUMBER ("account", "tls", "tls", TLS, tls, 0, 0, SS_TLS_IMPLICIT,
-          N_("Security")),
-  TEXT ("account", "user", "user", TEXT, user, NULL,
-        N_("User name")),
-  TEXT ("account", "password-file", NULL, PATH, password_file, NULL,
-        N_("Password file")),
-  TEXT ("account", "ca-file", "ca-file", PATH, ca_file, NULL,
-        N_("Certificate authority file")),
-  TEXT ("account", "auth", "auth", TEXT, auth, "password",
-        N_("Sign-in method")),
-  TEXT ("account", "token-command", NULL, OPTIONAL, token_command, NULL,
-        N_("Token command")),
-  TEXT (NULL, NULL, "goa-account", OPTIONAL, goa_account, NULL,
-        N_("Online account")),
-  /* The folders in the order they are compared for distinctness. Empty spam: the server's
-   * \Junk folder, else "Spam"; empty learning folders: "False Positives" and "False
-   * Negatives" under the spam folder in use (ss_config_dup_false_positives ()). */
-  TEXT ("folders", "unfiltered", "folder-unfiltered", TEXT, folder_unfiltered, "Unfiltered",
-        N_("Folder to filter")),
-  TEXT ("folders", "inbox", "folder-inbox", TEXT, folder_inbox, "INBOX",
-        N_("Folder for good mail")),
-  TEXT ("folders", "spam", "folder-spam", TEXT, folder_spam, "",
-        N_("Spam folder")),
-  TEXT ("folders", "false-positives", "folder-false-positives", TEXT, folder_false_positives, "",
-        N_("Folder for wrongly caught mail")),
-  TEXT ("folders", "false-negatives", "folder-false-negatives", TEXT, folder_false_negatives, "",
-        N_("Folder for missed spam")),
-  TEXT ("spamd", "address", "spamd-address", OPTIONAL, spamd_address, NULL,
-        N_("SpamAssassin (spamd) address")),
-  NUMBER ("spamd", "parallel", "parallel", UINT, spamd_parallel, 1, 64, 10,
-          N_("Messages checked at once")),
-  NUMBER ("spamd", "max-size", "max-size", UINT64, max_size, 1024, 256 * 1024 * 1024, 512000,
-          N_("Largest message checked")),
-  NUMBER ("spamd", "timeout", "timeout", UINT, spamd_timeout, 5, 3600, 120,
-          N_("SpamAssassin timeout")),
-  NUMBER ("spamd", "network-tests", "network-tests", BOOL, spamd_network_tests, 0, 1, FALSE,
-          N_("Network tests (private SpamAssassin)")),
-  NUMBER ("filter", "chunk", "chunk", UINT, chunk, 1, 1000, 32,
-          N_("Messages per batch")),
-  NUMBER ("filter", "learner", "learner", BOOL, learner, 0, 1, TRUE,
-          N_("Personal learner")),
-  NUMBER ("filter", "threshold", "threshold", UINT, threshold, 1, 99,
-          SS_DECISION_DEFAULT_THRESHOLD,
-          N_("Spam threshold (percent)")),
-  NUMBER ("filter", "uncertain-band", "uncertain-band", UINT, uncertain_band, 0, 49,
-          SS_DECISION_DEFAULT_BAND,
-          N_("Uncertain band (percent either side)")),
-  TEXT ("filter", "uncertain-action", "uncertain-action", TEXT, uncertain_action, "keyword",
-        N_("Uncertain mail")),
-  TEXT ("filter", "uncertain-folder", "uncertain-folder", TEXT, uncertain_folder, "Uncertain",
-        N_("Folder for uncertain mail")),
-  /* In-place mode (unfiltered = inbox): how far back the first pass looks. */
-  NUMBER ("filter", "first-scan-days", "first-scan-days", UINT, first_scan_days, 0, 36500, 7,
-          N_("Days of unread mail checked on the first start")),
-  NUMBER ("expire", "unfiltered-days", "unfiltered-days", UINT, unfiltered_days, 0, 36500, 0,
-          N_("Days unfiltered mail is kept")),
-  NUMBER ("expire", "spam-days", "spam-days", UINT, spam_days, 0, 36500, 60,
-          N_("Days spam is kept")),
-  NUMBER ("live", "poll-seconds", "poll-seconds", UINT, poll_seconds, 5, 86400, 60,
-          N_("Seconds between checks")),
-  NUMBER ("live", "maintenance-minutes", "maintenance-minutes", UINT, maintenance_minutes,
-          1, 1440, 15,
-          N_("Minutes between maintenance runs")),
-  TEXT ("lists", "allow", "lists-allow", OPTIONAL, lists_allow, NULL,
-        N_("Always allowed senders")),
-  TEXT ("lists", "block", "lists-block", OPTIONAL, lists_block, NULL,
-        N_("Always blocked senders")),
-  NUMBER ("training", "max-ham", "train-max-ham", UINT, train_max_ham, 0, 100000, 1000,
-          N_("Good messages to learn from")),
-  NUMBER ("training", "max-spam", "train-max-spam", UINT, train_max_spam, 0, 100000, 1000,
-          N_("Spam messages to learn from")),
-  NUMBER (NULL, NULL, "autostart", BOOL, autostart, 0, 1, FALSE,
-          N_("Start at login")),
-  NUMBER (NULL, NULL, "notify-spam-summary", BOOL, notify_spam_summary, 0, 1, FALSE,
-          N_("Spam summary notification")),
-};
+/* The table itself is in ss-config-keys.c. */
+#define KEYS_BEGIN  (ss_config_get_keys (NULL))
+#define KEYS_END    (keys_end ())
 
-#define N_KEYS      G_N_ELEMENTS (config_keys)
-#define KEYS_END    (config_keys + N_KEYS)
+static const SsConfigKey *
+keys_end (void)
+{
+  gsize n = 0;
+  const SsConfigKey *keys = ss_config_get_keys (&n);
+
+  return keys + n;
+}
 
 /* The GSettings type of each kind, indexed by SsConfigKind. */
 static const char * const kind_types[] = { "s", "s", "s", "s", "u", "t", "b" };
@@ -479,7 +402,7 @@ static const SsConfigKey *
 find_spec (const char *group,
            const char *key)
 {
-  for (const SsConfigKey *spec = config_keys; spec < KEYS_END; spec++)
+  for (const SsConfigKey *spec = KEYS_BEGIN; spec < KEYS_END; spec++)
     if (in_group (spec, group) && (key == NULL || g_str_equal (spec->key, key)))
       return spec;
   return NULL;
@@ -743,7 +666,7 @@ static gboolean
 validate_folders (SsConfig  *self,
                   GError   **error)
 {
-  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
+  for (const SsConfigKey *key = KEYS_BEGIN; key < KEYS_END; key++)
     {
       const char *name;
 
@@ -754,11 +677,11 @@ validate_folders (SsConfig  *self,
         return FALSE;
     }
 
-  for (const SsConfigKey *a = config_keys; a < KEYS_END; a++)
+  for (const SsConfigKey *a = KEYS_BEGIN; a < KEYS_END; a++)
     {
       if (!in_group (a, "folders"))
         continue;
-      for (const SsConfigKey *b = config_keys; b < a; b++)
+      for (const SsConfigKey *b = KEYS_BEGIN; b < a; b++)
         {
           g_autofree char *name_a = NULL;
           g_autofree char *name_b = NULL;
@@ -837,7 +760,7 @@ static gboolean
 validate_numbers (const SsConfig  *self,
                   GError         **error)
 {
-  for (const SsConfigKey *spec = config_keys; spec < KEYS_END; spec++)
+  for (const SsConfigKey *spec = KEYS_BEGIN; spec < KEYS_END; spec++)
     if ((spec->kind == SS_CONFIG_UINT || spec->kind == SS_CONFIG_UINT64) &&
         !check_range (spec, get_number (self, spec), error))
       return FALSE;
@@ -852,7 +775,7 @@ ss_config_new_default (void)
   SsConfig *self = g_new0 (SsConfig, 1);
 
   /* Raw defaults: folder_spam stays "" (an OPTIONAL key's NULL stays NULL). */
-  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
+  for (const SsConfigKey *key = KEYS_BEGIN; key < KEYS_END; key++)
     if (is_text (key))
       STRING_AT (self, key->offset) = g_strdup (key->default_text);
     else
@@ -927,7 +850,7 @@ ss_config_copy (const SsConfig *self)
 
   copy = g_memdup2 (self, sizeof *self);
   copy->host = g_strdup (self->host);
-  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
+  for (const SsConfigKey *key = KEYS_BEGIN; key < KEYS_END; key++)
     if (is_text (key))
       STRING_AT (copy, key->offset) = g_strdup (STRING_AT (self, key->offset));
   return copy;
@@ -940,7 +863,7 @@ ss_config_free (SsConfig *self)
     return;
 
   g_free (self->host);
-  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
+  for (const SsConfigKey *key = KEYS_BEGIN; key < KEYS_END; key++)
     if (is_text (key))
       g_free (STRING_AT (self, key->offset));
   g_free (self);
@@ -1037,21 +960,12 @@ ss_config_dup_false_negatives (const SsConfig *self,
 /* ---- the key table ---- */
 
 const SsConfigKey *
-ss_config_get_keys (gsize *n_keys)
-{
-  g_return_val_if_fail (n_keys != NULL, NULL);
-
-  *n_keys = N_KEYS;
-  return config_keys;
-}
-
-const SsConfigKey *
 ss_config_find_error_key (const char  *message,
                           const char **detail)
 {
   g_return_val_if_fail (message != NULL && detail != NULL, NULL);
 
-  for (const SsConfigKey *key = config_keys; key < KEYS_END; key++)
+  for (const SsConfigKey *key = KEYS_BEGIN; key < KEYS_END; key++)
     {
       g_autofree char *prefix = NULL;
 

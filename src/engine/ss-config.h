@@ -129,7 +129,7 @@ char     *ss_config_dup_false_negatives (const SsConfig *self,
                                          const char     *spam_folder);
 
 /* Every setting, in key file order. */
-const SsConfigKey *ss_config_get_keys    (gsize             *n_keys);
+const SsConfigKey *ss_config_get_keys    (gsize             *n_keys);  /* n_keys may be NULL */
 /* The key a "settings: [group] key: …" message of this file names, and in detail what it
  * says about it; NULL for other messages. */
 const SsConfigKey *ss_config_find_error_key (const char     *message,
