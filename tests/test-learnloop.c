@@ -289,6 +289,52 @@ test_learner_off (Fixture       *f,
   g_assert_null (path);
 }
 
+/* Implicit confirmation (confirm-minutes=0: at the next cycle): a verdict left standing is
+ * learned as judged; a corrected one is learned only as corrected. */
+static void
+test_confirm (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GBytes) first = newsletter (1);
+  g_autoptr(GBytes) second = newsletter (2);
+  g_autoptr(SsLearner) model = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  write_config (f, "[filter]\nuncertain-band=0\nconfirm-minutes=0\n");
+  ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
+  path = model_path (f);
+  g_assert_null (path);             /* judged, not learned yet */
+
+  run_spamsieve (f);                /* nobody corrected it: learned as spam */
+  g_assert_cmpint (f->exit_status, ==, 0);
+  path = model_path (f);
+  g_assert_nonnull (path);
+  model = ss_learner_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 1);
+  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 0);
+  g_clear_pointer (&model, ss_learner_unref);
+
+  /* The next one is corrected before the cycle after its scan: learned as ham only. */
+  ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpstr (locate (f, second, NULL), ==, "Spam");
+  drag_to_false_positives (f, second);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->exit_status, ==, 0);
+  model = ss_learner_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 1);
+  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 1);
+}
+
 /* Reads INBOX's dovecot-uidlist: UIDVALIDITY, and the content of the message with uid. */
 static GBytes *
 stored_by_uid (Fixture *f,
@@ -542,6 +588,7 @@ static const SsTestCase cases[] = {
   SS_TEST (session_mark_uncertain),
   SS_TEST (correction_decides),
   SS_TEST (learner_off),
+  SS_TEST (confirm),
   SS_TEST (uncertain_keyword),
   SS_TEST (uncertain_folder),
   SS_TEST (threshold),

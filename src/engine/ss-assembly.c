@@ -222,6 +222,9 @@ ss_assembly_run_cycle (SsFilter         *filter,
             g_propagate_error (refused, g_steal_pointer (&learn_error));
           g_clear_error (&learn_error);
         }
+      /* After the corrections above: what the user left be is learned as it was judged. */
+      if (!ss_filter_run_confirm (filter, cancellable, error))
+        return FALSE;
       step (step_func, SS_CYCLE_EXPIRING, user_data);
       if (!ss_filter_run_expire (filter, cancellable, error))
         return FALSE;

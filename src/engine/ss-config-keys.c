@@ -60,6 +60,8 @@ static const SsConfigKey config_keys[] = {
           N_("Messages per batch")),
   NUMBER ("filter", "learner", "learner", BOOL, learner, 0, 1, TRUE,
           N_("Personal learner")),
+  NUMBER ("filter", "confirm-minutes", "confirm-minutes", UINT, confirm_minutes, 0, 10080, 60,
+          N_("Minutes before an uncorrected verdict is learned")),
   NUMBER ("filter", "threshold", "threshold", UINT, threshold, 1, 99,
           SS_DECISION_DEFAULT_THRESHOLD,
           N_("Spam threshold (percent)")),

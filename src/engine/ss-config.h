@@ -39,6 +39,7 @@ typedef struct
   /* [filter] */
   guint      chunk;             /* 1..1000, default 32 */
   gboolean   learner;           /* the personal learner decides with spamd (default TRUE) */
+  guint      confirm_minutes;   /* uncorrected verdicts learned after this long (default 60) */
   guint      threshold;         /* fused spam probability cut-off, percent, default 50 */
   guint      uncertain_band;    /* half-width of the uncertain band, percent; 0 = off */
   char      *uncertain_action;  /* "keyword" (INBOX + $Uncertain) or "folder" */

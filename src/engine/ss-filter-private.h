@@ -62,6 +62,7 @@ typedef struct
   GCancellable   *cancellable;
   SsRecord       *resumed;    /* from the journal: verdict known, not scanned again */
   double          combined;   /* fused spam probability; NaN until decided */
+  GBytes         *confirm_head; /* the learner's part, kept for implicit confirmation */
 } Job;
 
 typedef struct
@@ -161,6 +162,11 @@ void          _ss_filter_list_sender        (SsFilter            *self,
 gboolean      _ss_filter_read_sent          (SsFilter      *self,
                                              GCancellable  *cancellable,
                                              GError       **error);
+/* ss-filter-confirm.c */
+void       _ss_filter_keep_for_confirm (SsFilter *self,
+                                        Job      *job,
+                                        gboolean  is_spam);
+
 /* ss-filter-inplace.c */
 gboolean   _ss_filter_stays          (SsFilter       *self,
                                       const MoveSpec *spec);

@@ -166,6 +166,8 @@ decide (SsFilter *self,
       gsize len = 0;
       const guint8 *bytes = g_bytes_get_data (job->message->body, &len);
       margin = ss_learner_score (self->learner, bytes, len);
+      g_clear_pointer (&job->confirm_head, g_bytes_unref);
+      job->confirm_head = g_steal_pointer (&job->message->body);
     }
   g_clear_pointer (&job->message->body, g_bytes_unref);
   d = ss_decide (job->reply->score, job->reply->threshold, margin, c->threshold / 100.0,
@@ -232,6 +234,11 @@ settle_scans (SsFilter      *self,
       !_ss_filter_move_jobs (self, unscanned, &unscanned_spec, cancellable, error) ||
       !_ss_filter_move_jobs (self, uncertain, &uncertain_spec, cancellable, error))
     return FALSE;
+  /* Kept until the user had the time to correct them; uncertain ones wait for the user. */
+  for (guint i = 0; i < spam->len; i++)
+    _ss_filter_keep_for_confirm (self, g_ptr_array_index (spam, i), TRUE);
+  for (guint i = 0; i < ham->len; i++)
+    _ss_filter_keep_for_confirm (self, g_ptr_array_index (ham, i), FALSE);
   self->stats.scanned += spam->len + ham->len + uncertain->len;
   self->stats.uncertain += uncertain->len;
   self->stats.spam += spam->len;

@@ -27,6 +27,7 @@ _ss_filter_job_free (Job *job)
   g_clear_error (&job->error);
   g_clear_object (&job->cancellable);
   g_clear_pointer (&job->resumed, ss_record_free);
+  g_clear_pointer (&job->confirm_head, g_bytes_unref);
   g_free (job);
 }
 

@@ -35,6 +35,7 @@ typedef struct
   guint deferred;      /* left in Unfiltered to retry */
   guint learned_ham;
   guint learned_spam;
+  guint confirmed;     /* verdicts the learner learned because the user left them be */
   guint expired;
   guint uncertain;     /* of scanned: in the uncertain band */
   /* Unfiltered mode, Unfiltered empty: unread mail of the last day in INBOX without
@@ -74,6 +75,11 @@ gboolean    ss_filter_run_learning     (SsFilter        *self,
 /* Learns what the user moved since the last call (ss-filter-moves.c): new arrivals in the
  * spam folder as spam, $Junk arrivals in the inbox as ham; and runs the learning folders when
  * mail arrived there. Cheap when nothing changed: one STATUS per folder. */
+/* Implicit confirmation: verdicts left uncorrected for confirm-minutes are learned by the
+ * personal learner (ss-filter-confirm.c). */
+gboolean    ss_filter_run_confirm      (SsFilter        *self,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
 gboolean    ss_filter_run_moves        (SsFilter        *self,
                                         GCancellable    *cancellable,
                                         GError         **error);
