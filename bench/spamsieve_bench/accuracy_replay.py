@@ -26,13 +26,14 @@ def phase_replay(ctx):
                         'existing_each': a.accuracy_existing,
                         'stream_spam': sum(i.kind == 'spam' for i in rest),
                         'stream_hard_ham': sum(i.hard for i in rest),
-                        'baseline_settings': a.baseline_settings}
+                        'baseline_settings': a.baseline_settings,
+                        'learning_settings': a.learning_settings}
     log('accuracy: %s part of the corpus, %d messages: %d + %d existing, a stream of %d (%d spam)'
         % (a.accuracy_part.upper(), len(items), len(ham), len(spam), len(rest),
            ctx.replay_setup['stream_spam']))
     foreign = store_folders(ctx.srv) - set(FOLDERS)   # other phases' folders: not touched
     res = {}
-    for mode, train, settings in (('learning', True, ''),
+    for mode, train, settings in (('learning', True, a.learning_settings.replace('\\n', '\n')),
                                   ('today', False, a.baseline_settings.replace('\\n', '\n'))):
         r = Replay(ctx, mode, ham, spam, rest, foreign).run(a.batch, train, settings)
         if mode == 'today' and not settings:
@@ -124,9 +125,10 @@ def render(ctx):
               'the %d after them' % su['stream'] if su['stream'] == su['stream_of'] else
               '%d spread evenly over the %d after them' % (su['stream'], su['stream_of']),
               su['stream_spam'], su['stream_hard_ham'], su['batch']),
-           '- **learning**: `--train-existing` once, then the engine as built. **today**: no '
+           '- **learning**: `--train-existing` once, then the engine as built%s. **today**: no '
            'initial training, corrections only%s.'
-           % (' (settings: `%s`)' % su['baseline_settings'] if su['baseline_settings'] else ''),
+           % (' (settings: `%s`)' % su['learning_settings'] if su.get('learning_settings') else '',
+              ' (settings: `%s`)' % su['baseline_settings'] if su['baseline_settings'] else ''),
            '- An error is a confident wrong verdict ("uncertain" is counted apart); the rank for '
            '1-ROCA is "combined" where the records carry it, else spamd\'s score. "spamd\'s '
            'own verdict" applies spamd\'s threshold to the score in the same records: what '
