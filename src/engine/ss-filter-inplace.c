@@ -10,7 +10,7 @@
 
 #include "ss-filter-private.h"
 
-#define UNJUDGED "UNDELETED UNKEYWORD $Junk UNKEYWORD $NotJunk"
+#define UNJUDGED "UNDELETED UNKEYWORD $Junk UNKEYWORD $NotJunk UNKEYWORD $Uncertain"
 
 /* A verdict whose destination is the folder the message is in: it stays. */
 gboolean
