@@ -46,7 +46,9 @@ make_config (Fixture *f)
 {
   g_autofree char *spamd = ss_test_spamd_dup_address (f->bed.spamd);
   g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
-  g_autofree char *text = ss_test_config_text (account, spamd, 2, 30, NULL);
+  /* No uncertain band: these tests need plain spam / ham verdicts to move around. */
+  g_autofree char *text = ss_test_config_text (account, spamd, 2, 30,
+                                               "[filter]\nuncertain-band=0\n");
   g_autoptr(GError) error = NULL;
   SsConfig *config = ss_config_load_data (text, strlen (text), &error);
 
