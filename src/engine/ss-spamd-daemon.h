@@ -1,4 +1,5 @@
-/* ss-spamd-daemon.h: a private spamd on a Unix socket (the zero-configuration default) */
+/* ss-spamd-daemon.h: the private spamd on a Unix socket (the zero-configuration default),
+ * one per user, shared by all of their accounts and processes */
 #pragma once
 
 #include <gio/gio.h>
@@ -21,7 +22,8 @@ SsSpamdDaemon *ss_spamd_daemon_start        (const char     *program,
                                              GError        **error);
 /* "unix:/path/to/socket", for ss_spamd_client_new(). */
 const char    *ss_spamd_daemon_get_address  (SsSpamdDaemon  *self);
-/* SIGTERM, wait (bounded), SIGKILL if needed. Also done on finalize. */
+/* Leaves spamd: the last of the user's processes and accounts to leave stops it (SIGTERM,
+ * wait (bounded), SIGKILL if needed); the others leave it running. Also done on finalize. */
 void           ss_spamd_daemon_stop         (SsSpamdDaemon  *self);
 
 G_END_DECLS
