@@ -163,9 +163,9 @@ gboolean      _ss_filter_read_sent          (SsFilter      *self,
                                              GCancellable  *cancellable,
                                              GError       **error);
 /* ss-filter-confirm.c */
-void       _ss_filter_keep_for_confirm (SsFilter *self,
-                                        Job      *job,
-                                        gboolean  is_spam);
+void       _ss_filter_keep_for_confirm (SsFilter  *self,
+                                        GPtrArray *spam,
+                                        GPtrArray *ham);
 
 /* ss-filter-inplace.c */
 gboolean   _ss_filter_stays          (SsFilter       *self,

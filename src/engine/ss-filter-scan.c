@@ -235,10 +235,7 @@ settle_scans (SsFilter      *self,
       !_ss_filter_move_jobs (self, uncertain, &uncertain_spec, cancellable, error))
     return FALSE;
   /* Kept until the user had the time to correct them; uncertain ones wait for the user. */
-  for (guint i = 0; i < spam->len; i++)
-    _ss_filter_keep_for_confirm (self, g_ptr_array_index (spam, i), TRUE);
-  for (guint i = 0; i < ham->len; i++)
-    _ss_filter_keep_for_confirm (self, g_ptr_array_index (ham, i), FALSE);
+  _ss_filter_keep_for_confirm (self, spam, ham);
   self->stats.scanned += spam->len + ham->len + uncertain->len;
   self->stats.uncertain += uncertain->len;
   self->stats.spam += spam->len;

@@ -55,6 +55,11 @@ static const char schema_sql[] =
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
   "  uid INTEGER NOT NULL, message_id TEXT, spam INTEGER NOT NULL, time INTEGER NOT NULL,"
   "  PRIMARY KEY (account, folder, uidvalidity, uid));"
+  /* Implicit confirmation (ss-filter-confirm.c): the learner's part of each message judged,
+   * until the user had the time to correct it. */
+  "CREATE TABLE IF NOT EXISTS confirm ("
+  "  account TEXT NOT NULL, message_id TEXT NOT NULL, spam INTEGER NOT NULL,"
+  "  time INTEGER NOT NULL, head BLOB NOT NULL, PRIMARY KEY (account, message_id));"
   /* In-place mode: the highest UID looked at, per folder and UIDVALIDITY. */
   "CREATE TABLE IF NOT EXISTS watermark ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
@@ -738,4 +743,75 @@ ss_journal_count_since (SsJournal   *self,
   *count = rc == SQLITE_ROW ? (guint) sqlite3_column_int64 (stmt, 0) : 0;
   release (stmt);
   return rc == SQLITE_ROW || set_db_error (self->db, "history", error);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Implicit confirmation                                                                     */
+
+gboolean
+ss_journal_put_confirm (SsJournal   *self,
+                        const char  *account,
+                        const char  *message_id,
+                        gboolean     is_spam,
+                        GBytes      *head,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gconstpointer data;
+  gsize len = 0;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self, "INSERT OR REPLACE INTO confirm VALUES (?1, ?2, ?3, ?4, ?5)", error);
+  if (stmt == NULL)
+    return FALSE;
+  data = g_bytes_get_data (head, &len);
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, message_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 3, !!is_spam);
+  sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
+  sqlite3_bind_blob (stmt, 5, data, (int) len, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  release (stmt);
+  return rc == SQLITE_DONE || set_db_error (self->db, "confirm", error);
+}
+
+gboolean
+ss_journal_take_confirmed (SsJournal         *self,
+                           const char        *account,
+                           gint64             until,
+                           SsConfirmedFunc    func,
+                           gpointer           user_data,
+                           GError           **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SS_IS_JOURNAL (self), FALSE);
+
+  stmt = prepare (self, "SELECT c.spam, c.head FROM confirm c WHERE c.account = ?1 "
+                        "AND c.time <= ?2 AND NOT EXISTS (SELECT 1 FROM history h "
+                        "WHERE h.account = c.account AND h.message_id = c.message_id "
+                        "AND h.verdict IN ('learned-ham', 'learned-spam') "
+                        "AND h.time >= c.time)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, until);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    func (sqlite3_column_blob (stmt, 1), (gsize) sqlite3_column_bytes (stmt, 1),
+          sqlite3_column_int (stmt, 0), user_data);
+  release (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self->db, "confirm", error);
+
+  stmt = prepare (self, "DELETE FROM confirm WHERE account = ?1 AND time <= ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, until);
+  rc = sqlite3_step (stmt);
+  release (stmt);
+  return rc == SQLITE_DONE || set_db_error (self->db, "confirm", error);
 }

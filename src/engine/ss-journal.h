@@ -139,6 +139,26 @@ gboolean   ss_journal_set_scanned_upto    (SsJournal      *self,
                                            guint32         uid,
                                            GError        **error);
 
+/* Implicit confirmation: the head of a message judged spam or ham, kept until confirmed. */
+gboolean   ss_journal_put_confirm         (SsJournal      *self,
+                                           const char     *account,
+                                           const char     *message_id,
+                                           gboolean        is_spam,
+                                           GBytes         *head,
+                                           GError        **error);
+typedef void (*SsConfirmedFunc) (const guint8 *head,
+                                 gsize         len,
+                                 gboolean      is_spam,
+                                 gpointer      user_data);
+/* Calls func for every head kept at or before until (unix seconds) whose message got no
+ * correction (learned-ham / learned-spam history) since, then forgets all those heads. */
+gboolean   ss_journal_take_confirmed      (SsJournal      *self,
+                                           const char     *account,
+                                           gint64          until,
+                                           SsConfirmedFunc func,
+                                           gpointer        user_data,
+                                           GError        **error);
+
 /* How many history records of folder are from since (unix seconds) on. */
 gboolean   ss_journal_count_since         (SsJournal      *self,
                                            const char     *account,
