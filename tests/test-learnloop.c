@@ -219,6 +219,7 @@ test_correction_decides (Fixture       *f,
   /* nothing learned yet: the learner has no opinion, spamd's half point decides */
   g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "combined"),
                                   1 / (1 + exp (-0.5)), 1e-3);
+  g_assert_cmpfloat (json_object_get_double_member (o, "learner"), ==, 0);
   path = model_path (f);
   g_assert_null (path);            /* nothing learned, nothing written */
 
@@ -243,6 +244,8 @@ test_correction_decides (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "ham");
   g_assert_cmpfloat (json_object_get_double_member (o, "combined"), <, 0.5);
   g_assert_cmpfloat (json_object_get_double_member (o, "score"), ==, 5.5);
+  /* the learner's own say, apart: it is what pulled the letter below the line */
+  g_assert_cmpfloat (json_object_get_double_member (o, "learner"), <, -0.5);
 }
 
 static gboolean
@@ -285,6 +288,7 @@ test_learner_off (Fixture       *f,
   g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "combined"),
                                   1 / (1 + exp (-0.5)), 1e-3);
   g_assert_true (json_array_has_string (json_object_get_array_member (o, "rules"), "ALLOWLIST"));
+  g_assert_true (json_object_get_null_member (o, "learner"));
   path = model_path (f);
   g_assert_null (path);
 }

@@ -33,8 +33,11 @@ def phase_replay(ctx):
            ctx.replay_setup['stream_spam']))
     foreign = store_folders(ctx.srv) - set(FOLDERS)   # other phases' folders: not touched
     res = {}
+    modes = set(a.replay_modes.split(','))
     for mode, train, settings in (('learning', True, a.learning_settings.replace('\\n', '\n')),
                                   ('today', False, a.baseline_settings.replace('\\n', '\n'))):
+        if mode not in modes:
+            continue
         r = Replay(ctx, mode, ham, spam, rest, foreign).run(a.batch, train, settings)
         if mode == 'today' and not settings:
             r['notes'].append('the learner could not be turned off (no --baseline-settings): '
@@ -42,7 +45,15 @@ def phase_replay(ctx):
         res[mode] = r
         log('  [%s] %s' % (mode, one_line(r)))
     ctx.replay = res
-    write(ctx)
+    if len(res) == 2:
+        write(ctx)
+        return
+    for mode, r in res.items():
+        path = os.path.join(WORK, 'RESULTS-accuracy-%s.json' % mode)
+        with open(path, 'w') as f:
+            json.dump({'date': ctx.date, 'argv': ctx.argv, 'setup': ctx.replay_setup,
+                       'results': {mode: r}}, f, indent=1, sort_keys=True)
+        log('accuracy: wrote %s (one mode: no Markdown section)' % os.path.relpath(path, BENCH))
 
 
 def fmt(v, digits=2):

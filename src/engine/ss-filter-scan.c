@@ -158,7 +158,7 @@ decide (SsFilter *self,
         Job      *job)
 {
   const SsConfig *c = self->config;
-  double margin = 0;
+  double margin = NAN;
   SsDecision d;
 
   if (self->learner != NULL && job->message->body != NULL)
@@ -173,6 +173,7 @@ decide (SsFilter *self,
   d = ss_decide (job->reply->score, job->reply->threshold, margin, c->threshold / 100.0,
                  c->uncertain_band / 100.0);
   job->combined = d.combined;
+  job->learner = margin;
   return d.kind;
 }
 

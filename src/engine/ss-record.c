@@ -46,6 +46,7 @@ ss_record_new (void)
 
   record->time = g_get_real_time () / G_USEC_PER_SEC;
   record->combined = NAN;
+  record->learner = NAN;
   return record;
 }
 
@@ -142,6 +143,14 @@ ss_record_to_json (const SsRecord *record)
     {
       char buf[G_ASCII_DTOSTR_BUF_SIZE];
       g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.4f", record->combined));
+    }
+  else
+    g_string_append (out, "null");
+  g_string_append (out, ",\"learner\":");
+  if (record->scanned && !isnan (record->learner))
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.3f", record->learner));
     }
   else
     g_string_append (out, "null");
