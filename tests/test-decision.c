@@ -106,6 +106,8 @@ test_uncertain_row (void)
   r->score = 5.5;
   r->threshold = 5.0;
   r->combined = 0.6225;
+  r->logodds = 0.5;
+  r->learner = 0;
   r->verdict = SS_VERDICT_UNCERTAIN;
   r->destination = g_strdup ("INBOX");
   r->dest_uidvalidity = 7;
@@ -117,7 +119,8 @@ test_uncertain_row (void)
   key = ss_verdict_dup_key (v);
   g_assert_cmpstr (key, ==, "7:3:INBOX");
   json = ss_record_to_json (r);
-  g_assert_nonnull (strstr (json, "\"combined\":0.6225,\"verdict\":\"uncertain\""));
+  g_assert_nonnull (strstr (json, "\"combined\":0.6225,\"logodds\":0.500,\"learner\":0.000,"
+                                  "\"verdict\":\"uncertain\""));
   g_assert_nonnull (strstr (json, "\"key\":\"7:3:INBOX\",\"dest_uidvalidity\":7,"
                                   "\"dest_uid\":3"));
   /* not scanned: null, and no key where the place is unknown */
@@ -125,7 +128,7 @@ test_uncertain_row (void)
   r->dest_uid = 0;
   g_clear_pointer (&json, g_free);
   json = ss_record_to_json (r);
-  g_assert_nonnull (strstr (json, "\"combined\":null"));
+  g_assert_nonnull (strstr (json, "\"combined\":null,\"logodds\":null,\"learner\":null,"));
   g_assert_nonnull (strstr (json, "\"key\":null"));
 }
 

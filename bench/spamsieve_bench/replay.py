@@ -170,12 +170,15 @@ class Replay:
         return self.result(census)
 
     def result(self, census):
-        # "combined" is null for a message not scanned: such are counted as unranked
+        # "combined" is null for a message not scanned: such are counted as unranked.
+        # Ranked by "logodds" where the records have it: "combined" rounds to 0 or 1 (ties).
         items = []
-        uses_combined = any(r.get('combined') is not None for r in self.first.values())
+        field = next((f for f in ('logodds', 'combined')
+                      if any(r.get(f) is not None for r in self.first.values())), 'score')
+        uses_combined = field != 'score'
         for pos, it in enumerate(self.stream):
             r = self.first.get(it.bid, {})
-            rank = r.get('combined') if uses_combined else r.get('score')
+            rank = r.get(field)
             items.append({'kind': it.kind, 'hard': it.hard, 'verdict': r.get('verdict'),
                           'rank': rank, 'score': r.get('score'), 'pos': pos})
         with open(os.path.join(WORK, 'out', 'acc-%s-items.jsonl' % self.mode), 'w') as f:
@@ -184,7 +187,9 @@ class Replay:
                 f.write(json.dumps({'bid': it.bid, 'file': '%s/%s' % (it.group, it.name),
                                     'kind': it.kind, 'hard': it.hard, 'pos': i['pos'],
                                     'verdict': i['verdict'], 'score': i['score'],
-                                    'combined': r.get('combined')}) + '\n')
+                                    'threshold': r.get('threshold'),
+                                    'combined': r.get('combined'), 'logodds': r.get('logodds'),
+                                    'learner': r.get('learner')}) + '\n')
         s = metrics.summarize(items)
         # what spamd alone decided on the same scans (score >= its threshold): today's verdict
         alone = [dict(i, verdict=None if r.get('score') is None or r.get('threshold') is None
@@ -193,8 +198,8 @@ class Replay:
         a = metrics.summarize(alone)
         s['spamd_alone'] = {k: a[k] for k in ('ham_fp', 'ham_fp_pct', 'hard_fp', 'hard_fp_pct',
                                               'spam_fn', 'spam_fn_pct', 'no_verdict')}
-        s['rank_field'] = 'combined' if uses_combined else 'score (spamd; no "combined" in ' \
-                                                          'the records)'
+        s['rank_field'] = field if uses_combined else 'score (spamd; no "combined" in the ' \
+                                                      'records)'
         s['roca_spamd'] = metrics.one_minus_roca([(i['score'], i['kind'] == 'spam')
                                                   for i in items if i['score'] is not None])
         seen = {}

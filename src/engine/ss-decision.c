@@ -26,6 +26,7 @@ ss_decide (double spamd_score,
   logodds = ss_learner_fuse_logodds (spamd_score, spamd_required, learner_margin,
                                      SS_LEARNER_SPAMD_LOGODDS_PER_POINT);
   d.combined = ss_learner_probability (logodds);
+  d.logodds = logodds;
   /* Compared in log-odds too: a probability that rounds to 1.0 still orders correctly. */
   if (band > 0 && fabs (d.combined - threshold) < band)
     d.kind = SS_DECISION_UNCERTAIN;

@@ -15,6 +15,7 @@ typedef enum {
 typedef struct
 {
   double          combined;  /* fused spam probability in [0, 1] */
+  double          logodds;   /* the same in log-odds (exact where combined rounds to 0 or 1) */
   SsDecisionKind  kind;
 } SsDecision;
 

@@ -62,6 +62,7 @@ typedef struct
   GCancellable   *cancellable;
   SsRecord       *resumed;    /* from the journal: verdict known, not scanned again */
   double          combined;   /* fused spam probability; NaN until decided */
+  double          logodds;    /* the same in log-odds */
   double          learner;    /* the learner's margin; NaN when it had no say */
   GBytes         *confirm_head; /* the learner's part, kept for implicit confirmation */
 } Job;

@@ -173,6 +173,7 @@ decide (SsFilter *self,
   d = ss_decide (job->reply->score, job->reply->threshold, margin, c->threshold / 100.0,
                  c->uncertain_band / 100.0);
   job->combined = d.combined;
+  job->logodds = d.logodds;
   job->learner = margin;
   return d.kind;
 }

@@ -402,6 +402,7 @@ _ss_filter_job_record (SsFilter       *self,
   if (job->reply != NULL)
     {
       record->combined = job->combined;
+      record->logodds = job->logodds;
       record->learner = job->learner;
       record->scanned = TRUE;
       record->score = job->reply->score;

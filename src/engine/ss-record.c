@@ -47,6 +47,7 @@ ss_record_new (void)
   record->time = g_get_real_time () / G_USEC_PER_SEC;
   record->combined = NAN;
   record->learner = NAN;
+  record->logodds = NAN;
   return record;
 }
 
@@ -105,13 +106,21 @@ ss_json_append_string (GString    *out,
   g_string_append_c (out, '"');
 }
 
+/* ,"name":value in a printf format, or null when not known (or NaN) */
 static void
-append_number (GString *out,
-               double   value)
+append_member (GString    *out,
+               const char *name,
+               gboolean    known,
+               const char *format,
+               double      value)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-  g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.1f", value));
+  g_string_append_printf (out, ",\"%s\":", name);
+  if (known && !isnan (value))
+    g_string_append (out, g_ascii_formatd (buf, sizeof buf, format, value));
+  else
+    g_string_append (out, "null");
 }
 
 char *
@@ -128,32 +137,11 @@ ss_record_to_json (const SsRecord *record)
   ss_json_append_string (out, record->from);
   g_string_append (out, ",\"subject\":");
   ss_json_append_string (out, record->subject);
-  g_string_append (out, ",\"score\":");
-  if (record->scanned)
-    append_number (out, record->score);
-  else
-    g_string_append (out, "null");
-  g_string_append (out, ",\"threshold\":");
-  if (record->scanned)
-    append_number (out, record->threshold);
-  else
-    g_string_append (out, "null");
-  g_string_append (out, ",\"combined\":");
-  if (record->scanned && !isnan (record->combined))
-    {
-      char buf[G_ASCII_DTOSTR_BUF_SIZE];
-      g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.4f", record->combined));
-    }
-  else
-    g_string_append (out, "null");
-  g_string_append (out, ",\"learner\":");
-  if (record->scanned && !isnan (record->learner))
-    {
-      char buf[G_ASCII_DTOSTR_BUF_SIZE];
-      g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.3f", record->learner));
-    }
-  else
-    g_string_append (out, "null");
+  append_member (out, "score", record->scanned, "%.1f", record->score);
+  append_member (out, "threshold", record->scanned, "%.1f", record->threshold);
+  append_member (out, "combined", record->scanned, "%.4f", record->combined);
+  append_member (out, "logodds", record->scanned, "%.3f", record->logodds);
+  append_member (out, "learner", record->scanned, "%.3f", record->learner);
   g_string_append (out, ",\"verdict\":");
   ss_json_append_string (out, ss_verdict_kind_to_string (record->verdict));
   g_string_append (out, ",\"destination\":");

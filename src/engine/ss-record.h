@@ -30,6 +30,7 @@ typedef struct
   double     threshold;
   char     **rules;
   double     combined;          /* fused spam probability in [0, 1]; NaN when not known */
+  double     logodds;           /* combined in log-odds; NaN when not known */
   double     learner;           /* the personal learner's log-odds; NaN when it had no say */
   SsVerdictKind  verdict;
   char      *destination;       /* folder it went to; "" when deleted */
