@@ -710,7 +710,9 @@ static void
 assert_schema_tls (GSettingsSchema *schema)
 {
   g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
-  g_autoptr(GSettings) settings = g_settings_new_full (schema, backend, NULL);
+  /* The Account schema is relocatable: any account's path. */
+  g_autoptr(GSettings) settings = g_settings_new_full (schema, backend,
+                                                       "/org/example/SpamSieve/accounts/t/");
 
   for (SsTlsMode tls = SS_TLS_IMPLICIT; tls <= SS_TLS_NONE; tls++)
     {
@@ -762,8 +764,10 @@ test_gschema (void)
       g_test_skip ("no compiled schema (built without the GUI)");
       return;
     }
-  schema = g_settings_schema_source_lookup (source, "org.example.SpamSieve", FALSE);
+  /* One account's keys; the first account's schema extends it (test_gschema_accounts). */
+  schema = g_settings_schema_source_lookup (source, "org.example.SpamSieve.Account", FALSE);
   g_assert_nonnull (schema);
+  g_assert_null (g_settings_schema_get_path (schema));
 
   for (gsize i = 0; i < n_keys; i++)
     {
@@ -780,11 +784,54 @@ test_gschema (void)
     }
   assert_schema_tls (schema);
 
-  /* No schema key the table lacks. */
+  /* No schema key the table lacks, but the app's own "paused". */
   names = g_settings_schema_list_keys (schema);
   for (guint i = 0; names[i] != NULL; i++)
-    g_assert_true (table_has_gsettings_key (names[i]));
-  g_assert_cmpuint (g_strv_length (names), ==, n_gsettings);
+    g_assert_true (g_str_equal (names[i], "paused") || table_has_gsettings_key (names[i]));
+  g_assert_cmpuint (g_strv_length (names), ==, n_gsettings + 1);
+}
+
+/* The first account stays at /org/example/SpamSieve/ with every account key, plus the list of
+ * further accounts; a further account is the Account schema at a path of its own. */
+static void
+test_gschema_accounts (void)
+{
+  g_autoptr(GSettingsSchemaSource) source = open_built_schemas ();
+  g_autoptr(GSettingsSchema) main_schema = NULL;
+  g_autoptr(GSettingsSchema) account = NULL;
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GSettings) first = NULL;
+  g_autoptr(GSettings) second = NULL;
+  g_auto(GStrv) account_keys = NULL;
+  g_auto(GStrv) main_keys = NULL;
+  g_autofree char *user = NULL;
+
+  if (source == NULL)
+    {
+      g_test_skip ("no compiled schema (built without the GUI)");
+      return;
+    }
+  main_schema = g_settings_schema_source_lookup (source, "org.example.SpamSieve", FALSE);
+  account = g_settings_schema_source_lookup (source, "org.example.SpamSieve.Account", FALSE);
+  g_assert_nonnull (main_schema);
+  g_assert_nonnull (account);
+  g_assert_cmpstr (g_settings_schema_get_path (main_schema), ==, "/org/example/SpamSieve/");
+  account_keys = g_settings_schema_list_keys (account);
+  main_keys = g_settings_schema_list_keys (main_schema);
+  /* (g_settings_schema_has_key () sees only a schema's own keys, not the extended ones.) */
+  for (guint i = 0; account_keys[i] != NULL; i++)
+    g_assert_true (g_strv_contains ((const char * const *) main_keys, account_keys[i]));
+  g_assert_true (g_settings_schema_has_key (main_schema, "accounts"));
+  g_assert_false (g_settings_schema_has_key (account, "accounts"));
+  g_assert_cmpuint (g_strv_length (main_keys), ==, g_strv_length (account_keys) + 1);
+
+  /* Two accounts do not share a key. */
+  first = g_settings_new_full (main_schema, backend, NULL);
+  second = g_settings_new_full (account, backend, "/org/example/SpamSieve/accounts/a2/");
+  g_settings_set_string (first, "user", "ann");
+  g_settings_set_string (second, "user", "bob");
+  user = g_settings_get_string (first, "user");
+  g_assert_cmpstr (user, ==, "ann");
 }
 
 /* The app fills the struct from GSettings and calls validate. */
@@ -870,6 +917,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/spamd-address", test_spamd_address);
   g_test_add_func ("/config/dup-server", test_dup_server);
   g_test_add_func ("/config/gschema", test_gschema);
+  g_test_add_func ("/config/gschema-accounts", test_gschema_accounts);
   g_test_add_func ("/config/validate", test_validate);
   g_test_add_func ("/config/copy", test_copy);
   g_test_add_func ("/config/booleans", test_booleans);
