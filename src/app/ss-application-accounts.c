@@ -1,0 +1,271 @@
+/* ss-application-accounts.c: the further accounts of the app: loaded from the "accounts" key,
+ * added through the setup dialog, edited, removed; the tray sums them up. */
+#define G_LOG_DOMAIN "ss-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ss-application-private.h"
+#include "ss-settings.h"
+
+SsAccount *
+_ss_application_find_account (SsApplication *self,
+                              const char    *id)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(SsAccount) account = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+
+      if (g_strcmp0 (ss_account_get_id (account), id) == 0)
+        return account;
+    }
+  return NULL;
+}
+
+static void
+on_account_status_notify (SsApplication *self)
+{
+  _ss_application_accounts_changed (self);
+  _ss_application_update_actions (self);
+}
+
+SsSession *
+_ss_application_shown_session (SsApplication *self)
+{
+  if (self->shown == NULL || ss_account_is_first (self->shown))
+    return self->session;
+  return ss_account_get_session (self->shown);
+}
+
+void
+ss_application_show_account (SsApplication *self,
+                             const char    *id)
+{
+  SsAccount *account = _ss_application_find_account (self, id);
+
+  if (account == NULL)
+    account = _ss_application_find_account (self, "");
+  self->shown = account;
+  if (self->window != NULL)
+    ss_status_window_show_account (self->window, ss_account_get_status (account),
+                                   ss_account_get_stats (account));
+  _ss_application_accounts_changed (self);
+  _ss_application_update_actions (self);
+}
+
+static void
+add_account (SsApplication *self,
+             SsAccount     *account)
+{
+  g_signal_connect_object (ss_account_get_status (account), "notify::title",
+                           G_CALLBACK (on_account_status_notify), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (ss_account_get_status (account), "notify::problem",
+                           G_CALLBACK (on_account_status_notify), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (ss_account_get_status (account), "notify::state",
+                           G_CALLBACK (on_account_status_notify), self, G_CONNECT_SWAPPED);
+  g_list_store_append (self->accounts, account);
+}
+
+void
+_ss_application_load_accounts (SsApplication *self)
+{
+  g_auto(GStrv) ids = NULL;
+  g_autoptr(SsAccount) first = ss_account_new_first (self->settings, self->status, self->stats);
+
+  add_account (self, first);
+  self->shown = first;
+  if (self->demo_mode)
+    return;
+  ids = g_settings_get_strv (self->settings, "accounts");
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(SsAccount) account = NULL;
+
+      if (*ids[i] == '\0' || strchr (ids[i], '/') != NULL ||
+          _ss_application_find_account (self, ids[i]) != NULL)
+        continue;
+      account = ss_account_new (ids[i]);
+      if (account == NULL)
+        continue;
+      add_account (self, account);
+      ss_account_start (account);
+    }
+  _ss_application_accounts_changed (self);
+}
+
+void
+_ss_application_accounts_changed (SsApplication *self)
+{
+  if (self->tray != NULL)
+    ss_tray_set_accounts (self->tray, G_LIST_MODEL (self->accounts));
+  if (self->window != NULL)
+    ss_status_window_set_accounts (self->window, G_LIST_MODEL (self->accounts));
+}
+
+void
+ss_application_open_accounts (SsApplication *self)
+{
+  if (self->demo_mode)
+    return;
+  ss_application_show_window (self);
+  if (self->accounts_window == NULL)
+    {
+      self->accounts_window = ss_accounts_window_new (GTK_WINDOW (self->window),
+                                                      G_LIST_MODEL (self->accounts));
+      g_object_add_weak_pointer (G_OBJECT (self->accounts_window),
+                                 (gpointer *) &self->accounts_window);
+      gtk_window_set_modal (GTK_WINDOW (self->accounts_window), TRUE);
+    }
+  gtk_window_present (GTK_WINDOW (self->accounts_window));
+}
+
+/* ---- the setup dialog for a further account ---- */
+
+static void
+on_account_saved (SsSetupDialog *dialog,
+                  const char    *password,
+                  SsApplication *self)
+{
+  SsAccount *account = g_object_get_data (G_OBJECT (dialog), "account");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsConfig) config = ss_settings_dup_config (ss_account_get_settings (account),
+                                                       &error);
+  SsSession *session;
+
+  if (_ss_application_find_account (self, ss_account_get_id (account)) == NULL)
+    {
+      g_auto(GStrv) ids = g_settings_get_strv (self->settings, "accounts");
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) more = NULL;
+
+      g_strv_builder_addv (builder, (const char **) ids);
+      g_strv_builder_add (builder, ss_account_get_id (account));
+      more = g_strv_builder_end (builder);
+      g_settings_set_strv (self->settings, "accounts", (const char * const *) more);
+      add_account (self, account);
+    }
+  if (config == NULL)
+    {
+      ss_status_set_config_error (ss_account_get_status (account), error->message);
+      return;
+    }
+  ss_account_apply (account, config, password);
+  _ss_application_accounts_changed (self);
+  ss_application_toast (self, adw_toast_new (_("Account saved")));
+  session = ss_account_get_session (account);
+  if (session != NULL)
+    ss_setup_dialog_start_training (dialog, session, config->train_max_ham,
+                                    config->train_max_spam);
+}
+
+void
+ss_application_open_account_setup (SsApplication *self,
+                                   const char    *id)
+{
+  g_autoptr(SsAccount) account = NULL;
+  GtkWindow *parent;
+
+  if (self->demo_mode || self->quitting)
+    return;
+  if (id != NULL && *id == '\0')
+    {
+      ss_application_open_setup (self);
+      return;
+    }
+  if (self->setup_dialog != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->setup_dialog));
+      return;
+    }
+  if (id != NULL)
+    {
+      SsAccount *found = _ss_application_find_account (self, id);
+
+      if (found == NULL)
+        return;
+      account = g_object_ref (found);
+    }
+  else
+    {
+      g_auto(GStrv) used = g_settings_get_strv (self->settings, "accounts");
+      g_autofree char *new_id = ss_account_new_id ((const char * const *) used);
+
+      account = ss_account_new (new_id);
+      if (account == NULL)
+        return;
+    }
+  ss_application_show_window (self);
+  parent = self->accounts_window != NULL ? GTK_WINDOW (self->accounts_window)
+                                         : GTK_WINDOW (self->window);
+  self->setup_dialog = ss_setup_dialog_new (parent, ss_account_get_settings (account));
+  g_object_add_weak_pointer (G_OBJECT (self->setup_dialog), (gpointer *) &self->setup_dialog);
+  g_object_set_data_full (G_OBJECT (self->setup_dialog), "account", g_object_ref (account),
+                          g_object_unref);
+  g_signal_connect_object (self->setup_dialog, "saved", G_CALLBACK (on_account_saved), self, 0);
+  gtk_window_present (GTK_WINDOW (self->setup_dialog));
+}
+
+/* ---- removing ---- */
+
+static void
+removed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  ss_account_stop_finish (SS_ACCOUNT (object), result);
+  g_object_unref (user_data);
+}
+
+/* Another account with the same user@server shares the keyring entry: it stays then. */
+static gboolean
+same_login_elsewhere (SsApplication *self,
+                      SsAccount     *account)
+{
+  g_autofree char *label = ss_account_dup_label (account);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(SsAccount) other = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+      g_autofree char *other_label = ss_account_dup_label (other);
+
+      if (other != account && g_str_equal (label, other_label))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+ss_application_remove_account (SsApplication *self,
+                               const char    *id)
+{
+  SsAccount *account = _ss_application_find_account (self, id);
+  g_auto(GStrv) ids = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) rest = NULL;
+  guint position;
+
+  /* The first account is edited, not removed (its settings are the app's). */
+  if (account == NULL || ss_account_is_first (account))
+    return;
+  g_object_ref (account);
+  ids = g_settings_get_strv (self->settings, "accounts");
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (!g_str_equal (ids[i], id))
+      g_strv_builder_add (builder, ids[i]);
+  rest = g_strv_builder_end (builder);
+  g_settings_set_strv (self->settings, "accounts", (const char * const *) rest);
+  g_signal_handlers_disconnect_by_data (ss_account_get_status (account), self);
+  if (g_list_store_find (self->accounts, account, &position))
+    g_list_store_remove (self->accounts, position);
+  if (self->shown == account)
+    ss_application_show_account (self, "");
+  /* The journal keeps its rows (history); the learner's files stay too. */
+  ss_account_forget (account, !same_login_elsewhere (self, account));
+  ss_account_stop_async (account, removed_cb, g_object_ref (self));
+  g_object_unref (account);
+  _ss_application_accounts_changed (self);
+}
