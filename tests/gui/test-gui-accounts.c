@@ -23,6 +23,7 @@ typedef struct
   SsTestDovecot *first;
   SsTestDovecot *second;
   char          *spamd;
+  gboolean       restart;     /* scenario_restart: a2 set up before the app starts */
   gboolean       done;
 } Fixture;
 
@@ -80,6 +81,12 @@ count_in (SsTestDovecot *dovecot,
   g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (dovecot, folder);
 
   return stored->len;
+}
+
+static gboolean
+kept_has_one (gpointer data)
+{
+  return count_in (data, "Kept") == 1;
 }
 
 static gboolean
@@ -378,12 +385,64 @@ scenario (Fixture *f)
                  ss_gui_child (window, SS_TYPE_STATUS_WINDOW, "window_title"));
 }
 
+/* Accounts set up earlier start with the app, the paused one paused; resuming it and a
+ * change of its settings behind the app's back (gsettings set) apply at once. */
+static void
+scenario_restart (Fixture *f)
+{
+  SsAccount *second;
+  GSettings *settings;
+  g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ss_gui_wait (first_watching, f, 120000));
+  g_assert_cmpuint (g_list_model_get_n_items (ss_application_get_accounts (f->app)), ==, 2);
+  second = account_at (f, 1);
+  g_assert_cmpstr (ss_account_get_id (second), ==, "a2");
+  g_assert_true (ss_gui_wait (second_paused, f, 30000));
+  /* Paused: nothing filtered there. */
+  ss_gui_spin (1000);
+  g_assert_cmpuint (count_in (f->second, "Unfiltered"), ==, 1);
+
+  /* Resumed from the window's header (app.resume acts on the account shown). */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "show-account",
+                                  g_variant_new_string ("a2"));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "resume"));
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "resume", NULL);
+  g_assert_true (ss_gui_wait (second_watching, f, 60000));
+  g_assert_true (ss_gui_wait (gtube_in_spam, f->second, 60000));
+  settings = ss_account_get_settings (second);
+  g_assert_false (g_settings_get_boolean (settings, "paused"));
+
+  /* Its good mail goes to another folder from now on: set behind the app's back. */
+  {
+    g_autoptr(GSettings) behind = g_settings_new_with_path ("org.example.SpamSieve.Account",
+                                                            "/org/example/SpamSieve/accounts/a2/");
+
+    g_assert_true (ss_test_dovecot_create_folder (f->second, "Kept", &error));
+    g_assert_no_error (error);
+    g_settings_set_string (behind, "folder-inbox", "Kept");
+  }
+  ss_gui_spin (1000);
+  g_assert_true (ss_test_dovecot_add_message (f->second, "Unfiltered",
+                                              g_ptr_array_index (ham, 6), "", 0, &error));
+  g_assert_no_error (error);
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "check-now", NULL);
+  g_assert_true (ss_gui_wait (kept_has_one, f->second, 60000));
+  /* The first account was not touched by any of it. */
+  g_assert_true (first_watching (f));
+  g_assert_cmpuint (count_in (f->first, "Kept"), ==, 0);
+}
+
 static gboolean
 run_scenario (gpointer data)
 {
   Fixture *f = data;
 
-  scenario (f);
+  if (f->restart)
+    scenario_restart (f);
+  else
+    scenario (f);
   f->done = TRUE;
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "quit", NULL);
   return G_SOURCE_REMOVE;
@@ -402,9 +461,9 @@ on_activate (GApplication *app,
 }
 
 static void
-test_accounts (void)
+run_test (gboolean restart)
 {
-  Fixture f = { 0 };
+  Fixture f = { .restart = restart };
   SsTestDovecotOptions options = { .plaintext_ok = TRUE, .password = "second pw" };
   g_autoptr(GError) error = NULL;
   g_autoptr(GSettings) settings = ss_settings_new ();
@@ -421,6 +480,22 @@ test_accounts (void)
   g_assert_no_error (error);
   ss_gui_settings_for (settings, f.first, f.spamd);
   ss_gui_store_password (settings, "secret");
+  if (restart)
+    {
+      /* As the accounts window leaves it: a2 listed, its settings, its password, paused. */
+      g_autoptr(GSettings) a2 = g_settings_new_with_path ("org.example.SpamSieve.Account",
+                                                          "/org/example/SpamSieve/accounts/a2/");
+      g_autofree char *url = g_strdup_printf ("imap://127.0.0.1:%u",
+                                              ss_test_dovecot_get_imap_port (f.second));
+
+      g_settings_set_string (a2, "url", url);
+      g_settings_set_enum (a2, "tls", SS_TLS_NONE);
+      g_settings_set_string (a2, "user", "tester");
+      g_settings_set_string (a2, "spamd-address", f.spamd);
+      g_settings_set_boolean (a2, "paused", TRUE);
+      ss_gui_store_password (a2, "second pw");
+      g_settings_set_strv (settings, "accounts", (const char *const[]) { "a2", NULL });
+    }
 
   f.app = ss_application_new (FALSE);
   g_signal_connect_after (f.app, "activate", G_CALLBACK (on_activate), &f);
@@ -435,8 +510,21 @@ test_accounts (void)
   g_free (f.spamd);
 }
 
+static void
+test_accounts (void)
+{
+  run_test (FALSE);
+}
+
+static void
+test_accounts_restart (void)
+{
+  run_test (TRUE);
+}
+
 void
 ss_gui_add_accounts_tests (void)
 {
-  g_test_add_func ("/accounts", test_accounts);
+  g_test_add_func ("/accounts/add", test_accounts);
+  g_test_add_func ("/accounts/restart", test_accounts_restart);
 }
