@@ -122,6 +122,9 @@ ss_application_open_accounts (SsApplication *self)
   gtk_window_present (GTK_WINDOW (self->accounts_window));
 }
 
+static gboolean same_login_elsewhere (SsApplication *self,
+                                      SsAccount     *account);
+
 /* ---- the setup dialog for a further account ---- */
 
 static void
@@ -134,8 +137,25 @@ on_account_saved (SsSetupDialog *dialog,
   g_autoptr(SsConfig) config = ss_settings_dup_config (ss_account_get_settings (account),
                                                        &error);
   SsSession *session;
+  gboolean is_new = _ss_application_find_account (self, ss_account_get_id (account)) == NULL;
 
-  if (_ss_application_find_account (self, ss_account_get_id (account)) == NULL)
+  /* Two sessions on one mailbox would fight over every message (the headless runner refuses
+   * it too): a new account that is already listed is not added. */
+  if (config != NULL && same_login_elsewhere (self, account))
+    {
+      g_autofree char *label = ss_account_dup_label (account);
+      g_autofree char *text = g_strdup_printf (_("%s is already in the list of accounts"),
+                                               label);
+
+      g_message ("%s", text);
+      if (is_new)
+        ss_account_forget (account, FALSE);
+      else
+        ss_account_set_paused (account, TRUE);
+      ss_application_toast (self, adw_toast_new (text));
+      return;
+    }
+  if (is_new)
     {
       g_auto(GStrv) ids = g_settings_get_strv (self->settings, "accounts");
       g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();

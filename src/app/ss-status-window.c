@@ -712,9 +712,33 @@ on_account_selected (SsStatusWindow *self)
                               g_ptr_array_index (self->account_ids, i));
 }
 
+/* Labels that ellipsize: the header keeps its 360 px minimum with long account names. */
+static void
+setup_label (GtkSignalListItemFactory *factory,
+             GtkListItem              *item)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_label (GtkSignalListItemFactory *factory,
+            GtkListItem              *item)
+{
+  GtkStringObject *string = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
+                      gtk_string_object_get_string (string));
+}
+
 static void
 ensure_dropdown (SsStatusWindow *self)
 {
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
   if (self->account_dropdown != NULL)
     return;
   self->account_labels = gtk_string_list_new (NULL);
@@ -724,6 +748,9 @@ ensure_dropdown (SsStatusWindow *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->account_dropdown), _("Account shown"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->account_dropdown),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Account shown"), -1);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_label), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_label), NULL);
+  gtk_drop_down_set_factory (self->account_dropdown, factory);
   gtk_widget_add_css_class (GTK_WIDGET (self->account_dropdown), "flat");
   g_signal_connect_swapped (self->account_dropdown, "notify::selected",
                             G_CALLBACK (on_account_selected), self);

@@ -172,6 +172,27 @@ tray_is_ok (gpointer data)
   return ss_application_get_tray_registered (data);
 }
 
+/* The second server, as a user types it (no TLS on loopback: no CA file to pick). */
+static void
+fill_and_save (Fixture       *f,
+               SsSetupDialog *dialog,
+               const char    *server)
+{
+  gtk_editable_set_text (GTK_EDITABLE (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
+                                                     "server_row")), server);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
+                                                           "security_row")), SS_TLS_NONE);
+  gtk_editable_set_text (GTK_EDITABLE (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "user_row")),
+                         "tester");
+  gtk_editable_set_text (GTK_EDITABLE (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
+                                                     "password_row")), "second pw");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
+                                                           "spamd_row")), 1 /* network */);
+  gtk_editable_set_text (GTK_EDITABLE (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
+                                                     "spamd_address_row")), f->spamd);
+  gtk_widget_activate_action (GTK_WIDGET (dialog), "setup.save", NULL);
+}
+
 static void
 scenario (Fixture *f)
 {
@@ -226,21 +247,8 @@ scenario (Fixture *f)
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (
                      ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "user_row"))), ==, "");
 
-  /* The second server, as a user types it (no TLS on loopback: no CA file to pick). */
   server = g_strdup_printf ("127.0.0.1:%u", ss_test_dovecot_get_imap_port (f->second));
-  gtk_editable_set_text (GTK_EDITABLE (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
-                                                     "server_row")), server);
-  adw_combo_row_set_selected (ADW_COMBO_ROW (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
-                                                           "security_row")), SS_TLS_NONE);
-  gtk_editable_set_text (GTK_EDITABLE (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "user_row")),
-                         "tester");
-  gtk_editable_set_text (GTK_EDITABLE (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
-                                                     "password_row")), "second pw");
-  adw_combo_row_set_selected (ADW_COMBO_ROW (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
-                                                           "spamd_row")), 1 /* network */);
-  gtk_editable_set_text (GTK_EDITABLE (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
-                                                     "spamd_address_row")), f->spamd);
-  gtk_widget_activate_action (GTK_WIDGET (dialog), "setup.save", NULL);
+  fill_and_save (f, dialog, server);
 
   /* Both accounts filter, each with its own session: GTUBE lands in the second's Spam. */
   g_assert_true (ss_gui_wait (second_watching, f, 120000));
@@ -264,6 +272,30 @@ scenario (Fixture *f)
   if (ss_application_get_setup_dialog (f->app) != NULL)
     gtk_window_close (ss_application_get_setup_dialog (f->app));
   g_assert_true (ss_gui_wait (dialog_gone, f->app, 30000));
+
+  /* The same account again is refused: two sessions would fight over one mailbox. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "add-account", NULL);
+  dialog = SS_SETUP_DIALOG (ss_application_get_setup_dialog (f->app));
+  g_assert_nonnull (dialog);
+  g_assert_true (ss_gui_wait (dialog_idle, dialog, 20000));
+  g_test_expect_message ("ss-application", G_LOG_LEVEL_MESSAGE, "*already in the list*");
+  fill_and_save (f, dialog, server);
+  g_assert_true (ss_gui_wait (dialog_gone, f->app, 30000));
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (g_list_model_get_n_items (ss_application_get_accounts (f->app)), ==, 2);
+  {
+    g_autoptr(GSettings) a3 = g_settings_new_with_path ("org.example.SpamSieve.Account",
+                                                        "/org/example/SpamSieve/accounts/a3/");
+    g_autofree char *user = g_settings_get_string (a3, "user");
+    g_auto(GStrv) listed = g_settings_get_strv (ss_application_get_settings (f->app),
+                                                "accounts");
+
+    g_assert_cmpstr (user, ==, "");
+    g_assert_cmpuint (g_strv_length (listed), ==, 1);
+  }
+  password = stored_password (f->second);
+  g_assert_cmpstr (password, ==, "second pw");
+  g_clear_pointer (&password, g_free);
 
   /* In the window: both rows; the main window names the account it shows. */
   second_label = ss_account_dup_label (second);
@@ -291,6 +323,18 @@ scenario (Fixture *f)
   g_assert_true (ss_status_window_get_status (SS_STATUS_WINDOW (window)) ==
                  ss_account_get_status (second));
   g_assert_true (ss_gui_wait (window_lists_gtube, window, 10000));
+  ss_gui_spin (300);
+  ss_gui_assert_screenshot (GTK_WIDGET (window), "accounts-main-window");
+  /* Still usable at 360 px with the selector in the header. */
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL,
+                      NULL, NULL);
+  g_test_message ("main window minimum width with two accounts: %d px", min_width);
+  g_assert_cmpint (min_width, <=, 360);
+  gtk_window_set_default_size (window, 360, 640);
+  ss_gui_spin (500);
+  ss_gui_assert_screenshot (GTK_WIDGET (window), "accounts-main-window-narrow");
+  gtk_window_set_default_size (window, 960, 640);
+  ss_gui_spin (300);
   rows = ss_status_window_get_rows (SS_STATUS_WINDOW (window));
   gtube = g_list_model_get_item (rows, 0);
   key = ss_verdict_dup_key (gtube);
