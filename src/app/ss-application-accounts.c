@@ -60,6 +60,17 @@ static void
 add_account (SsApplication *self,
              SsAccount     *account)
 {
+  /* Each further account notifies on its own (login refused, caught spam), named. */
+  if (!ss_account_is_first (account))
+    {
+      g_autofree char *label = ss_account_dup_label (account);
+      SsNotifier *notifier = ss_notifier_new (G_ACTION_GROUP (self),
+                                              ss_account_get_status (account),
+                                              ss_account_get_settings (account));
+
+      ss_notifier_set_account (notifier, ss_account_get_id (account), label);
+      g_object_set_data_full (G_OBJECT (account), "notifier", notifier, g_object_unref);
+    }
   g_signal_connect_object (ss_account_get_status (account), "notify::title",
                            G_CALLBACK (on_account_status_notify), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (ss_account_get_status (account), "notify::problem",
@@ -272,6 +283,10 @@ ss_application_remove_account (SsApplication *self,
   if (account == NULL || ss_account_is_first (account))
     return;
   g_object_ref (account);
+  /* Its settings open: saving them would bring it back. */
+  if (self->setup_dialog != NULL &&
+      g_object_get_data (G_OBJECT (self->setup_dialog), "account") == account)
+    gtk_window_destroy (GTK_WINDOW (self->setup_dialog));
   ids = g_settings_get_strv (self->settings, "accounts");
   for (guint i = 0; ids[i] != NULL; i++)
     if (!g_str_equal (ids[i], id))
@@ -279,6 +294,7 @@ ss_application_remove_account (SsApplication *self,
   rest = g_strv_builder_end (builder);
   g_settings_set_strv (self->settings, "accounts", (const char * const *) rest);
   g_signal_handlers_disconnect_by_data (ss_account_get_status (account), self);
+  g_object_set_data (G_OBJECT (account), "notifier", NULL);
   if (g_list_store_find (self->accounts, account, &position))
     g_list_store_remove (self->accounts, position);
   if (self->shown == account)

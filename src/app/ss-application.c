@@ -236,7 +236,12 @@ ss_application_open_setup (SsApplication *self)
   ss_application_show_window (self);
   if (self->setup_dialog == NULL)
     {
-      self->setup_dialog = ss_setup_dialog_new (GTK_WINDOW (self->window), self->settings);
+      /* Above the accounts window when opened from there. */
+      GtkWindow *parent = self->accounts_window != NULL &&
+                          gtk_widget_get_visible (GTK_WIDGET (self->accounts_window))
+                            ? GTK_WINDOW (self->accounts_window) : GTK_WINDOW (self->window);
+
+      self->setup_dialog = ss_setup_dialog_new (parent, self->settings);
       g_object_add_weak_pointer (G_OBJECT (self->setup_dialog),
                                  (gpointer *) &self->setup_dialog);
       g_signal_connect_object (self->setup_dialog, "saved", G_CALLBACK (on_setup_saved), self,

@@ -431,9 +431,16 @@ scenario (Fixture *f)
 
 /* Accounts set up earlier start with the app, the paused one paused; resuming it and a
  * change of its settings behind the app's back (gsettings set) apply at once. */
+static gboolean
+notified (gpointer data)
+{
+  return ss_gui_count_notifications (data) > 0;
+}
+
 static void
 scenario_restart (Fixture *f)
 {
+  g_autofree char *summary = NULL;
   SsAccount *second;
   GSettings *settings;
   g_autoptr(GPtrArray) ham = ss_test_corpus_load ("ham");
@@ -476,6 +483,20 @@ scenario_restart (Fixture *f)
   /* The first account was not touched by any of it. */
   g_assert_true (first_watching (f));
   g_assert_cmpuint (count_in (f->first, "Kept"), ==, 0);
+
+  /* Its password changes on the server side: its own notification, named, says so. */
+  {
+    g_autoptr(GSettings) behind = g_settings_new_with_path ("org.example.SpamSieve.Account",
+                                                            "/org/example/SpamSieve/accounts/a2/");
+    g_autofree char *label = ss_account_dup_label (second);
+
+    summary = g_strdup_printf ("%s: Login refused", label);
+    ss_gui_store_password (behind, "not it");
+    g_settings_set_uint (behind, "timeout", 61);
+    g_assert_true (ss_gui_wait (notified, summary, 60000));
+    g_assert_true (first_watching (f));
+    g_assert_cmpuint (ss_gui_count_notifications ("Login refused"), ==, 0);
+  }
 }
 
 static gboolean
@@ -513,6 +534,8 @@ run_test (gboolean restart)
   g_autoptr(GSettings) settings = ss_settings_new ();
   g_autoptr(GBytes) gtube = ss_test_data_load ("gtube.eml");
   GSubprocess *watcher = ss_gui_watcher_start ();
+  GSubprocess *daemon = ss_gui_mock_start ("notification_daemon",
+                                           "org.freedesktop.Notifications");
   char *argv[] = { (char *) "spamsieve", NULL };
   int status;
 
@@ -548,6 +571,7 @@ run_test (gboolean restart)
   g_assert_true (f.done);
   g_clear_object (&f.app);
 
+  ss_gui_mock_stop (daemon);
   ss_gui_mock_stop (watcher);
   ss_test_dovecot_stop (f.second);
   ss_test_dovecot_stop (f.first);
