@@ -235,6 +235,18 @@ ss_application_open_account_setup (SsApplication *self,
   g_object_add_weak_pointer (G_OBJECT (self->setup_dialog), (gpointer *) &self->setup_dialog);
   g_object_set_data_full (G_OBJECT (self->setup_dialog), "account", g_object_ref (account),
                           g_object_unref);
+  /* "Start at login" belongs to the app (the first account's key): not shown here. */
+  {
+    GObject *autostart = gtk_widget_get_template_child (GTK_WIDGET (self->setup_dialog),
+                                                        SS_TYPE_SETUP_DIALOG,
+                                                        "autostart_switch");
+    GtkWidget *row = autostart != NULL ? gtk_widget_get_ancestor (GTK_WIDGET (autostart),
+                                                                  ADW_TYPE_ACTION_ROW)
+                                       : NULL;
+
+    if (row != NULL)
+      gtk_widget_set_visible (row, FALSE);
+  }
   g_signal_connect_object (self->setup_dialog, "saved", G_CALLBACK (on_account_saved), self, 0);
   gtk_window_present (GTK_WINDOW (self->setup_dialog));
 }

@@ -246,6 +246,9 @@ scenario (Fixture *f)
   g_assert_true (ss_gui_wait (dialog_idle, dialog, 20000));
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (
                      ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "user_row"))), ==, "");
+  /* "Start at login" is the app's, not the account's. */
+  g_assert_false (gtk_widget_is_visible (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG,
+                                                       "autostart_switch")));
 
   server = g_strdup_printf ("127.0.0.1:%u", ss_test_dovecot_get_imap_port (f->second));
   fill_and_save (f, dialog, server);
