@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "ss-account.h"
+#include "ss-settings.h"
 
 struct _SsAccountsWindow
 {
@@ -54,6 +55,8 @@ update_title (AdwActionRow *row,
   g_autofree char *label = ss_account_dup_label (account);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), label);
+  gtk_widget_set_visible (g_object_get_data (G_OBJECT (row), "remove"),
+                          ss_settings_has_account (settings));
 }
 
 static void
@@ -132,14 +135,16 @@ account_row (SsAccountsWindow *self,
   gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "app.edit-account");
   gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", ss_account_get_id (account));
   gtk_widget_set_tooltip_text (row, _("Edit Account"));
-  if (!ss_account_is_first (account))
-    {
-      GtkWidget *remove = icon_button ("user-trash-symbolic", _("Remove Account"));
+  {
+    GtkWidget *remove = icon_button ("user-trash-symbolic", _("Remove Account"));
 
-      g_object_set_data (G_OBJECT (remove), "account", account);
-      g_signal_connect_object (remove, "clicked", G_CALLBACK (on_remove_clicked), self, 0);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
-    }
+    /* Nothing to remove before it is set up (the first account after removing it). */
+    gtk_widget_set_visible (remove, ss_settings_has_account (settings));
+    g_object_set_data (G_OBJECT (remove), "account", account);
+    g_object_set_data (G_OBJECT (row), "remove", remove);
+    g_signal_connect_object (remove, "clicked", G_CALLBACK (on_remove_clicked), self, 0);
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+  }
 
   gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
   gtk_widget_set_tooltip_text (sw, _("Filter this account"));

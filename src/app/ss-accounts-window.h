@@ -9,7 +9,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SsAccountsWindow, ss_accounts_window, SS, ACCOUNTS_WINDOW, AdwWindow)
 
 /* accounts: a GListModel of SsAccount, the first account first. "Add Account" activates
- * app.add-account, a row app.edit-account(s id), its trash button (not on the first account)
+ * app.add-account, a row app.edit-account(s id), its trash button (accounts set up)
  * app.remove-account(s id) after a confirmation; the switch pauses and resumes the account. */
 SsAccountsWindow *ss_accounts_window_new          (GtkWindow        *parent,
                                                    GListModel       *accounts);

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "ss-application-private.h"
+#include "ss-credentials.h"
 #include "ss-settings.h"
 
 SsAccount *
@@ -135,6 +136,9 @@ ss_application_open_accounts (SsApplication *self)
 
 static gboolean same_login_elsewhere (SsApplication *self,
                                       SsAccount     *account);
+static void     remove_further       (SsApplication *self,
+                                      SsAccount     *account,
+                                      gboolean       clear_password);
 
 /* ---- the setup dialog for a further account ---- */
 
@@ -281,19 +285,105 @@ same_login_elsewhere (SsApplication *self,
   return FALSE;
 }
 
+static void
+first_stopped_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!ss_session_stop_finish (SS_SESSION (object), result, &error))
+    g_message ("Stopping the engine of a removed account: %s", error->message);
+  g_object_unref (object);
+}
+
+/* The first account's password, unless another account logs in the same way. */
+static void
+clear_first_password (SsApplication *self)
+{
+  g_autoptr(SsConfig) config = ss_settings_load_config (self->settings);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *server = NULL;
+
+  if (config->user == NULL || *config->user == '\0' || !ss_config_parse_url (config, NULL) ||
+      same_login_elsewhere (self, _ss_application_find_account (self, "")))
+    return;
+  server = ss_config_dup_server (config);
+  if (!ss_credentials_clear_sync (server, config->user, NULL, &error))
+    g_message ("Removing the password of %s@%s from the keyring: %s", config->user, server,
+               error->message);
+}
+
+/* Removing the first account: the next one takes its place (its settings move to
+ * /org/example/SpamSieve/ and the first session is reloaded with them: the engine switches
+ * account, history included); the only account leaves the app as on its first start. */
+static void
+remove_first (SsApplication *self)
+{
+  g_autoptr(SsAccount) next = NULL;
+  g_autoptr(SsConfig) config = NULL;
+  gboolean paused;
+
+  if (self->setup_dialog != NULL &&
+      g_object_get_data (G_OBJECT (self->setup_dialog), "account") == NULL)
+    gtk_window_destroy (GTK_WINDOW (self->setup_dialog));
+  clear_first_password (self);
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->accounts)) < 2)
+    {
+      g_autoptr(GSettingsSchema) schema = NULL;
+      g_auto(GStrv) keys = NULL;
+      SsSession *session = g_steal_pointer (&self->session);
+
+      g_clear_pointer (&self->applied_config, ss_config_free);
+      ss_status_set_session (self->status, NULL);
+      ss_stats_set_model (self->stats, NULL);
+      if (session != NULL)
+        ss_session_stop_async (session, NULL, first_stopped_cb, NULL);
+      g_object_get (self->settings, "settings-schema", &schema, NULL);
+      keys = g_settings_schema_list_keys (schema);
+      for (guint i = 0; keys[i] != NULL; i++)
+        if (!g_str_equal (keys[i], "accounts") && !g_str_equal (keys[i], "autostart"))
+          g_settings_reset (self->settings, keys[i]);
+      ss_status_set_has_account (self->status, FALSE);
+      _ss_application_accounts_changed (self);
+      _ss_application_update_actions (self);
+      return;
+    }
+  next = g_list_model_get_item (G_LIST_MODEL (self->accounts), 1);
+  config = ss_settings_load_config (ss_account_get_settings (next));
+  paused = ss_account_get_paused (next);
+  /* Its keyring entry stays: the first account now logs in with it. */
+  remove_further (self, next, FALSE);
+  ss_settings_store_config (self->settings, config);
+  g_settings_set_boolean (self->settings, "paused", paused);
+  _ss_application_accounts_changed (self);
+}
+
 void
 ss_application_remove_account (SsApplication *self,
                                const char    *id)
 {
   SsAccount *account = _ss_application_find_account (self, id);
+
+  if (account == NULL)
+    return;
+  if (ss_account_is_first (account))
+    remove_first (self);
+  else
+    remove_further (self, account, !same_login_elsewhere (self, account));
+}
+
+static void
+remove_further (SsApplication *self,
+                SsAccount     *account,
+                gboolean       clear_password)
+{
   g_auto(GStrv) ids = NULL;
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) rest = NULL;
+  const char *id = ss_account_get_id (account);
   guint position;
 
-  /* The first account is edited, not removed (its settings are the app's). */
-  if (account == NULL || ss_account_is_first (account))
-    return;
   g_object_ref (account);
   /* Its settings open: saving them would bring it back. */
   if (self->setup_dialog != NULL &&
@@ -312,7 +402,7 @@ ss_application_remove_account (SsApplication *self,
   if (self->shown == account)
     ss_application_show_account (self, "");
   /* The journal keeps its rows (history); the learner's files stay too. */
-  ss_account_forget (account, !same_login_elsewhere (self, account));
+  ss_account_forget (account, clear_password);
   ss_account_stop_async (account, removed_cb, g_object_ref (self));
   g_object_unref (account);
   _ss_application_accounts_changed (self);

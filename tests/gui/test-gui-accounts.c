@@ -24,6 +24,7 @@ typedef struct
   SsTestDovecot *second;
   char          *spamd;
   gboolean       restart;     /* scenario_restart: a2 set up before the app starts */
+  const char    *scenario_page;
   gboolean       done;
 } Fixture;
 
@@ -239,7 +240,7 @@ scenario (Fixture *f)
   accounts_window = ss_application_get_accounts_window (f->app);
   g_assert_nonnull (accounts_window);
   g_assert_nonnull (ss_accounts_window_get_row (SS_ACCOUNTS_WINDOW (accounts_window), ""));
-  g_assert_null (find_button (GTK_WIDGET (accounts_window), "Remove Account"));
+  g_assert_nonnull (find_button (GTK_WIDGET (accounts_window), "Remove Account"));
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "add-account", NULL);
   dialog = SS_SETUP_DIALOG (ss_application_get_setup_dialog (f->app));
   g_assert_nonnull (dialog);
@@ -434,6 +435,35 @@ scenario (Fixture *f)
 
 /* Accounts set up earlier start with the app, the paused one paused; resuming it and a
  * change of its settings behind the app's back (gsettings set) apply at once. */
+/* The first session's history lists the second server's GTUBE message. */
+static gboolean
+history_has_gtube (gpointer data)
+{
+  Fixture *f = data;
+  SsSession *session = ss_application_get_session (f->app);
+  GListModel *verdicts = session != NULL ? ss_session_get_verdicts (session) : NULL;
+
+  for (guint i = 0; verdicts != NULL && i < g_list_model_get_n_items (verdicts); i++)
+    {
+      g_autoptr(SsVerdict) v = g_list_model_get_item (verdicts, i);
+      const SsRecord *r = ss_verdict_get_record (v);
+
+      if (r->subject != NULL && strstr (r->subject, "GTUBE") != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+page_is (gpointer data)
+{
+  Fixture *f = data;
+  GtkWindow *window = ss_application_get_window (f->app);
+
+  return window != NULL &&
+         g_strcmp0 (ss_status_window_get_page (SS_STATUS_WINDOW (window)), f->scenario_page) == 0;
+}
+
 static gboolean
 notified (gpointer data)
 {
@@ -499,7 +529,37 @@ scenario_restart (Fixture *f)
     g_assert_true (ss_gui_wait (notified, summary, 60000));
     g_assert_true (first_watching (f));
     g_assert_cmpuint (ss_gui_count_notifications ("Login refused"), ==, 0);
+    /* The password is right again. */
+    ss_gui_store_password (behind, "second pw");
   }
+
+  /* Removing the first account: the second takes its place at /org/example/SpamSieve/,
+   * the first session switches to it (history included); the first's password goes. */
+  {
+    g_autofree char *url = g_strdup_printf ("imap://127.0.0.1:%u",
+                                            ss_test_dovecot_get_imap_port (f->second));
+    g_autofree char *first_password = NULL;
+    g_autofree char *now = NULL;
+
+    g_action_group_activate_action (G_ACTION_GROUP (f->app), "remove-account",
+                                    g_variant_new_string (""));
+    g_assert_cmpuint (g_list_model_get_n_items (ss_application_get_accounts (f->app)), ==, 1);
+    now = g_settings_get_string (ss_application_get_settings (f->app), "url");
+    g_assert_cmpstr (now, ==, url);
+    g_assert_true (ss_gui_wait (history_has_gtube, f, 60000));
+    g_assert_true (ss_gui_wait (first_watching, f, 60000));
+    first_password = stored_password (f->first);
+    g_assert_null (first_password);
+  }
+
+  /* Removing the only account: back to the first start (nothing set up, no session). */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "remove-account",
+                                  g_variant_new_string (""));
+  g_assert_null (ss_application_get_session (f->app));
+  g_assert_false (ss_settings_has_account (ss_application_get_settings (f->app)));
+  g_assert_null (stored_password (f->second));
+  f->scenario_page = "welcome";
+  g_assert_true (ss_gui_wait (page_is, f, 10000));
 }
 
 static gboolean
