@@ -180,13 +180,6 @@ ss_account_dup_label (SsAccount *self)
   return ss_config_dup_account_id (config);
 }
 
-const char *
-ss_account_get_state_text (SsAccount *self)
-{
-  g_return_val_if_fail (SS_IS_ACCOUNT (self), NULL);
-  return ss_status_get_title (self->status);
-}
-
 gboolean
 ss_account_get_paused (SsAccount *self)
 {
@@ -299,28 +292,6 @@ ss_account_start (SsAccount *self)
 }
 
 static gboolean
-configs_equal (const SsConfig *a,
-               const SsConfig *b)
-{
-  gsize n_keys;
-  const SsConfigKey *keys = ss_config_get_keys (&n_keys);
-
-  for (gsize i = 0; i < n_keys; i++)
-    {
-      g_autoptr(GVariant) va = ss_config_get_variant (a, &keys[i]);
-      g_autoptr(GVariant) vb = ss_config_get_variant (b, &keys[i]);
-
-      if (va != NULL)
-        g_variant_ref_sink (va);
-      if (vb != NULL)
-        g_variant_ref_sink (vb);
-      if ((va == NULL) != (vb == NULL) || (va != NULL && !g_variant_equal (va, vb)))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
 settings_changed_idle (gpointer data)
 {
   SsAccount *self = data;
@@ -331,7 +302,7 @@ settings_changed_idle (gpointer data)
     return G_SOURCE_REMOVE;
   config = ss_settings_dup_config (self->settings, NULL);
   if (config != NULL && self->applied_config != NULL &&
-      configs_equal (config, self->applied_config))
+      ss_settings_config_equal (config, self->applied_config))
     return G_SOURCE_REMOVE;
   ss_account_start (self);
   return G_SOURCE_REMOVE;
@@ -467,7 +438,7 @@ ss_account_list_summary (GListModel *accounts)
   GString *text = g_string_new (NULL);
   guint n = g_list_model_get_n_items (accounts);
 
-  g_string_append_printf (text, g_dngettext (NULL, "%u account", "%u accounts", n), n);
+  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u account", "%u accounts", n), n);
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(SsAccount) account = g_list_model_get_item (accounts, i);

@@ -35,8 +35,6 @@ SsStats        *ss_account_get_stats        (SsAccount   *self);
 SsSession      *ss_account_get_session      (SsAccount   *self);
 /* "user@server" (ss_config_dup_account_id), or "New account" before it is set up. */
 char           *ss_account_dup_label        (SsAccount   *self);
-/* The state line of the list and the tray: "Watching for new mail", "Paused", … */
-const char     *ss_account_get_state_text   (SsAccount   *self);
 gboolean        ss_account_get_paused       (SsAccount   *self);
 /* Persists "paused" and pauses (logs out) or resumes the account's session. */
 void            ss_account_set_paused       (SsAccount   *self,

@@ -467,29 +467,6 @@ on_autostart_changed (SsApplication *self)
     }
 }
 
-static gboolean
-configs_equal (const SsConfig *a,
-               const SsConfig *b)
-{
-  gsize n_keys;
-  const SsConfigKey *keys = ss_config_get_keys (&n_keys);
-
-  for (gsize i = 0; i < n_keys; i++)
-    {
-      g_autoptr(GVariant) va = ss_config_get_variant (a, &keys[i]);
-      g_autoptr(GVariant) vb = ss_config_get_variant (b, &keys[i]);
-
-      if (va != NULL)
-        g_variant_ref_sink (va);
-      if (vb != NULL)
-        g_variant_ref_sink (vb);
-
-      if ((va == NULL) != (vb == NULL) || (va != NULL && !g_variant_equal (va, vb)))
-        return FALSE;
-    }
-  return TRUE;
-}
-
 /* A change made behind the app's back (gsettings set, dconf-editor) applies at once; the
  * setup dialog's own save has already been applied, so it compares equal. */
 static gboolean
@@ -504,7 +481,7 @@ settings_changed_idle (gpointer data)
     return G_SOURCE_REMOVE;
   config = ss_settings_dup_config (self->settings, &error);
   if (config != NULL && self->applied_config != NULL &&
-      configs_equal (config, self->applied_config))
+      ss_settings_config_equal (config, self->applied_config))
     return G_SOURCE_REMOVE;
   g_message ("The settings changed: applying them");
   start_from_settings (self);
