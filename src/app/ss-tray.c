@@ -47,6 +47,8 @@ struct _SsTray
   char               *icon_theme_path;  /* "" if no icon directory was found */
   GHashTable         *pixmaps;          /* icon name → its IconPixmap (a(iiay)), rendered once */
   GListModel         *accounts;         /* SsAccount, or NULL: only status */
+  const char         *shown_icon;       /* what the last NewIcon / NewStatus announced */
+  const char         *shown_sni_status;
 };
 
 G_DEFINE_FINAL_TYPE (SsTray, ss_tray, G_TYPE_OBJECT)
@@ -759,12 +761,34 @@ void
 ss_tray_set_accounts (SsTray     *self,
                       GListModel *accounts)
 {
+  SsStatus *shown;
+  gboolean several;
+
   g_return_if_fail (SS_IS_TRAY (self));
 
+  several = (self->accounts != NULL && g_list_model_get_n_items (self->accounts) >= 2) ||
+            (accounts != NULL && g_list_model_get_n_items (accounts) >= 2);
   g_set_object (&self->accounts, accounts);
-  emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewIcon", NULL);
-  emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewStatus",
-        g_variant_new ("(s)", ss_status_get_sni_status (shown_status (self))));
+  /* One account: on_status_notify announces its changes, as before. */
+  if (!several)
+    {
+      self->shown_icon = self->shown_sni_status = NULL;
+      return;
+    }
+  /* Called on every state change of any account: announce only what changed (hosts fetch
+   * the pixmaps again on NewIcon). The strings are static (the status table's). */
+  shown = shown_status (self);
+  if (g_strcmp0 (self->shown_icon, ss_status_get_icon_name (shown)) != 0)
+    {
+      self->shown_icon = ss_status_get_icon_name (shown);
+      emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewIcon", NULL);
+    }
+  if (g_strcmp0 (self->shown_sni_status, ss_status_get_sni_status (shown)) != 0)
+    {
+      self->shown_sni_status = ss_status_get_sni_status (shown);
+      emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewStatus",
+            g_variant_new ("(s)", self->shown_sni_status));
+    }
   emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewToolTip", NULL);
 }
 
