@@ -710,7 +710,11 @@ static void
 assert_schema_tls (GSettingsSchema *schema)
 {
   g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
-  g_autoptr(GSettings) settings = g_settings_new_full (schema, backend, NULL);
+  /* The Account schema is relocatable: any account's path. */
+  g_autoptr(GSettings) settings = g_settings_new_full (schema, backend,
+                                                       g_settings_schema_get_path (schema) != NULL
+                                                       ? NULL
+                                                       : "/org/example/SpamSieve/accounts/t/");
 
   for (SsTlsMode tls = SS_TLS_IMPLICIT; tls <= SS_TLS_NONE; tls++)
     {
@@ -746,24 +750,16 @@ table_has_gsettings_key (const char *name)
   return FALSE;
 }
 
-/* The gschema says what the key table says, key for key. */
+/* One schema says what the key table says, key for key; besides the table's keys it has
+ * exactly the app's own extra (NULL-terminated). */
 static void
-test_gschema (void)
+assert_schema_matches_table (GSettingsSchema   *schema,
+                             const char *const *extra)
 {
-  g_autoptr(GSettingsSchemaSource) source = open_built_schemas ();
-  g_autoptr(GSettingsSchema) schema = NULL;
   g_auto(GStrv) names = NULL;
   gsize n_keys;
   const SsConfigKey *keys = ss_config_get_keys (&n_keys);
   guint n_gsettings = 0;
-
-  if (source == NULL)
-    {
-      g_test_skip ("no compiled schema (built without the GUI)");
-      return;
-    }
-  schema = g_settings_schema_source_lookup (source, "org.example.SpamSieve", FALSE);
-  g_assert_nonnull (schema);
 
   for (gsize i = 0; i < n_keys; i++)
     {
@@ -780,11 +776,81 @@ test_gschema (void)
     }
   assert_schema_tls (schema);
 
-  /* No schema key the table lacks. */
+  /* No schema key the table lacks, but the extra ones. */
   names = g_settings_schema_list_keys (schema);
   for (guint i = 0; names[i] != NULL; i++)
-    g_assert_true (table_has_gsettings_key (names[i]));
-  g_assert_cmpuint (g_strv_length (names), ==, n_gsettings);
+    g_assert_true (g_strv_contains (extra, names[i]) || table_has_gsettings_key (names[i]));
+  g_assert_cmpuint (g_strv_length (names), ==, n_gsettings + g_strv_length ((GStrv) extra));
+}
+
+/* The first account's schema (fixed path) and a further account's (relocatable) both carry
+ * the table's keys: the second is a copy of the first, not "extends" (test_gschema_accounts). */
+static void
+test_gschema (void)
+{
+  g_autoptr(GSettingsSchemaSource) source = open_built_schemas ();
+  g_autoptr(GSettingsSchema) first = NULL;
+  g_autoptr(GSettingsSchema) account = NULL;
+
+  if (source == NULL)
+    {
+      g_test_skip ("no compiled schema (built without the GUI)");
+      return;
+    }
+  first = g_settings_schema_source_lookup (source, "org.example.SpamSieve", FALSE);
+  g_assert_nonnull (first);
+  g_assert_cmpstr (g_settings_schema_get_path (first), ==, "/org/example/SpamSieve/");
+  assert_schema_matches_table (first, (const char *const[]) { "paused", "accounts", NULL });
+  account = g_settings_schema_source_lookup (source, "org.example.SpamSieve.Account", FALSE);
+  g_assert_nonnull (account);
+  g_assert_null (g_settings_schema_get_path (account));
+  assert_schema_matches_table (account, (const char *const[]) { "paused", NULL });
+}
+
+static void
+count_changed (GSettings  *settings,
+               const char *key,
+               guint      *n)
+{
+  (*n)++;
+}
+
+/* Further accounts live at /org/example/SpamSieve/accounts/ID/ and share no key with the first;
+ * a change of the first's keys made elsewhere (gsettings set) is announced to the app. */
+static void
+test_gschema_accounts (void)
+{
+  g_autoptr(GSettingsSchemaSource) source = open_built_schemas ();
+  g_autoptr(GSettingsSchema) main_schema = NULL;
+  g_autoptr(GSettingsSchema) account = NULL;
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GSettings) first = NULL;
+  g_autoptr(GSettings) elsewhere = NULL;
+  g_autoptr(GSettings) second = NULL;
+  g_autofree char *user = NULL;
+  guint n_changed = 0;
+
+  if (source == NULL)
+    {
+      g_test_skip ("no compiled schema (built without the GUI)");
+      return;
+    }
+  main_schema = g_settings_schema_source_lookup (source, "org.example.SpamSieve", FALSE);
+  account = g_settings_schema_source_lookup (source, "org.example.SpamSieve.Account", FALSE);
+  g_assert_nonnull (main_schema);
+  g_assert_nonnull (account);
+
+  first = g_settings_new_full (main_schema, backend, NULL);
+  elsewhere = g_settings_new_full (main_schema, backend, NULL);
+  second = g_settings_new_full (account, backend, "/org/example/SpamSieve/accounts/a2/");
+  g_signal_connect (first, "changed", G_CALLBACK (count_changed), &n_changed);
+  g_settings_set_string (elsewhere, "user", "ann");
+  g_settings_set_string (second, "user", "bob");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (n_changed, ==, 1);
+  user = g_settings_get_string (first, "user");
+  g_assert_cmpstr (user, ==, "ann");
 }
 
 /* The app fills the struct from GSettings and calls validate. */
@@ -870,6 +936,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/spamd-address", test_spamd_address);
   g_test_add_func ("/config/dup-server", test_dup_server);
   g_test_add_func ("/config/gschema", test_gschema);
+  g_test_add_func ("/config/gschema-accounts", test_gschema_accounts);
   g_test_add_func ("/config/validate", test_validate);
   g_test_add_func ("/config/copy", test_copy);
   g_test_add_func ("/config/booleans", test_booleans);

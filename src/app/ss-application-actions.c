@@ -17,10 +17,10 @@ check_now_action (GSimpleAction *action,
                   GVariant      *parameter,
                   gpointer       user_data)
 {
-  SsApplication *self = user_data;
+  SsSession *session = _ss_application_shown_session (user_data);
 
-  if (self->session != NULL)
-    ss_session_check_now (self->session);
+  if (session != NULL)
+    ss_session_check_now (session);
 }
 
 static void
@@ -30,7 +30,10 @@ pause_action (GSimpleAction *action,
 {
   SsApplication *self = user_data;
 
-  if (self->session != NULL)
+  /* The account shown; persisted: it stays paused after a restart, as in the account list. */
+  if (!self->demo_mode && self->shown != NULL)
+    ss_account_set_paused (self->shown, TRUE);
+  else if (self->session != NULL)
     ss_session_pause (self->session);
 }
 
@@ -41,7 +44,9 @@ resume_action (GSimpleAction *action,
 {
   SsApplication *self = user_data;
 
-  if (self->session != NULL)
+  if (!self->demo_mode && self->shown != NULL)
+    ss_account_set_paused (self->shown, FALSE);
+  else if (self->session != NULL)
     ss_session_resume (self->session);
 }
 
@@ -67,6 +72,46 @@ setup_action (GSimpleAction *action,
               gpointer       user_data)
 {
   ss_application_open_setup (user_data);
+}
+
+static void
+accounts_action (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  ss_application_open_accounts (user_data);
+}
+
+static void
+add_account_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  ss_application_open_account_setup (user_data, NULL);
+}
+
+static void
+edit_account_action (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  ss_application_open_account_setup (user_data, g_variant_get_string (parameter, NULL));
+}
+
+static void
+show_account_action (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  ss_application_show_account (user_data, g_variant_get_string (parameter, NULL));
+}
+
+static void
+remove_account_action (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  ss_application_remove_account (user_data, g_variant_get_string (parameter, NULL));
 }
 
 /* The allowed and blocked senders of the account in the settings. */
@@ -176,6 +221,8 @@ debug_screenshot_action (GSimpleAction *action,
   g_variant_get (parameter, "(&s&s)", &which, &path);
   if (g_str_equal (which, "setup"))
     window = ss_application_get_setup_dialog (self);
+  else if (g_str_equal (which, "accounts"))
+    window = ss_application_get_accounts_window (self);
   else
     window = ss_application_get_window (self);
   if (window == NULL || !ss_screenshot_save (GTK_WIDGET (window), path, &error))
@@ -190,6 +237,11 @@ static const GActionEntry app_entries[] = {
   { "toggle-window", toggle_window_action },
   { "setup", setup_action },
   { "senders", senders_action },
+  { "accounts", accounts_action },
+  { "add-account", add_account_action },
+  { "edit-account", edit_account_action, "s" },
+  { "remove-account", remove_account_action, "s" },
+  { "show-account", show_account_action, "s" },
   { "quit", quit_action },
   { "about", about_action },
   { "mark-spam", mark_spam_action, "s" },
@@ -215,8 +267,9 @@ set_enabled (SsApplication *self,
 void
 _ss_application_update_actions (SsApplication *self)
 {
-  gboolean running = self->session != NULL && !self->quitting;
-  gboolean paused = ss_status_get_state (self->status) == SS_SESSION_PAUSED;
+  SsStatus *status = self->shown != NULL ? ss_account_get_status (self->shown) : self->status;
+  gboolean running = _ss_application_shown_session (self) != NULL && !self->quitting;
+  gboolean paused = ss_status_get_state (status) == SS_SESSION_PAUSED;
 
   set_enabled (self, "check-now", running && !paused);
   set_enabled (self, "pause", running && !paused);
@@ -225,6 +278,10 @@ _ss_application_update_actions (SsApplication *self)
   set_enabled (self, "mark-ham", running);
   set_enabled (self, "undo-mark", running);
   set_enabled (self, "setup", !self->demo_mode && !self->quitting);
+  set_enabled (self, "accounts", !self->demo_mode && !self->quitting);
+  set_enabled (self, "add-account", !self->demo_mode && !self->quitting);
+  set_enabled (self, "edit-account", !self->demo_mode && !self->quitting);
+  set_enabled (self, "remove-account", !self->quitting);
 }
 
 void

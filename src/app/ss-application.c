@@ -61,6 +61,9 @@ apply_config (SsApplication  *self,
                              (GDestroyNotify) ss_goa_tokens_free);
   ss_stats_set_model (self->stats, ss_session_get_verdicts (self->session));
   ss_status_set_session (self->status, self->session);
+  /* Paused in the account list: logged out until resumed. */
+  if (!self->demo_mode && g_settings_get_boolean (self->settings, "paused"))
+    ss_session_pause (self->session);
   ss_session_start (self->session);
   _ss_application_update_actions (self);
 }
@@ -180,6 +183,11 @@ ensure_window (SsApplication *self)
                                            self->demo_mode);
       g_object_add_weak_pointer (G_OBJECT (self->window), (gpointer *) &self->window);
       gtk_window_set_hide_on_close (GTK_WINDOW (self->window), TRUE);
+      if (self->shown != NULL && !ss_account_is_first (self->shown))
+        ss_status_window_show_account (self->window, ss_account_get_status (self->shown),
+                                       ss_account_get_stats (self->shown));
+      if (self->accounts != NULL)
+        ss_status_window_set_accounts (self->window, G_LIST_MODEL (self->accounts));
     }
   return self->window;
 }
@@ -228,7 +236,12 @@ ss_application_open_setup (SsApplication *self)
   ss_application_show_window (self);
   if (self->setup_dialog == NULL)
     {
-      self->setup_dialog = ss_setup_dialog_new (GTK_WINDOW (self->window), self->settings);
+      /* Above the accounts window when opened from there. */
+      GtkWindow *parent = self->accounts_window != NULL &&
+                          gtk_widget_get_visible (GTK_WIDGET (self->accounts_window))
+                            ? GTK_WINDOW (self->accounts_window) : GTK_WINDOW (self->window);
+
+      self->setup_dialog = ss_setup_dialog_new (parent, self->settings);
       g_object_add_weak_pointer (G_OBJECT (self->setup_dialog),
                                  (gpointer *) &self->setup_dialog);
       g_signal_connect_object (self->setup_dialog, "saved", G_CALLBACK (on_setup_saved), self,
@@ -252,6 +265,7 @@ ss_application_toast (SsApplication *self,
 typedef struct
 {
   SsApplication *self;
+  SsStats       *stats;
   gboolean       as_spam;
   gboolean       offer_undo;
 } MarkData;
@@ -277,7 +291,7 @@ mark_cb (GObject      *object,
   g_autoptr(SsRecord) record = ss_session_mark_finish (SS_SESSION (object), result, &error);
   AdwToast *toast;
 
-  ss_stats_update (self->stats);
+  ss_stats_update (data->stats);
   if (record == NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Could not mark the message: %s"),
@@ -316,6 +330,7 @@ mark_cb (GObject      *object,
   g_set_weak_pointer (&self->mark_toast, toast);
   g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_mark_toast_dismissed), self, 0);
   ss_application_toast (self, toast);
+  g_object_unref (data->stats);
   g_object_unref (data->self);
   g_free (data);
 }
@@ -328,6 +343,7 @@ ss_application_mark (SsApplication *self,
 {
   g_autofree char *folder = NULL;
   guint32 uidvalidity, uid;
+  SsSession *session;
   MarkData *data;
 
   if (!ss_verdict_parse_key (key, &folder, &uidvalidity, &uid))
@@ -335,16 +351,20 @@ ss_application_mark (SsApplication *self,
       g_warning ("Not a message key: “%s” (expected UIDVALIDITY:UID:FOLDER)", key);
       return;
     }
-  if (self->session == NULL)
+  /* The account the window shows, whose history the key comes from. */
+  session = _ss_application_shown_session (self);
+  if (session == NULL)
     {
       ss_application_toast (self, adw_toast_new (_("SpamSieve is not connected to an account")));
       return;
     }
   data = g_new0 (MarkData, 1);
   data->self = g_object_ref (self);
+  data->stats = g_object_ref (self->shown != NULL ? ss_account_get_stats (self->shown)
+                                                  : self->stats);
   data->as_spam = as_spam;
   data->offer_undo = offer_undo;
-  ss_session_mark_async (self->session, folder, uidvalidity, uid, as_spam, NULL, mark_cb, data);
+  ss_session_mark_async (session, folder, uidvalidity, uid, as_spam, NULL, mark_cb, data);
 }
 
 /* ---- quitting ---- */
@@ -369,7 +389,20 @@ stop_cb (GObject      *object,
 
   if (!ss_session_stop_finish (SS_SESSION (object), result, &error))
     g_message ("Stopping the engine: %s", error->message);
-  finish_quit (self);
+  if (--self->n_stopping == 0)
+    finish_quit (self);
+}
+
+static void
+account_stop_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(SsApplication) self = user_data;
+
+  ss_account_stop_finish (SS_ACCOUNT (object), result);
+  if (--self->n_stopping == 0)
+    finish_quit (self);
 }
 
 void
@@ -385,9 +418,22 @@ ss_application_quit_cleanly (SsApplication *self)
   windows = gtk_application_get_windows (GTK_APPLICATION (self));
   for (GList *l = windows; l != NULL; l = l->next)
     gtk_widget_set_visible (l->data, FALSE);
+  /* Every account's session ends cleanly; the last one to stop quits. */
+  self->n_stopping = 1;
   if (self->session != NULL)
-    ss_session_stop_async (self->session, NULL, stop_cb, g_object_ref (self));
-  else
+    {
+      self->n_stopping++;
+      ss_session_stop_async (self->session, NULL, stop_cb, g_object_ref (self));
+    }
+  for (guint i = 1; self->accounts != NULL &&
+                    i < g_list_model_get_n_items (G_LIST_MODEL (self->accounts)); i++)
+    {
+      g_autoptr(SsAccount) account = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+
+      self->n_stopping++;
+      ss_account_stop_async (account, account_stop_cb, g_object_ref (self));
+    }
+  if (--self->n_stopping == 0)
     finish_quit (self);
 }
 
@@ -421,29 +467,6 @@ on_autostart_changed (SsApplication *self)
     }
 }
 
-static gboolean
-configs_equal (const SsConfig *a,
-               const SsConfig *b)
-{
-  gsize n_keys;
-  const SsConfigKey *keys = ss_config_get_keys (&n_keys);
-
-  for (gsize i = 0; i < n_keys; i++)
-    {
-      g_autoptr(GVariant) va = ss_config_get_variant (a, &keys[i]);
-      g_autoptr(GVariant) vb = ss_config_get_variant (b, &keys[i]);
-
-      if (va != NULL)
-        g_variant_ref_sink (va);
-      if (vb != NULL)
-        g_variant_ref_sink (vb);
-
-      if ((va == NULL) != (vb == NULL) || (va != NULL && !g_variant_equal (va, vb)))
-        return FALSE;
-    }
-  return TRUE;
-}
-
 /* A change made behind the app's back (gsettings set, dconf-editor) applies at once; the
  * setup dialog's own save has already been applied, so it compares equal. */
 static gboolean
@@ -458,7 +481,7 @@ settings_changed_idle (gpointer data)
     return G_SOURCE_REMOVE;
   config = ss_settings_dup_config (self->settings, &error);
   if (config != NULL && self->applied_config != NULL &&
-      configs_equal (config, self->applied_config))
+      ss_settings_config_equal (config, self->applied_config))
     return G_SOURCE_REMOVE;
   g_message ("The settings changed: applying them");
   start_from_settings (self);
@@ -469,7 +492,20 @@ static void
 on_settings_changed (SsApplication *self,
                      const char    *key)
 {
-  if (g_strcmp0 (key, "autostart") == 0 || self->settings_idle_id != 0)
+  if (g_strcmp0 (key, "paused") == 0)
+    {
+      /* The switch in the account list, or gsettings set. */
+      if (self->session != NULL && !self->demo_mode)
+        {
+          if (g_settings_get_boolean (self->settings, "paused"))
+            ss_session_pause (self->session);
+          else
+            ss_session_resume (self->session);
+        }
+      return;
+    }
+  if (g_strcmp0 (key, "autostart") == 0 || g_strcmp0 (key, "accounts") == 0 ||
+      self->settings_idle_id != 0)
     return;
   /* Several keys change together (a dconf load): apply them once. */
   self->settings_idle_id = g_timeout_add (200, settings_changed_idle, self);
@@ -522,6 +558,9 @@ ss_application_startup (GApplication *app)
                                   GTK_APPLICATION (self), "primary-menu")),
                               self->status, self->stats);
   self->notifier = ss_notifier_new (G_ACTION_GROUP (self), self->status, self->settings);
+  /* The first account is this one; further accounts start their own sessions. */
+  self->accounts = g_list_store_new (SS_TYPE_ACCOUNT);
+  _ss_application_load_accounts (self);
 
   if (!self->demo_mode)
     {
@@ -592,6 +631,7 @@ ss_application_dispose (GObject *object)
   g_clear_pointer (&self->applied_config, ss_config_free);
   g_clear_object (&self->tray);
   g_clear_object (&self->notifier);
+  g_clear_object (&self->accounts);
   g_clear_object (&self->demo);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->settings);
@@ -679,6 +719,20 @@ ss_application_get_setup_dialog (SsApplication *self)
 {
   g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
   return self->setup_dialog != NULL ? GTK_WINDOW (self->setup_dialog) : NULL;
+}
+
+GListModel *
+ss_application_get_accounts (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  return G_LIST_MODEL (self->accounts);
+}
+
+GtkWindow *
+ss_application_get_accounts_window (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  return self->accounts_window != NULL ? GTK_WINDOW (self->accounts_window) : NULL;
 }
 
 gboolean

@@ -28,5 +28,9 @@ GtkWindow      *ss_application_get_window   (SsApplication *self);
 /* The settings dialog if open. */
 GtkWindow      *ss_application_get_setup_dialog (SsApplication *self);
 gboolean        ss_application_get_tray_registered (SsApplication *self);
+/* SsAccount items: the first account, then the further ones ("accounts" in GSettings). */
+GListModel     *ss_application_get_accounts (SsApplication *self);
+/* The accounts window, NULL until opened (app.accounts). */
+GtkWindow      *ss_application_get_accounts_window (SsApplication *self);
 
 G_END_DECLS

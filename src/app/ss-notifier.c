@@ -50,6 +50,8 @@ struct _SsNotifier
   guint                min_interval_s;
   guint                unreachable_timer;
   Batch                batch[N_KINDS];       /* KIND_SUMMARY, KIND_UNCERTAIN */
+  char                *account_id;          /* a further account's, else NULL */
+  char                *account_label;
 };
 
 G_DEFINE_FINAL_TYPE (SsNotifier, ss_notifier, G_TYPE_OBJECT)
@@ -64,7 +66,22 @@ on_action (NotifyNotification *notification,
   const char *name = g_str_has_prefix (action, "app.") ? action + strlen ("app.")
                                                         : "show-window";
 
-  if (self->actions != NULL && g_action_group_has_action (self->actions, name))
+  if (self->actions == NULL)
+    return;
+  if (self->account_id != NULL)
+    {
+      /* A further account: the window shows it, its own settings open. */
+      if (g_action_group_has_action (self->actions, "show-account"))
+        g_action_group_activate_action (self->actions, "show-account",
+                                        g_variant_new_string (self->account_id));
+      if (g_str_equal (name, "setup"))
+        {
+          g_action_group_activate_action (self->actions, "edit-account",
+                                          g_variant_new_string (self->account_id));
+          return;
+        }
+    }
+  if (g_action_group_has_action (self->actions, name))
     g_action_group_activate_action (self->actions, name, NULL);
 }
 
@@ -89,7 +106,11 @@ send (SsNotifier *self,
 {
   g_autoptr(GError) error = NULL;
   NotifyNotification *n = self->shown[kind];
+  g_autofree char *named = NULL;
 
+  /* Several accounts: say whose. */
+  if (self->account_label != NULL)
+    summary = named = g_strdup_printf ("%s: %s", self->account_label, summary);
   if (n == NULL)
     {
       n = notify_notification_new (summary, body, APP_ID);
@@ -334,6 +355,8 @@ ss_notifier_dispose (GObject *object)
   g_clear_object (&self->status);
   g_clear_object (&self->actions);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->account_id, g_free);
+  g_clear_pointer (&self->account_label, g_free);
   G_OBJECT_CLASS (ss_notifier_parent_class)->dispose (object);
 }
 
@@ -384,6 +407,19 @@ ss_notifier_set_delays (SsNotifier *self,
   self->unreachable_s = MAX (1, unreachable_s);
   self->summary_s = MAX (1, summary_s);
   self->min_interval_s = min_interval_s;
+}
+
+void
+ss_notifier_set_account (SsNotifier *self,
+                         const char *id,
+                         const char *label)
+{
+  g_return_if_fail (SS_IS_NOTIFIER (self));
+
+  g_free (self->account_id);
+  g_free (self->account_label);
+  self->account_id = g_strdup (id);
+  self->account_label = g_strdup (label);
 }
 
 guint

@@ -23,6 +23,12 @@ void        ss_notifier_set_delays            (SsNotifier   *self,
                                                guint         unreachable_s,
                                                guint         summary_s,
                                                guint         min_interval_s);
+/* Several accounts: summaries start with label ("ann@mail.example.org: Login refused"); a
+ * click shows that account (app.show-account(s id)), "setup" opens its settings
+ * (app.edit-account). NULL: the first account, as before. */
+void        ss_notifier_set_account           (SsNotifier   *self,
+                                               const char   *id,
+                                               const char   *label);
 /* Notifications shown so far (for tests). */
 guint       ss_notifier_get_n_sent            (SsNotifier   *self);
 

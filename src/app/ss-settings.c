@@ -96,3 +96,25 @@ ss_settings_store_config (GSettings      *shared,
                             ss_config_get_variant (config, &keys[i]));
   g_settings_apply (settings);
 }
+
+gboolean
+ss_settings_config_equal (const SsConfig *a,
+                          const SsConfig *b)
+{
+  gsize n_keys;
+  const SsConfigKey *keys = ss_config_get_keys (&n_keys);
+
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      g_autoptr(GVariant) va = ss_config_get_variant (a, &keys[i]);
+      g_autoptr(GVariant) vb = ss_config_get_variant (b, &keys[i]);
+
+      if (va != NULL)
+        g_variant_ref_sink (va);
+      if (vb != NULL)
+        g_variant_ref_sink (vb);
+      if ((va == NULL) != (vb == NULL) || (va != NULL && !g_variant_equal (va, vb)))
+        return FALSE;
+    }
+  return TRUE;
+}

@@ -24,4 +24,9 @@ SsConfig  *ss_settings_dup_config       (GSettings       *settings,
 void       ss_settings_store_config     (GSettings       *settings,
                                          const SsConfig  *config);
 
+/* Every key of the table equal (a change made behind the app's back is applied only if it
+ * changes something). */
+gboolean   ss_settings_config_equal     (const SsConfig  *a,
+                                         const SsConfig  *b);
+
 G_END_DECLS

@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ss-account.h"
 #include "ss-verdict.h"
 #include "ss-verdict-actions.h"
 
@@ -32,7 +33,15 @@ struct _SsStatusWindow
   GtkStringFilter      *search_filter;
   GtkCustomFilter      *kind_filter;
 
+  GPtrArray            *bindings;        /* GBinding of status and stats */
+  GtkDropDown          *account_dropdown; /* with two accounts or more */
+  GtkStringList        *account_labels;
+  GPtrArray            *account_ids;     /* char*, in the dropdown's order */
+  gboolean              updating_accounts;
+  GtkWidget            *title_keep;      /* a ref of window_title */
+
   /* template */
+  AdwHeaderBar         *header_bar;
   AdwWindowTitle       *window_title;
   GtkWidget            *pause_button;
   GtkWidget            *resume_button;
@@ -445,10 +454,13 @@ bind_status (SsStatusWindow *self)
     { self->stats, "accuracy-detail-text", self->accuracy_detail_label, "label", 0 },
   };
 
+  if (self->bindings == NULL)
+    self->bindings = g_ptr_array_new ();
   for (gsize i = 0; i < G_N_ELEMENTS (bindings); i++)
-    g_object_bind_property (bindings[i].source, bindings[i].property, bindings[i].target,
-                            bindings[i].target_property,
-                            bindings[i].flags | G_BINDING_SYNC_CREATE);
+    g_ptr_array_add (self->bindings,
+                     g_object_bind_property (bindings[i].source, bindings[i].property,
+                                             bindings[i].target, bindings[i].target_property,
+                                             bindings[i].flags | G_BINDING_SYNC_CREATE));
 }
 
 static void
@@ -459,6 +471,8 @@ ss_status_window_constructed (GObject *object)
   G_OBJECT_CLASS (ss_status_window_parent_class)->constructed (object);
 
   bind_status (self);
+  /* Kept while an account selector takes its place in the header. */
+  self->title_keep = g_object_ref (GTK_WIDGET (self->window_title));
   gtk_revealer_set_reveal_child (self->demo_banner, self->demo);
 
   g_signal_connect_object (self->status, "notify", G_CALLBACK (on_status_notify), self,
@@ -523,6 +537,9 @@ ss_status_window_dispose (GObject *object)
   g_clear_object (&self->filter_model);
   g_clear_object (&self->status);
   g_clear_object (&self->stats);
+  g_clear_pointer (&self->bindings, g_ptr_array_unref);
+  g_clear_pointer (&self->account_ids, g_ptr_array_unref);
+  g_clear_object (&self->title_keep);
   G_OBJECT_CLASS (ss_status_window_parent_class)->dispose (object);
 }
 
@@ -565,6 +582,7 @@ ss_status_window_class_init (SsStatusWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/example/SpamSieve/ui/ss-status-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, header_bar);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, pause_button);
   gtk_widget_class_bind_template_child (widget_class, SsStatusWindow, resume_button);
@@ -681,4 +699,146 @@ ss_status_window_get_page (SsStatusWindow *self)
 {
   g_return_val_if_fail (SS_IS_STATUS_WINDOW (self), NULL);
   return gtk_stack_get_visible_child_name (self->stack);
+}
+
+static void
+on_account_selected (SsStatusWindow *self)
+{
+  guint i = gtk_drop_down_get_selected (self->account_dropdown);
+
+  if (self->updating_accounts || i >= self->account_ids->len)
+    return;
+  gtk_widget_activate_action (GTK_WIDGET (self), "app.show-account", "s",
+                              g_ptr_array_index (self->account_ids, i));
+}
+
+/* Labels that ellipsize: the header keeps its 360 px minimum with long account names. */
+static void
+setup_label (GtkSignalListItemFactory *factory,
+             GtkListItem              *item)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_label (GtkSignalListItemFactory *factory,
+            GtkListItem              *item)
+{
+  GtkStringObject *string = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
+                      gtk_string_object_get_string (string));
+}
+
+static void
+ensure_dropdown (SsStatusWindow *self)
+{
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+  if (self->account_dropdown != NULL)
+    return;
+  self->account_labels = gtk_string_list_new (NULL);
+  self->account_ids = g_ptr_array_new_with_free_func (g_free);
+  self->account_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (
+      G_LIST_MODEL (self->account_labels), NULL));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->account_dropdown), _("Account shown"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->account_dropdown),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Account shown"), -1);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_label), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_label), NULL);
+  gtk_drop_down_set_factory (self->account_dropdown, factory);
+  gtk_widget_add_css_class (GTK_WIDGET (self->account_dropdown), "flat");
+  g_signal_connect_swapped (self->account_dropdown, "notify::selected",
+                            G_CALLBACK (on_account_selected), self);
+  adw_header_bar_set_title_widget (self->header_bar, GTK_WIDGET (self->account_dropdown));
+}
+
+/* labels: NULL-terminated */
+static gboolean
+labels_equal (GtkStringList *list,
+              GPtrArray     *labels)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (list));
+
+  if (n + 1 != labels->len)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (gtk_string_list_get_string (list, i), g_ptr_array_index (labels, i)) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+void
+ss_status_window_set_accounts (SsStatusWindow *self,
+                               GListModel     *accounts)
+{
+  guint n, selected = 0;
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_if_fail (SS_IS_STATUS_WINDOW (self));
+  n = g_list_model_get_n_items (accounts);
+  if (n < 2)
+    {
+      if (self->account_dropdown != NULL)
+        adw_header_bar_set_title_widget (self->header_bar, GTK_WIDGET (self->window_title));
+      self->account_dropdown = NULL;
+      self->account_labels = NULL;
+      g_clear_pointer (&self->account_ids, g_ptr_array_unref);
+      return;
+    }
+  ensure_dropdown (self);
+  self->updating_accounts = TRUE;
+  g_ptr_array_set_size (self->account_ids, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(SsAccount) account = g_list_model_get_item (accounts, i);
+
+      g_ptr_array_add (labels, ss_account_dup_label (account));
+      g_ptr_array_add (self->account_ids, g_strdup (ss_account_get_id (account)));
+      if (ss_account_get_status (account) == self->status)
+        selected = i;
+    }
+  g_ptr_array_add (labels, NULL);
+  if (!labels_equal (self->account_labels, labels))
+    gtk_string_list_splice (self->account_labels, 0,
+                            g_list_model_get_n_items (G_LIST_MODEL (self->account_labels)),
+                            (const char * const *) labels->pdata);
+  gtk_drop_down_set_selected (self->account_dropdown, selected);
+  self->updating_accounts = FALSE;
+}
+
+void
+ss_status_window_show_account (SsStatusWindow *self,
+                               SsStatus       *status,
+                               SsStats        *stats)
+{
+  g_return_if_fail (SS_IS_STATUS_WINDOW (self));
+  g_return_if_fail (SS_IS_STATUS (status) && SS_IS_STATS (stats));
+
+  if (status == self->status)
+    return;
+  for (guint i = 0; i < self->bindings->len; i++)
+    g_binding_unbind (g_ptr_array_index (self->bindings, i));
+  g_ptr_array_set_size (self->bindings, 0);
+  g_signal_handlers_disconnect_by_data (self->status, self);
+  g_set_object (&self->status, status);
+  g_set_object (&self->stats, stats);
+  bind_status (self);
+  g_signal_connect_object (self->status, "notify", G_CALLBACK (on_status_notify), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->status, "notify::session", G_CALLBACK (on_session_changed),
+                           self, G_CONNECT_SWAPPED);
+  on_session_changed (self);
+  on_status_notify (self);
+}
+
+SsStatus *
+ss_status_window_get_status (SsStatusWindow *self)
+{
+  g_return_val_if_fail (SS_IS_STATUS_WINDOW (self), NULL);
+  return self->status;
 }

@@ -21,5 +21,14 @@ void            ss_status_window_add_toast    (SsStatusWindow *self,
 GListModel     *ss_status_window_get_rows     (SsStatusWindow *self);
 /* Which page the window shows: "welcome", "preparing", "error", "empty" or "list". */
 const char     *ss_status_window_get_page     (SsStatusWindow *self);
+/* accounts: SsAccount, the first first. With two or more, a selector in the header names the
+ * account shown; choosing another activates app.show-account(s id). With one: as before. */
+void            ss_status_window_set_accounts (SsStatusWindow *self,
+                                               GListModel     *accounts);
+/* Shows that account's state, counts and history (status and stats of its SsAccount). */
+void            ss_status_window_show_account (SsStatusWindow *self,
+                                               SsStatus       *status,
+                                               SsStats        *stats);
+SsStatus       *ss_status_window_get_status   (SsStatusWindow *self);
 
 G_END_DECLS

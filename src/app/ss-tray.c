@@ -7,6 +7,8 @@
 
 #include "ss-tray.h"
 
+#include "ss-account.h"
+
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n.h>
 #include <string.h>
@@ -44,6 +46,9 @@ struct _SsTray
   GDBusInterfaceInfo *menu_info;
   char               *icon_theme_path;  /* "" if no icon directory was found */
   GHashTable         *pixmaps;          /* icon name → its IconPixmap (a(iiay)), rendered once */
+  GListModel         *accounts;         /* SsAccount, or NULL: only status */
+  const char         *shown_icon;       /* what the last NewIcon / NewStatus announced */
+  const char         *shown_sni_status;
 };
 
 G_DEFINE_FINAL_TYPE (SsTray, ss_tray, G_TYPE_OBJECT)
@@ -420,17 +425,43 @@ icon_pixmap (SsTray     *self,
   return g_variant_ref (pixmap);
 }
 
+/* With several accounts, the worst one's state (a problem, then paused) is the icon's. */
+static SsStatus *
+shown_status (SsTray *self)
+{
+  SsAccount *worst;
+
+  if (self->accounts == NULL || g_list_model_get_n_items (self->accounts) < 2)
+    return self->status;
+  worst = ss_account_list_worst (self->accounts);
+  return worst != NULL ? ss_account_get_status (worst) : self->status;
+}
+
 static GVariant *
 tooltip (SsTray *self)
 {
-  g_autofree char *title = g_strdup_printf ("SpamSieve — %s", ss_status_get_title (self->status));
+  g_autofree char *title = NULL;
   g_autofree char *counts = NULL;
   g_autofree char *text = NULL;
 
   g_object_get (self->stats, "summary-text", &counts, NULL);
-  text = g_strdup_printf ("%s\n%s",
-                          _("Moves spam out of Unfiltered with SpamAssassin."), counts);
-  return g_variant_new ("(s@a(iiay)ss)", ss_status_get_icon_name (self->status),
+  if (self->accounts != NULL && g_list_model_get_n_items (self->accounts) >= 2)
+    {
+      /* "2 accounts" and one line per account; the counts are the first account's. */
+      g_autofree char *summary = ss_account_list_summary (self->accounts);
+      char *nl = strchr (summary, '\n');
+
+      title = g_strdup_printf ("SpamSieve — %.*s", nl != NULL ? (int) (nl - summary)
+                                                              : (int) strlen (summary), summary);
+      text = g_strdup_printf ("%s\n%s", nl != NULL ? nl + 1 : "", counts);
+    }
+  else
+    {
+      title = g_strdup_printf ("SpamSieve — %s", ss_status_get_title (self->status));
+      text = g_strdup_printf ("%s\n%s",
+                              _("Moves spam out of Unfiltered with SpamAssassin."), counts);
+    }
+  return g_variant_new ("(s@a(iiay)ss)", ss_status_get_icon_name (shown_status (self)),
                         g_variant_new_array (G_VARIANT_TYPE ("(iiay)"), NULL, 0), title, text);
 }
 
@@ -446,20 +477,20 @@ item_get_property (SsTray      *self,
   if (g_str_equal (property_name, "Title"))
     return g_variant_new_string ("SpamSieve");
   if (g_str_equal (property_name, "Status"))
-    return g_variant_new_string (ss_status_get_sni_status (self->status));
+    return g_variant_new_string (ss_status_get_sni_status (shown_status (self)));
   if (g_str_equal (property_name, "WindowId"))
     return g_variant_new_int32 (0);
   if (g_str_equal (property_name, "IconThemePath"))
     return g_variant_new_string (self->icon_theme_path);
   if (g_str_equal (property_name, "IconName"))
-    return g_variant_new_string (ss_status_get_icon_name (self->status));
+    return g_variant_new_string (ss_status_get_icon_name (shown_status (self)));
   if (g_str_equal (property_name, "AttentionIconName"))
     return g_variant_new_string (SS_STATUS_ICON_ERROR);
   if (g_str_equal (property_name, "OverlayIconName") ||
       g_str_equal (property_name, "AttentionMovieName"))
     return g_variant_new_string ("");
   if (g_str_equal (property_name, "IconPixmap"))
-    return icon_pixmap (self, ss_status_get_icon_name (self->status));
+    return icon_pixmap (self, ss_status_get_icon_name (shown_status (self)));
   if (g_str_equal (property_name, "AttentionIconPixmap"))
     return icon_pixmap (self, SS_STATUS_ICON_ERROR);
   if (g_str_equal (property_name, "OverlayIconPixmap"))
@@ -544,7 +575,7 @@ on_status_notify (SsTray     *self,
     emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewIcon", NULL);
   else if (g_str_equal (name, "sni-status"))
     emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewStatus",
-          g_variant_new ("(s)", ss_status_get_sni_status (self->status)));
+          g_variant_new ("(s)", ss_status_get_sni_status (shown_status (self))));
   else if (g_str_equal (name, "title"))
     emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewToolTip", NULL);
 }
@@ -624,6 +655,7 @@ ss_tray_dispose (GObject *object)
 
   ss_tray_shutdown (self);
   g_clear_object (&self->status);
+  g_clear_object (&self->accounts);
   g_clear_object (&self->stats);
   g_clear_object (&self->actions);
   g_clear_object (&self->connection);
@@ -723,6 +755,41 @@ ss_tray_new (GDBusConnection *connection,
                                                    on_watcher_appeared, on_watcher_vanished,
                                                    self, NULL);
   return self;
+}
+
+void
+ss_tray_set_accounts (SsTray     *self,
+                      GListModel *accounts)
+{
+  SsStatus *shown;
+  gboolean several;
+
+  g_return_if_fail (SS_IS_TRAY (self));
+
+  several = (self->accounts != NULL && g_list_model_get_n_items (self->accounts) >= 2) ||
+            (accounts != NULL && g_list_model_get_n_items (accounts) >= 2);
+  g_set_object (&self->accounts, accounts);
+  /* One account: on_status_notify announces its changes, as before. */
+  if (!several)
+    {
+      self->shown_icon = self->shown_sni_status = NULL;
+      return;
+    }
+  /* Called on every state change of any account: announce only what changed (hosts fetch
+   * the pixmaps again on NewIcon). The strings are static (the status table's). */
+  shown = shown_status (self);
+  if (g_strcmp0 (self->shown_icon, ss_status_get_icon_name (shown)) != 0)
+    {
+      self->shown_icon = ss_status_get_icon_name (shown);
+      emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewIcon", NULL);
+    }
+  if (g_strcmp0 (self->shown_sni_status, ss_status_get_sni_status (shown)) != 0)
+    {
+      self->shown_sni_status = ss_status_get_sni_status (shown);
+      emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewStatus",
+            g_variant_new ("(s)", self->shown_sni_status));
+    }
+  emit (self, SS_TRAY_ITEM_PATH, ITEM_IFACE, "NewToolTip", NULL);
 }
 
 gboolean

@@ -25,6 +25,11 @@ SsTray   *ss_tray_new               (GDBusConnection *connection,
                                      GMenuModel      *menu,
                                      SsStatus        *status,
                                      SsStats         *stats);
+/* Several accounts (SsAccount, the first first; NULL: none): the icon and status are the
+ * worst account's, the tooltip "2 accounts" with one line per account. Call again when an
+ * account's state changed. */
+void      ss_tray_set_accounts      (SsTray          *self,
+                                     GListModel      *accounts);
 /* TRUE once the current watcher accepted the registration. */
 gboolean  ss_tray_is_registered     (SsTray          *self);
 /* Unexports and stops watching (also done on dispose). */

@@ -101,5 +101,6 @@ void         ss_gui_add_app_tests      (void);
 void         ss_gui_add_senders_tests  (void);
 void         ss_gui_add_goa_tests      (void);
 void         ss_gui_add_train_tests    (void);
+void         ss_gui_add_accounts_tests (void);
 
 G_END_DECLS

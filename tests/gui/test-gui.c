@@ -176,5 +176,6 @@ main (int    argc,
   ss_gui_add_senders_tests ();
   ss_gui_add_goa_tests ();
   ss_gui_add_train_tests ();
+  ss_gui_add_accounts_tests ();
   return g_test_run ();
 }
