@@ -172,8 +172,8 @@ report (Fixture    *f,
                   "%u stalls (%u ended), %" G_GUINT64_FORMAT " KB to the engine; spamd: %u "
                   "connections, %u cuts, %u stalls (%u ended); state %s%s%s", when, left,
                   f->watched, f->run.records->len, imap.connections, imap.cuts, imap.stalls,
-                  imap.short_stalls, imap.bytes_to_client / 1024, spamd.connections, spamd.cuts, spamd.stalls,
-                  spamd.short_stalls, state, error != NULL ? ": " : "",
+                  imap.short_stalls, imap.bytes_to_client / 1024, spamd.connections, spamd.cuts,
+                  spamd.stalls, spamd.short_stalls, state, error != NULL ? ": " : "",
                   error != NULL ? error : "");
 }
 
