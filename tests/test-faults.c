@@ -10,7 +10,12 @@
  * (see ss-session.c) SS_DEBUG_TIMEOUT_MS=1500 (IMAP stall timeout, 60 s by default) and
  * SS_DEBUG_BACKOFF_MAX_MS=200 (reconnect back-off, 1 s .. 5 min by default), and spamd's
  * timeout is 5 s in the settings. IMAP runs without TLS (tls=none) so that the offsets fall
- * inside IMAP responses and literals rather than inside TLS records. */
+ * inside IMAP responses and literals rather than inside TLS records.
+ *
+ * The same pass runs in place ([folders] unfiltered=INBOX): the messages arrive unread in
+ * INBOX, spam ends in Spam, ham stays in its maildir file (so with its UID), and a restart
+ * afterwards asks spamd nothing: what the journal and the keywords say was judged is never
+ * scanned again. */
 #define G_LOG_DOMAIN "test-faults"
 
 #include "config.h"
@@ -30,6 +35,8 @@ typedef struct
   SsFaultProxy  *imap_proxy;
   SsFaultProxy  *spamd_proxy;
   SsTestSession  run;
+  gboolean       in_place;   /* unfiltered=INBOX */
+  const char    *watched;    /* where the messages arrive */
 } Fixture;
 
 static guint32 base_seed;
@@ -89,6 +96,7 @@ fixture_setup (Fixture       *f,
   /* spamc half-closes after its request; its timeout is 5 s. */
   ss_fault_proxy_set_half_close (f->spamd_proxy, TRUE, 10000);
   ss_test_session_init (&f->run, f->bed.dir);
+  f->watched = "Unfiltered";
 }
 
 static void
@@ -112,7 +120,10 @@ start_session (Fixture *f)
   g_autofree char *spamd = g_strdup_printf ("127.0.0.1:%u",
                                             ss_fault_proxy_get_port (f->spamd_proxy));
   g_autofree char *account = ss_test_account_group (url, "none", NULL, NULL);
-  g_autofree char *text = ss_test_config_text (account, spamd, 4, 5, "[filter]\nchunk=4\n");
+  g_autofree char *text = ss_test_config_text (account, spamd, 4, 5,
+                                               f->in_place ? "[folders]\nunfiltered=INBOX\n"
+                                                             "[filter]\nchunk=4\n"
+                                                           : "[filter]\nchunk=4\n");
 
   config = ss_config_load_data (text, strlen (text), &error);
   g_assert_no_error (error);
@@ -157,13 +168,116 @@ report (Fixture    *f,
 
   ss_fault_proxy_get_stats (f->imap_proxy, &imap);
   ss_fault_proxy_get_stats (f->spamd_proxy, &spamd);
-  g_test_message ("%s: %u left in Unfiltered, %u records; IMAP: %u connections, %u cuts, "
+  g_test_message ("%s: %u left in %s, %u records; IMAP: %u connections, %u cuts, "
                   "%u stalls (%u ended), %" G_GUINT64_FORMAT " KB to the engine; spamd: %u "
                   "connections, %u cuts, %u stalls (%u ended); state %s%s%s", when, left,
-                  f->run.records->len, imap.connections, imap.cuts, imap.stalls, imap.short_stalls,
-                  imap.bytes_to_client / 1024, spamd.connections, spamd.cuts, spamd.stalls,
-                  spamd.short_stalls, state, error != NULL ? ": " : "",
+                  f->watched, f->run.records->len, imap.connections, imap.cuts, imap.stalls,
+                  imap.short_stalls, imap.bytes_to_client / 1024, spamd.connections, spamd.cuts,
+                  spamd.stalls, spamd.short_stalls, state, error != NULL ? ": " : "",
                   error != NULL ? error : "");
+}
+
+/* Base names of the maildir files of INBOX not marked \Deleted: a file that keeps its name
+ * keeps its UID (dovecot-uidlist maps names to UIDs). */
+static GHashTable *
+inbox_files (Fixture *f)
+{
+  GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char * const subdirs[] = { "cur", "new" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *path = g_build_filename (ss_test_dovecot_get_dir (f->bed.dovecot),
+                                                "Maildir", subdirs[i], NULL);
+      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          const char *info = strstr (name, ":2,");
+
+          if (name[0] != '.' && (info == NULL || strchr (info + 3, 'T') == NULL))
+            g_hash_table_add (names, info != NULL ? g_strndup (name, info - name)
+                                                  : g_strdup (name));
+        }
+    }
+  return names;
+}
+
+/* Messages still to be judged: in Unfiltered, or in place those in INBOX without a verdict
+ * keyword. */
+static guint
+count_left (Fixture *f)
+{
+  g_autoptr(GPtrArray) stored = NULL;
+  guint left = 0;
+
+  if (!f->in_place)
+    return ss_test_mail_count (f->bed.dovecot, "Unfiltered");
+  stored = ss_test_dovecot_list_messages (f->bed.dovecot, "INBOX");
+  for (guint i = 0; i < stored->len; i++)
+    {
+      SsTestStoredMessage *m = g_ptr_array_index (stored, i);
+
+      left += strchr (m->flags, 'T') == NULL && !ss_test_has_keyword (m, "$NotJunk") &&
+              !ss_test_has_keyword (m, "$Uncertain");
+    }
+  return left;
+}
+
+/* The messages, added where the engine watches. In place the first pass takes unread mail
+ * only: they arrive unread (\Seen dropped from the flag cycle). */
+static GPtrArray *
+add_corpus (Fixture *f,
+            guint    n_messages)
+{
+  GPtrArray *mails;
+
+  if (!f->in_place)
+    return ss_test_mail_corpus_added (f->bed.dovecot, n_messages, "fault");
+  mails = ss_test_mail_corpus (n_messages, "fault");
+  for (guint i = 0; i < mails->len; i++)
+    {
+      SsTestMail *mail = g_ptr_array_index (mails, i);
+      g_auto(GStrv) parts = g_strsplit (mail->flags, "S", -1);
+
+      g_free (mail->flags);
+      mail->flags = g_strjoinv ("", parts);
+    }
+  ss_test_mail_add_all (f->bed.dovecot, "INBOX", mails);
+  return mails;
+}
+
+/* In place, after the pass: every ham is still the file it was added as, and a restart
+ * without faults scans nothing and reports nothing. */
+static void
+check_in_place (Fixture    *f,
+                GHashTable *files_before)
+{
+  g_autoptr(GHashTable) files = inbox_files (f);
+  SsFaultProxyStats before, after;
+  guint records = f->run.records->len;
+  GHashTableIter iter;
+  gpointer name;
+
+  g_hash_table_iter_init (&iter, files);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    if (!g_hash_table_contains (files_before, name))
+      g_error ("INBOX has a new file %s: a message left its place (new UID)",
+               (const char *) name);
+  g_test_message ("%u ham in INBOX, all in their original files",
+                  g_hash_table_size (files));
+
+  ss_fault_proxy_get_stats (f->spamd_proxy, &before);
+  start_session (f);
+  if (!ss_test_session_wait (&f->run, ss_test_session_in_state, "watching", 60000))
+    g_error ("the restarted engine did not reach watching");
+  ss_test_session_stop (&f->run, 30000);
+  ss_fault_proxy_get_stats (f->spamd_proxy, &after);
+  g_test_message ("restart: %u spamd requests, %u new records",
+                  after.connections - before.connections, f->run.records->len - records);
+  g_assert_cmpuint (after.connections, ==, before.connections);
+  g_assert_cmpuint (f->run.records->len, ==, records);
 }
 
 /* The corpus pass under random faults; returns the number of faults that fired (cuts and
@@ -177,7 +291,8 @@ run_pass (Fixture             *f,
           SsTestMailCensus    *census,
           guint               *cuts)
 {
-  g_autoptr(GPtrArray) mails = ss_test_mail_corpus_added (f->bed.dovecot, n_messages, "fault");
+  g_autoptr(GPtrArray) mails = add_corpus (f, n_messages);
+  g_autoptr(GHashTable) files_before = inbox_files (f);
   gint64 start = g_get_monotonic_time ();
   gint64 deadline = start + (gint64) timeout_s * G_USEC_PER_SEC;
   gint64 next_report = start + 15 * G_USEC_PER_SEC;
@@ -193,9 +308,10 @@ run_pass (Fixture             *f,
 
   while (left > 0)
     {
-      for (guint i = 0; i < 5; i++)
+      /* In place the count reads every message: less often. */
+      for (guint i = 0; i < (f->in_place ? 20 : 5); i++)
         ss_test_session_iterate (&f->run, 100);
-      left = ss_test_mail_count (f->bed.dovecot, "Unfiltered");
+      left = count_left (f);
       if (g_get_monotonic_time () > next_report)
         {
           report (f, "progress", left);
@@ -204,11 +320,11 @@ run_pass (Fixture             *f,
       if (g_get_monotonic_time () > deadline)
         {
           report (f, "timed out", left);
-          g_error ("%u of %u messages still in Unfiltered after %u s", left, n_messages,
+          g_error ("%u of %u messages still in %s after %u s", left, n_messages, f->watched,
                    timeout_s);
         }
     }
-  g_test_message ("Unfiltered emptied in %.1f s",
+  g_test_message ("%s judged in %.1f s", f->watched,
                   (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
 
   /* No new faults; the engine settles (a planned one may still fire on an open link). */
@@ -238,7 +354,17 @@ run_pass (Fixture             *f,
                   "+ %u stalls; %u stalls ended by themselves)", faults, imap.cuts,
                   imap.stalls, spamd.cuts, spamd.stalls, imap.short_stalls + spamd.short_stalls);
   g_assert_cmpuint (doubles, ==, 0);
+  if (f->in_place)
+    check_in_place (f, files_before);
   return faults;
+}
+
+/* The engine filters INBOX in place. */
+static void
+set_in_place (Fixture *f)
+{
+  f->in_place = TRUE;
+  f->watched = "INBOX";
 }
 
 /* 300 messages, at least 200 random cuts (and stalls besides), UID MOVE. */
@@ -268,6 +394,23 @@ test_no_move (Fixture       *f,
 
   g_assert_cmpuint (faults, >=, 40);
   g_assert_cmpuint (census.duplicates, ==, 0);
+}
+
+/* The same passes in place: ham keeps its place, spam moves (MOVE, or COPY + EXPUNGE). */
+static void
+test_in_place_move (Fixture       *f,
+                    gconstpointer  data)
+{
+  set_in_place (f);
+  test_move (f, data);
+}
+
+static void
+test_in_place_no_move (Fixture       *f,
+                       gconstpointer  data)
+{
+  set_in_place (f);
+  test_no_move (f, data);
 }
 
 /* Unfiltered is empty, n records came, and the engine is back to watching. */
@@ -361,6 +504,8 @@ prepare (void)
 static const SsTestCase cases[] = {
   SS_TEST_WITH (move, &plaintext_options),
   SS_TEST_WITH (no_move, &no_move_options),
+  SS_TEST_WITH (in_place_move, &plaintext_options),
+  SS_TEST_WITH (in_place_no_move, &no_move_options),
   SS_TEST_WITH (move_answer_lost, &plaintext_options),
   SS_TEST_WITH (copy_answer_lost, &no_move_options),
   SS_TEST_WITH (expunge_lost, &no_move_options),

@@ -89,9 +89,11 @@ def raw_section(ctx):
             out.append('- engine %s run %d: %.1f msg/s, %.2f s, user %.3f s, sys %.3f s, peak '
                        'RSS %.1f MB' % (k, i + 1, r['rate'], r['wall'], r['user'], r['sys'],
                                         r['maxrss_kb'] / 1024))
-    lat = getattr(ctx, 'lat', None)
-    if lat and lat.get('n'):
-        out.append('- latency beyond scan (s): ' + ', '.join('%.3f' % x for x in lat['beyond']))
+    for attr, label in (('lat', 'latency'), ('lat_inplace', 'latency in place')):
+        lat = getattr(ctx, attr, None)
+        if lat and lat.get('n'):
+            out.append('- %s beyond scan (s): ' % label
+                       + ', '.join('%.3f' % x for x in lat['beyond']))
     for name, secs in ctx.phase_times:
         out.append('- phase %s: %d s' % (name, secs))
     out += ['', '</details>', '']

@@ -13,7 +13,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(ROOT, 'bench')
 CACHE = os.path.join(BENCH, 'cache')
-WORK = os.path.join(BENCH, 'work')
+# SS_BENCH_WORK: another work dir, for a run beside one already using bench/work
+WORK = os.environ.get('SS_BENCH_WORK') or os.path.join(BENCH, 'work')
 BUILD = os.path.join(ROOT, 'build-bench')
 GUI_BUILD = os.path.join(ROOT, 'build-bench-gui')
 # the harness's stand-in scanner (src/harness, shared with the tests), built by meson

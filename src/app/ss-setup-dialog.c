@@ -56,6 +56,7 @@ struct _SsSetupDialog
   AdwEntryRow     *password_row;
   AdwActionRow    *ca_row;
   GtkWidget       *ca_clear_button;
+  AdwPreferencesGroup *server_group;
   AdwComboRow     *mode_row;       /* MODE_*: in place or Unfiltered */
   AdwEntryRow     *unfiltered_row;
   AdwEntryRow     *inbox_row;
@@ -143,6 +144,30 @@ static gboolean
 is_in_place (SsSetupDialog *self)
 {
   return adw_combo_row_get_selected (self->mode_row) == MODE_IN_PLACE;
+}
+
+/* The texts that name where new mail is checked follow the chosen mode. */
+static void
+update_mode_texts (SsSetupDialog *self)
+{
+  gboolean in_place = is_in_place (self);
+  g_autofree char *description = NULL;
+
+  if (in_place)
+    description = g_strdup_printf (_("The mail account to protect. New mail is checked in “%s” "
+                                     "as it arrives."), text_of (self->inbox_row));
+  else
+    description = g_strdup_printf (_("The mail account to protect. New mail is checked in “%s”, "
+                                     "where a rule on the server puts it."),
+                                   text_of (self->unfiltered_row));
+  adw_preferences_group_set_description (self->server_group, description);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->mode_row),
+                               in_place ? _("Spam is moved out; good mail stays.")
+                                        : _("Spam is moved out; good mail to the inbox."));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->inbox_row),
+                                 in_place ? _("Inbox (new mail is checked here)")
+                                          : _("Good Mail (Inbox)"));
+  gtk_widget_set_visible (GTK_WIDGET (self->unfiltered_row), !in_place);
 }
 
 /* ---- result row ---- */
@@ -269,7 +294,7 @@ load_from_settings (SsSetupDialog *self)
                                                                             : MODE_UNFILTERED);
   if (ss_config_is_in_place (config))
     set_text (self->unfiltered_row, "Unfiltered");
-  gtk_widget_set_visible (GTK_WIDGET (self->unfiltered_row), !is_in_place (self));
+  update_mode_texts (self);
 
   if (spamd == NULL)
     adw_combo_row_set_selected (self->spamd_row, SPAMD_PRIVATE);
@@ -553,7 +578,7 @@ probe_cb (GObject      *object,
       !g_strv_contains (folders, text_of (self->unfiltered_row)))
     {
       g_autofree char *text =
-        g_strdup_printf (_("No folder “%s”: filtering INBOX instead"),
+        g_strdup_printf (_("No folder “%s”: checking INBOX instead"),
                          text_of (self->unfiltered_row));
 
       /* No server rule files mail there: filter INBOX in place, and test that. */
@@ -748,6 +773,7 @@ clear_ca_action (GtkWidget  *widget,
 static void
 on_field_changed (SsSetupDialog *self)
 {
+  update_mode_texts (self);
   if (gtk_stack_get_visible_child_name (self->result_icon_stack) != NULL &&
       self->busy == 0)
     show_result (self, RESULT_NONE, _("Not tested yet"), NULL);
@@ -756,7 +782,6 @@ on_field_changed (SsSetupDialog *self)
 static void
 on_mode_changed (SsSetupDialog *self)
 {
-  gtk_widget_set_visible (GTK_WIDGET (self->unfiltered_row), !is_in_place (self));
   on_field_changed (self);
 }
 
@@ -855,6 +880,7 @@ ss_setup_dialog_class_init (SsSetupDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, password_row);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, ca_row);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, ca_clear_button);
+  gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, server_group);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, mode_row);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, unfiltered_row);
   gtk_widget_class_bind_template_child (widget_class, SsSetupDialog, inbox_row);
@@ -927,6 +953,7 @@ ss_setup_dialog_init (SsSetupDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  update_mode_texts (self);
 
   /* A picker next to each folder, filled by "Load Folders" / "Test Connection". */
   for (guint i = 0; i < N_FOLDERS; i++)

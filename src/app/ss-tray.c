@@ -340,20 +340,27 @@ menu_get_property (SsTray      *self,
 
 /* ---- the item ---- */
 
-/* The icon theme directory holding the app's icons: the installed one, else (run from the
+/* The icon theme directory holding the app's icons: the installed one (in the prefix built
+ * for, else in a data dir of XDG_DATA_DIRS: a copy installed elsewhere), else (run from the
  * build tree, as ./tools/run does) the source tree's data/icons. */
 static char *
 find_icon_theme_path (void)
 {
-  const char *dirs[] = { SS_DATADIR G_DIR_SEPARATOR_S "icons", SS_SOURCE_ICONDIR };
+  const char * const *data_dirs = g_get_system_data_dirs ();
+  g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
 
-  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
+  g_ptr_array_add (dirs, g_build_filename (SS_DATADIR, "icons", NULL));
+  for (guint i = 0; data_dirs[i] != NULL; i++)
+    g_ptr_array_add (dirs, g_build_filename (data_dirs[i], "icons", NULL));
+  g_ptr_array_add (dirs, g_strdup (SS_SOURCE_ICONDIR));
+  for (guint i = 0; i < dirs->len; i++)
     {
-      g_autofree char *icon = g_build_filename (dirs[i], "hicolor", "symbolic", "apps",
+      const char *dir = g_ptr_array_index (dirs, i);
+      g_autofree char *icon = g_build_filename (dir, "hicolor", "symbolic", "apps",
                                                 SS_STATUS_ICON_IDLE ".svg", NULL);
 
       if (g_file_test (icon, G_FILE_TEST_IS_REGULAR))
-        return g_strdup (dirs[i]);
+        return g_strdup (dir);
     }
   return g_strdup ("");
 }

@@ -202,6 +202,23 @@ probe_and_expect (SsSetupDialog *dialog,
   g_assert_nonnull (strstr (ss_setup_dialog_get_result_title (dialog), expect));
 }
 
+/* The Mail Server description and the Filter subtitle name expect, never avoid. */
+static void
+assert_mode_texts (SsSetupDialog *dialog,
+                   const char    *expect,
+                   const char    *avoid)
+{
+  const char *description = adw_preferences_group_get_description (
+    ADW_PREFERENCES_GROUP (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "server_group")));
+  const char *subtitle = adw_action_row_get_subtitle (
+    ADW_ACTION_ROW (ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "mode_row")));
+  g_autofree char *texts = g_strconcat (description, "\n", subtitle, NULL);
+
+  g_test_message ("mode texts: %s", texts);
+  g_assert_nonnull (strstr (texts, expect));
+  g_assert_null (strstr (texts, avoid));
+}
+
 static void
 test_setup_probe (void)
 {
@@ -253,9 +270,12 @@ test_setup_probe (void)
                                                         "unfiltered_row")));
   g_assert_nonnull (strstr (ss_setup_dialog_get_result_detail (dialog),
                             "New mail is filtered in INBOX"));
+  /* The texts speak of the chosen mode. */
+  assert_mode_texts (dialog, "“INBOX” as it arrives", "Unfiltered");
   ss_gui_assert_screenshot (GTK_WIDGET (dialog), "setup-in-place");
   adw_combo_row_set_selected (mode_row, 1);
   set_row (dialog, "unfiltered_row", "Unfiltered");
+  assert_mode_texts (dialog, "“Unfiltered”, where a rule", "good mail stays");
   set_row (dialog, "inbox_row", "Nowhere");
   probe_and_expect (dialog, "setup.test", "folder is missing");
   set_row (dialog, "inbox_row", "INBOX");

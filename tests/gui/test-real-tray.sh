@@ -4,6 +4,9 @@
 # build tree as ./tools/run runs it, in the background (tray only). Checks: the icon is drawn
 # (the panel's pixels differ from a run without the app), a click on it opens the window, and
 # the menu works (com.canonical.dbusmenu Event "clicked" on Quit ends the app).
+# With --installed BUILD_DIR: the same checks on the app as `meson install` lays it out
+# (--destdir into a temp dir; its share/ in XDG_DATA_DIRS for app and panel, its compiled
+# schemas), and its IconThemePath must be the installed icon directory.
 # Exit 77 (skip) only when xfce4-panel is not installed (tools/install-deps --tests has it).
 set -u
 command -v xfce4-panel >/dev/null 2>&1 || { echo "# SKIP xfce4-panel is not installed"; exit 77; }
@@ -13,6 +16,7 @@ done
 : "${SS_SPAMSIEVE:?}" "${SS_SCREENSHOT_DIR:?}"
 work="$(mktemp -d)"
 mkdir -p "$SS_SCREENSHOT_DIR"
+shot=tray-xfce4-panel
 panel= app=
 cleanup () {
   [ -n "$app" ] && kill "$app" 2>/dev/null
@@ -31,6 +35,21 @@ wait_for () {
   while [ $t -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; t=$((t - 1)); done
   return 1
 }
+
+if [ "${1:-}" = --installed ]; then
+  build="${2:?--installed needs the build dir}"
+  meson install -C "$build" --no-rebuild --quiet --destdir "$work/dest" >"$work/install.log" 2>&1 ||
+    { sed 's/^/# install: /' "$work/install.log"; echo "Bail out! meson install failed"; exit 99; }
+  SS_SPAMSIEVE=$(find "$work/dest" -path '*/bin/spamsieve' -type f | head -n1)
+  share="${SS_SPAMSIEVE%/bin/spamsieve}/share"
+  [ -x "$SS_SPAMSIEVE" ] && [ -d "$share/icons" ] || { echo "Bail out! no bin/spamsieve, share/icons"; exit 99; }
+  glib-compile-schemas "$share/glib-2.0/schemas" || { echo "Bail out! schemas"; exit 99; }
+  export GSETTINGS_SCHEMA_DIR="$share/glib-2.0/schemas"
+  export XDG_DATA_DIRS="$share:${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
+  unset SPAMSIEVE_LOCALEDIR
+  shot=tray-xfce4-panel-installed
+  n=$((n + 1)); echo "ok $n - installed with meson install --destdir: ${SS_SPAMSIEVE#$work/dest}"
+fi
 
 # One panel at the top, 32 px, with only the systray plugin (its SNI host, the watcher).
 conf="$XDG_CONFIG_HOME/xfce4/xfconf/xfce-perchannel-xml"
@@ -51,7 +70,8 @@ ok "xfce4-panel runs, its StatusNotifierWatcher is on the bus"
 sleep 1
 import -window root -crop 64x32+0+0 +repage "$work/before.png"
 
-# The app as ./tools/run starts it: from the build tree, schemas from the build dir.
+# The app as ./tools/run starts it (from the build tree, schemas from the build dir), or
+# installed.
 "$SS_SPAMSIEVE" --background >"$work/app.log" 2>&1 &
 app=$!
 registered () {
@@ -69,10 +89,10 @@ drawn () {
   px=$(compare -metric AE "$work/before.png" "$work/after.png" null: 2>&1 | cut -d' ' -f1) &&
   [ "${px%.*}" -ge 40 ]
 }
-wait_for 10 drawn || { cp "$work/with.png" "$SS_SCREENSHOT_DIR/tray-xfce4-panel-failed.png"
+wait_for 10 drawn || { cp "$work/with.png" "$SS_SCREENSHOT_DIR/$shot-failed.png"
   fail "the icon is drawn in the panel (differing pixels: ${px:-none})"; }
 ok "the icon is drawn: $px of 2048 pixels of the tray corner changed"
-convert "$work/with.png" -crop 320x32+0+0 +repage -scale 300% "$SS_SCREENSHOT_DIR/tray-xfce4-panel.png"
+convert "$work/with.png" -crop 320x32+0+0 +repage -scale 300% "$SS_SCREENSHOT_DIR/$shot.png"
 
 # A click on the icon (as the panel gets it from X) opens the window.
 window_shown () { xdotool search --onlyvisible --name '^SpamSieve' | grep -q .; }
@@ -85,6 +105,13 @@ ok "a click on the icon opens the window"
 item=$(gdbus call --session --dest org.kde.StatusNotifierWatcher --object-path /StatusNotifierWatcher \
   --method org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierWatcher \
   RegisteredStatusNotifierItems | grep -o "':[0-9.]*" | head -n1 | tr -d "'")
+# Installed, the item points the host at the installed icons.
+if [ -n "${share:-}" ]; then
+  path=$(gdbus call --session --dest "$item" --object-path /StatusNotifierItem \
+    --method org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierItem IconThemePath)
+  [ "$path" = "(<'$share/icons'>,)" ] || fail "IconThemePath is the installed $share/icons (got $path)"
+  ok "IconThemePath is the installed icon directory"
+fi
 layout=$(gdbus call --session --dest "$item" --object-path /MenuBar \
   --method com.canonical.dbusmenu.GetLayout 0 10 '[]')
 quit=$(printf '%s' "$layout" | grep -o "([0-9]*, {[^}]*'_Quit'" | grep -o '^([0-9]*' | tr -d '(')
