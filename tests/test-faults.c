@@ -367,17 +367,19 @@ set_in_place (Fixture *f)
   f->watched = "INBOX";
 }
 
-/* 300 messages, at least 200 random cuts (and stalls besides), UID MOVE. */
+/* 300 messages (in place 150: the pass is the same, CI time is not), at least 2 random cuts
+ * per 3 messages (and stalls besides), UID MOVE. */
 static void
 test_move (Fixture       *f,
            gconstpointer  data)
 {
   SsTestMailCensus census;
   guint cuts;
-  guint faults = run_pass (f, 300, &imap_faults, base_seed, 420, &census, &cuts);
+  guint n = f->in_place ? 150 : 300;
+  guint faults = run_pass (f, n, &imap_faults, base_seed, 420, &census, &cuts);
 
   g_assert_cmpuint (census.duplicates, ==, 0);
-  g_assert_cmpuint (cuts, >=, 200);
+  g_assert_cmpuint (cuts, >=, n * 2 / 3);
   g_assert_cmpuint (faults, >, cuts);
 }
 
