@@ -60,6 +60,23 @@ test_band (void)
   g_assert_cmpint (d.kind, ==, SS_DECISION_HAM);
   d = ss_decide (5.5, 5.0, 0, 0.5, 0);       /* band off */
   g_assert_cmpint (d.kind, ==, SS_DECISION_SPAM);
+  /* the default, 45 %: 0.05..0.95 */
+  d = ss_decide (5.0 - 2.9, 5.0, 0, 0.5, 0.45);   /* p = 0.052 */
+  g_assert_cmpint (d.kind, ==, SS_DECISION_UNCERTAIN);
+  d = ss_decide (5.0 - 3.0, 5.0, 0, 0.5, 0.45);   /* p = 0.047 */
+  g_assert_cmpint (d.kind, ==, SS_DECISION_HAM);
+  d = ss_decide (5.0 + 3.0, 5.0, 0, 0.5, 0.45);   /* p = 0.953 */
+  g_assert_cmpint (d.kind, ==, SS_DECISION_SPAM);
+  /* Another threshold: the band is the same share of the way to 0 and to 1, so a wide band
+   * never covers a whole side. Threshold 0.8, band 0.45: 0.08..0.98. */
+  d = ss_decide (5.0 - 2.3, 5.0, 0, 0.8, 0.45);   /* p = 0.091 */
+  g_assert_cmpint (d.kind, ==, SS_DECISION_UNCERTAIN);
+  d = ss_decide (5.0 - 2.6, 5.0, 0, 0.8, 0.45);   /* p = 0.069 */
+  g_assert_cmpint (d.kind, ==, SS_DECISION_HAM);
+  d = ss_decide (5.0 + 4.2, 5.0, 0, 0.8, 0.45);   /* p = 0.985 */
+  g_assert_cmpint (d.kind, ==, SS_DECISION_SPAM);
+  d = ss_decide (5.0 + 3.6, 5.0, 0, 0.8, 0.45);   /* p = 0.973 */
+  g_assert_cmpint (d.kind, ==, SS_DECISION_UNCERTAIN);
 }
 
 static void
