@@ -262,5 +262,16 @@ gboolean      ss_test_session_in_state      (gpointer        t,
                                              gconstpointer   state);
 gboolean      ss_test_session_has_records   (gpointer        t,
                                              gconstpointer   n);
+/* Marks the message at folder/uidvalidity/uid as spam or not through the session's command
+ * API and returns the record it answers (free it); fails the test on error or after 60 s. */
+SsRecord     *ss_test_session_mark          (SsTestSession  *t,
+                                             const char     *folder,
+                                             guint32         uidvalidity,
+                                             guint32         uid,
+                                             gboolean        as_spam);
+/* The same for where the record where says the message is (its destination). */
+SsRecord     *ss_test_session_mark_record   (SsTestSession  *t,
+                                             const SsRecord *where,
+                                             gboolean        as_spam);
 
 G_END_DECLS

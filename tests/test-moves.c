@@ -241,9 +241,7 @@ test_moved_back (Fixture       *f,
   g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "back");
   SsTestMail *ham = g_ptr_array_index (mails, 1);
   SsTestMail *gtube = g_ptr_array_index (mails, 36);
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(SsRecord) marked = NULL;
-  g_autoptr(GError) error = NULL;
   const SsRecord *r;
   guint spam0, ham0, spam1, ham1;
   gint64 ms;
@@ -268,11 +266,7 @@ test_moved_back (Fixture       *f,
   g_assert_cmpuint (ham1, ==, ham0 + 1);
 
   /* SpamSieve's own move: the click learns, the move is not learned again. */
-  ss_session_mark_async (f->run.session, "INBOX", r->dest_uidvalidity, r->dest_uid, TRUE,
-                         NULL, ss_test_result_cb, &result);
-  ss_test_wait_result (f->run.context, &result, 60000);
-  marked = ss_session_mark_finish (f->run.session, result, &error);
-  g_assert_no_error (error);
+  marked = ss_test_session_mark (&f->run, "INBOX", r->dest_uidvalidity, r->dest_uid, TRUE);
   g_assert_cmpstr (marked->destination, ==, "Spam");
   /* Past the next look for moves. */
   g_assert_false (ss_test_session_wait (&f->run, never, NULL, 40000));
