@@ -595,3 +595,30 @@ ss_test_session_mark_record (SsTestSession  *t,
   return ss_test_session_mark (t, where->destination, where->dest_uidvalidity, where->dest_uid,
                                as_spam);
 }
+
+void
+ss_test_spamd_learned_checked (SsTestSpamd *spamd,
+                               guint       *n_spam,
+                               guint       *n_ham)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ss_test_spamd_get_learned (spamd, n_spam, n_ham, &error));
+  g_assert_no_error (error);
+}
+
+void
+ss_test_bed_session_setup (SsTestBedSession *f,
+                           gconstpointer     data)
+{
+  ss_test_bed_setup (&f->bed, data);
+  ss_test_session_init (&f->run, f->bed.dir);
+}
+
+void
+ss_test_bed_session_teardown (SsTestBedSession *f,
+                              gconstpointer     data)
+{
+  ss_test_session_clear (&f->run);
+  ss_test_bed_clear (&f->bed);
+}

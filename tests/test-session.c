@@ -20,30 +20,7 @@
 #include "ss-test-servers.h"
 #include "ss-test-utils.h"
 
-typedef struct
-{
-  SsTestBed     bed;            /* dir: scratch for the journal */
-  SsTestSession run;
-} Fixture;
-
-/* ---------------------------------------------------------------------------------------- */
-/* Fixture                                                                                   */
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  ss_test_bed_setup (&f->bed, data);
-  ss_test_session_init (&f->run, f->bed.dir);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  ss_test_session_clear (&f->run);
-  ss_test_bed_clear (&f->bed);
-}
+typedef SsTestBedSession Fixture;   /* bed.dir: scratch for the journal */
 
 static gboolean
 unfiltered_empty (gpointer      dovecot,
@@ -744,5 +721,6 @@ static const SsTestCase cases[] = {
   SS_TEST (uidvalidity_change),
 };
 
-SS_TEST_SUITE_MAIN ("/spamsieve/session/", Fixture, fixture_setup, fixture_teardown,
+SS_TEST_SUITE_MAIN ("/spamsieve/session/", Fixture, ss_test_bed_session_setup,
+                    ss_test_bed_session_teardown,
                     TRUE, NULL)
