@@ -428,9 +428,6 @@ test_threshold (Fixture       *f,
   g_assert_true (strstr (f->run.out, "\"combined\":0.62") != NULL);
 }
 
-/* The live session (in-process, as the app runs it): "Not spam" clicked on a verdict row
- * teaches the learner at once: the sender's next letter goes to INBOX; the model is saved
- * (under this test program's own $XDG_DATA_HOME) by the end of the cycle. */
 static const SsRecord *
 session_record (SsTestSession *t,
                 const char    *subject)
@@ -444,16 +441,51 @@ session_record (SsTestSession *t,
   return NULL;
 }
 
+/* The settings of a live session on the bed and the fake spamd, plus extra (may be NULL). */
+static SsConfig *
+session_config (Fixture    *f,
+                const char *extra)
+{
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
+  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
+                                               2, 30, extra);
+  g_autoptr(GError) error = NULL;
+  SsConfig *config = ss_config_load_data (text, strlen (text), &error);
+
+  g_assert_no_error (error);
+  return config;
+}
+
+/* letter into Unfiltered, then run started with config: its record (by subject) once
+ * filtered. */
+static const SsRecord *
+session_filter (Fixture        *f,
+                SsTestSession  *run,
+                const SsConfig *config,
+                GBytes         *letter,
+                const char     *subject)
+{
+  const SsRecord *r;
+
+  ss_test_session_init (run, f->bed.dir);
+  ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
+  ss_test_session_start (run, config, "secret");
+  ss_test_session_wait_records (run, 1, 60000);
+  r = session_record (run, subject);
+  g_assert_nonnull (r);
+  return r;
+}
+
+/* The live session (in-process, as the app runs it): "Not spam" clicked on a verdict row
+ * teaches the learner at once: the sender's next letter goes to INBOX; the model is saved
+ * (under this test program's own $XDG_DATA_HOME) by the end of the cycle. */
 static void
 test_session_mark (Fixture       *f,
                    gconstpointer  data)
 {
   g_autoptr(GBytes) first = newsletter (21);
   g_autoptr(GBytes) second = newsletter (22);
-  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
-  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
-                                               2, 30, "[filter]\nuncertain-band=0\n");
-  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(SsConfig) config = session_config (f, "[filter]\nuncertain-band=0\n");
   g_autoptr(SsRecord) marked = NULL;
   g_autoptr(SsLearner) model = NULL;
   g_autoptr(GError) error = NULL;
@@ -463,20 +495,13 @@ test_session_mark (Fixture       *f,
   const SsRecord *r;
   SsTestSession run = { 0 };
 
-  config = ss_config_load_data (text, strlen (text), &error);
-  g_assert_no_error (error);
   server = ss_config_dup_server (config);
   who = g_strdup_printf ("%s@%s", config->user, server);
   path = ss_learner_default_path (who);
   g_assert_true (g_str_has_prefix (path, g_get_user_data_dir ()));
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 
-  ss_test_session_init (&run, f->bed.dir);
-  ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
-  ss_test_session_start (&run, config, "secret");
-  ss_test_session_wait_records (&run, 1, 60000);
-  r = session_record (&run, "Gardening weekly 21");
-  g_assert_nonnull (r);
+  r = session_filter (f, &run, config, first, "Gardening weekly 21");
   g_assert_cmpint (r->verdict, ==, SS_VERDICT_SPAM);
   g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
 
@@ -506,24 +531,13 @@ test_session_mark_uncertain (Fixture       *f,
                              gconstpointer  data)
 {
   g_autoptr(GBytes) letter = newsletter (31);
-  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
-  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
-                                               2, 30, NULL);
-  g_autoptr(SsConfig) config = NULL;
+  g_autoptr(SsConfig) config = session_config (f, NULL);
   g_autoptr(SsRecord) marked = NULL;
   g_autoptr(SsTestStoredMessage) stored = NULL;
-  g_autoptr(GError) error = NULL;
   const SsRecord *r;
   SsTestSession run = { 0 };
 
-  config = ss_config_load_data (text, strlen (text), &error);
-  g_assert_no_error (error);
-  ss_test_session_init (&run, f->bed.dir);
-  ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
-  ss_test_session_start (&run, config, "secret");
-  ss_test_session_wait_records (&run, 1, 60000);
-  r = session_record (&run, "Gardening weekly 31");
-  g_assert_nonnull (r);
+  r = session_filter (f, &run, config, letter, "Gardening weekly 31");
   g_assert_cmpint (r->verdict, ==, SS_VERDICT_UNCERTAIN);
   g_assert_cmpstr (locate (f, letter, &stored), ==, "INBOX");
   g_assert_true (ss_test_has_keyword (stored, "$Uncertain"));

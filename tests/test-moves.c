@@ -44,6 +44,23 @@ start_session (Fixture *f)
   ss_test_session_start (&f->run, config, "secret");
 }
 
+/* a and b into Unfiltered, spamd's learned counts before, then a session that filters both
+ * and watches. */
+static void
+filter_two (Fixture    *f,
+            SsTestMail *a,
+            SsTestMail *b,
+            guint      *n_spam,
+            guint      *n_ham)
+{
+  ss_test_add (f->bed.dovecot, "Unfiltered", a->content, a->flags, 0);
+  ss_test_add (f->bed.dovecot, "Unfiltered", b->content, b->flags, 0);
+  ss_test_spamd_learned_checked (f->bed.spamd, n_spam, n_ham);
+  start_session (f);
+  ss_test_session_wait_records (&f->run, 2, 60000);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
+}
+
 /* The newest record of mail with verdict, or NULL. */
 static const SsRecord *
 find_record (Fixture       *f,
@@ -176,12 +193,7 @@ test_moved_into_spam (Fixture       *f,
   gint64 ms;
 
   ss_test_add (f->bed.dovecot, "Spam", old_spam->content, "", 0);
-  ss_test_add (f->bed.dovecot, "Unfiltered", ham->content, ham->flags, 0);
-  ss_test_add (f->bed.dovecot, "Unfiltered", gtube->content, gtube->flags, 0);
-  ss_test_spamd_learned_checked (f->bed.spamd, &spam0, &ham0);
-  start_session (f);
-  ss_test_session_wait_records (&f->run, 2, 60000);
-  ss_test_session_wait_state (&f->run, "watching", 30000);
+  filter_two (f, ham, gtube, &spam0, &ham0);
   g_assert_nonnull (find_record (f, ham, SS_VERDICT_HAM));
   g_assert_nonnull (find_record (f, gtube, SS_VERDICT_SPAM));
 
@@ -215,12 +227,7 @@ test_moved_back (Fixture       *f,
   guint spam0, ham0, spam1, ham1;
   gint64 ms;
 
-  ss_test_add (f->bed.dovecot, "Unfiltered", ham->content, ham->flags, 0);
-  ss_test_add (f->bed.dovecot, "Unfiltered", gtube->content, gtube->flags, 0);
-  ss_test_spamd_learned_checked (f->bed.spamd, &spam0, &ham0);
-  start_session (f);
-  ss_test_session_wait_records (&f->run, 2, 60000);
-  ss_test_session_wait_state (&f->run, "watching", 30000);
+  filter_two (f, ham, gtube, &spam0, &ham0);
   assert_keywords (f, "Spam", gtube, "$Junk", "$NotJunk");
 
   user_move (f, "Spam", find_record (f, gtube, SS_VERDICT_SPAM)->dest_uid, "INBOX");
@@ -262,12 +269,7 @@ test_once_across_restarts (Fixture       *f,
   guint32 second_uid;
   guint spam0, ham0, spam1, ham1;
 
-  ss_test_add (f->bed.dovecot, "Unfiltered", first->content, first->flags, 0);
-  ss_test_add (f->bed.dovecot, "Unfiltered", second->content, second->flags, 0);
-  ss_test_spamd_learned_checked (f->bed.spamd, &spam0, &ham0);
-  start_session (f);
-  ss_test_session_wait_records (&f->run, 2, 60000);
-  ss_test_session_wait_state (&f->run, "watching", 30000);
+  filter_two (f, first, second, &spam0, &ham0);
   g_assert_nonnull (find_record (f, second, SS_VERDICT_HAM));
   second_uid = find_record (f, second, SS_VERDICT_HAM)->dest_uid;
 
