@@ -566,3 +566,59 @@ ss_test_session_wait_records (SsTestSession *t,
     g_error ("%u of %u records within %u ms (state %s: %s)", t->records->len, n, timeout_ms,
              ss_test_session_state (t), ss_session_get_last_error (t->session));
 }
+
+SsRecord *
+ss_test_session_mark (SsTestSession *t,
+                      const char    *folder,
+                      guint32        uidvalidity,
+                      guint32        uid,
+                      gboolean       as_spam)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  SsRecord *record;
+
+  ss_session_mark_async (t->session, folder, uidvalidity, uid, as_spam, NULL,
+                         ss_test_result_cb, &result);
+  ss_test_wait_result (t->context, &result, 60000);
+  record = ss_session_mark_finish (t->session, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (record);
+  return record;
+}
+
+SsRecord *
+ss_test_session_mark_record (SsTestSession  *t,
+                             const SsRecord *where,
+                             gboolean        as_spam)
+{
+  return ss_test_session_mark (t, where->destination, where->dest_uidvalidity, where->dest_uid,
+                               as_spam);
+}
+
+void
+ss_test_spamd_learned_checked (SsTestSpamd *spamd,
+                               guint       *n_spam,
+                               guint       *n_ham)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ss_test_spamd_get_learned (spamd, n_spam, n_ham, &error));
+  g_assert_no_error (error);
+}
+
+void
+ss_test_bed_session_setup (SsTestBedSession *f,
+                           gconstpointer     data)
+{
+  ss_test_bed_setup (&f->bed, data);
+  ss_test_session_init (&f->run, f->bed.dir);
+}
+
+void
+ss_test_bed_session_teardown (SsTestBedSession *f,
+                              gconstpointer     data)
+{
+  ss_test_session_clear (&f->run);
+  ss_test_bed_clear (&f->bed);
+}

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 /* A spamd for the whole program (allow_tell: --allow-tell); fails the program if it does not
  * start. */
 SsTestSpamd  *ss_test_spamd_start_checked   (gboolean        allow_tell);
+/* ss_test_spamd_get_learned(), failing the test on error. */
+void          ss_test_spamd_learned_checked (SsTestSpamd    *spamd,
+                                             guint          *n_spam,
+                                             guint          *n_ham);
 
 /* One dovecot, a scratch directory holding the test user's password file (dir/secret), and
  * the program's spamd (not owned). */
@@ -233,6 +237,18 @@ typedef struct
 /* The journal goes to dir/state.sqlite. */
 void          ss_test_session_init          (SsTestSession  *t,
                                              const char     *dir);
+/* The fixture of a suite whose tests watch a session on their bed: setup and teardown for
+ * SS_TEST_SUITE_MAIN (the journal in bed.dir, the session stopped at the end). */
+typedef struct
+{
+  SsTestBed     bed;
+  SsTestSession run;
+} SsTestBedSession;
+
+void          ss_test_bed_session_setup     (SsTestBedSession *f,
+                                             gconstpointer     data);
+void          ss_test_bed_session_teardown  (SsTestBedSession *f,
+                                             gconstpointer     data);
 /* Stops a running session first (60 s at most). */
 void          ss_test_session_clear         (SsTestSession  *t);
 void          ss_test_session_start         (SsTestSession  *t,
@@ -262,5 +278,16 @@ gboolean      ss_test_session_in_state      (gpointer        t,
                                              gconstpointer   state);
 gboolean      ss_test_session_has_records   (gpointer        t,
                                              gconstpointer   n);
+/* Marks the message at folder/uidvalidity/uid as spam or not through the session's command
+ * API and returns the record it answers (free it); fails the test on error or after 60 s. */
+SsRecord     *ss_test_session_mark          (SsTestSession  *t,
+                                             const char     *folder,
+                                             guint32         uidvalidity,
+                                             guint32         uid,
+                                             gboolean        as_spam);
+/* The same for where the record where says the message is (its destination). */
+SsRecord     *ss_test_session_mark_record   (SsTestSession  *t,
+                                             const SsRecord *where,
+                                             gboolean        as_spam);
 
 G_END_DECLS

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ss-message-info.h"
+#include "ss-test-headless.h"
 #include "ss-test-servers.h"
 #include "ss-test-utils.h"
 
@@ -21,29 +22,16 @@ typedef struct
 {
   SsTestBed      bed;          /* first (ss_test_bed_setup); dir: settings, XDG dirs */
   char          *config_path;
-  /* result of the last run */
-  int            exit_status;
-  char          *out;
-  char          *err;
-  GPtrArray     *records;      /* JsonObject* */
+  SsTestRun      run;          /* result of the last run */
 } Fixture;
 
 /* ---------------------------------------------------------------------------------------- */
-
-/* Forgets the result of the last run. */
-static void
-clear_result (Fixture *f)
-{
-  g_clear_pointer (&f->out, g_free);
-  g_clear_pointer (&f->err, g_free);
-  g_clear_pointer (&f->records, g_ptr_array_unref);
-}
 
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  clear_result (f);
+  ss_test_run_clear (&f->run);
   g_free (f->config_path);
   ss_test_bed_clear (&f->bed);
 }
@@ -61,46 +49,14 @@ write_config (Fixture    *f,
                                          extra);
 }
 
-static void
-parse_records (Fixture *f)
-{
-  g_auto(GStrv) lines = g_strsplit (f->out, "\n", -1);
-
-  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-      g_autoptr(GError) error = NULL;
-      JsonNode *root;
-
-      if (*lines[i] == '\0')
-        continue;
-      json_parser_load_from_data (parser, lines[i], -1, &error);
-      g_assert_no_error (error);
-      root = json_parser_get_root (parser);
-      g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
-      g_ptr_array_add (f->records, json_object_ref (json_node_get_object (root)));
-    }
-}
-
 /* Runs spamsieve --headless --config F --once --json [extra_arg]. */
 static void
 run_spamsieve (Fixture    *f,
                const char *extra_arg)
 {
   const char * const args[] = { "--once", "--json", extra_arg, NULL };
-  g_autoptr(GSubprocessLauncher) launcher =
-    ss_test_launcher_new (f->bed.dir, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                      G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GSubprocess) proc = ss_test_spawn_headless (launcher, f->config_path, args);
-  g_autoptr(GError) error = NULL;
 
-  clear_result (f);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &f->out, &f->err, &error);
-  g_assert_no_error (error);
-  f->exit_status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
-  g_test_message ("exit %d; stderr: %s", f->exit_status, f->err);
-  parse_records (f);
+  ss_test_run_headless (&f->run, f->bed.dir, f->config_path, args);
 }
 
 static void
@@ -137,9 +93,9 @@ static JsonObject *
 record_for_subject (Fixture    *f,
                     const char *needle)
 {
-  for (guint i = 0; i < f->records->len; i++)
+  for (guint i = 0; i < f->run.records->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (f->records, i);
+      JsonObject *o = g_ptr_array_index (f->run.records, i);
       if (strstr (json_object_get_string_member (o, "subject"), needle) != NULL)
         return o;
     }
@@ -152,8 +108,8 @@ count_verdict (Fixture    *f,
 {
   guint n = 0;
 
-  for (guint i = 0; i < f->records->len; i++)
-    if (g_strcmp0 (json_object_get_string_member (g_ptr_array_index (f->records, i), "verdict"),
+  for (guint i = 0; i < f->run.records->len; i++)
+    if (g_strcmp0 (json_object_get_string_member (g_ptr_array_index (f->run.records, i), "verdict"),
                    verdict) == 0)
       n++;
   return n;
@@ -177,10 +133,10 @@ test_corpus (Fixture       *f,
   write_config (f, NULL, NULL, "[filter]\nchunk=5\n");
 
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpuint (count (f, "Unfiltered"), ==, 0);
   g_assert_cmpuint (count (f, "INBOX") + count (f, "Spam"), ==, corpus->len + 1);
-  g_assert_cmpuint (f->records->len, ==, corpus->len + 1);
+  g_assert_cmpuint (f->run.records->len, ==, corpus->len + 1);
 
   for (guint i = 0; i < corpus->len; i++)
     {
@@ -239,7 +195,7 @@ test_adversarial_bodies (Fixture       *f,
     }
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpuint (count (f, "Unfiltered"), ==, 0);
   for (guint i = 0; i < messages->len; i++)
     {
@@ -247,11 +203,11 @@ test_adversarial_bodies (Fixture       *f,
       g_test_message ("%s → %s", names[i], where);
       g_assert_true (g_strcmp0 (where, "INBOX") == 0 || g_strcmp0 (where, "Spam") == 0);
     }
-  g_assert_cmpuint (f->records->len, ==, messages->len);
+  g_assert_cmpuint (f->run.records->len, ==, messages->len);
   /* Subjects come out decoded and valid UTF-8, whatever came in. */
-  for (guint i = 0; i < f->records->len; i++)
+  for (guint i = 0; i < f->run.records->len; i++)
     {
-      const char *subject = json_object_get_string_member (g_ptr_array_index (f->records, i),
+      const char *subject = json_object_get_string_member (g_ptr_array_index (f->run.records, i),
                                                            "subject");
       g_assert_true (g_utf8_validate (subject, -1, NULL));
     }
@@ -281,7 +237,7 @@ test_max_size (Fixture       *f,
   add (f, "Unfiltered", gtube, "");
   write_config (f, NULL, NULL, "max-size=10000\n");
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, large, all_folders, NULL), ==, "INBOX");
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
   o = record_for_subject (f, "A large attachment");
@@ -314,13 +270,13 @@ test_no_move (Fixture       *f,
   add (f, "Unfiltered", other, "ST");   /* marked \Deleted by someone else */
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
   for (guint i = 0; i < 5; i++)
     g_assert_cmpstr (locate (f, g_ptr_array_index (ham, i), all_folders, NULL), ==, "INBOX");
   g_assert_cmpstr (locate (f, other, all_folders, &left), ==, "Unfiltered");
   g_assert_cmpstr (left->flags, ==, "ST");
-  g_assert_cmpuint (f->records->len, ==, 6);
+  g_assert_cmpuint (f->run.records->len, ==, 6);
 }
 
 /* A server whose hierarchy delimiter is '.': folders from the settings still work. */
@@ -338,7 +294,7 @@ test_dot_delimiter (Fixture       *f,
   add (f, "Spam/False Positives", fp, "S");
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
   g_assert_cmpstr (locate (f, fp, all_folders, &m), ==, "INBOX");
   g_assert_cmpstr (m->flags, ==, "S");
@@ -366,7 +322,7 @@ test_learning (Fixture       *f,
   add (f, "Spam/False Negatives", fn, "");
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, fp, all_folders, &a), ==, "INBOX");
   g_assert_cmpstr (locate (f, fn, all_folders, &b), ==, "Spam");
   g_assert_cmpstr (a->flags, ==, "S");
@@ -399,8 +355,8 @@ test_learning_refused (Fixture       *f,
   write_config (f, NULL, address, NULL);
   run_spamsieve (f, NULL);
   ss_test_spamd_stop (no_tell);
-  g_assert_cmpint (f->exit_status, ==, 5);
-  g_assert_nonnull (strstr (f->err, "allow-tell"));
+  g_assert_cmpint (f->run.exit_status, ==, 5);
+  g_assert_nonnull (strstr (f->run.err, "allow-tell"));
   g_assert_cmpstr (locate (f, fp, all_folders, NULL), ==, "Spam/False Positives");
   /* Filtering itself went on. */
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
@@ -421,7 +377,7 @@ test_expire (Fixture       *f,
   ss_test_add (f->bed.dovecot, "Spam", old_read, "S", now - 61 * 86400);
   write_config (f, NULL, NULL, "[expire]\nspam-days=60\n");
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_null (locate (f, old, all_folders, NULL));
   g_assert_null (locate (f, old_read, all_folders, NULL));
   g_assert_cmpstr (locate (f, recent, all_folders, NULL), ==, "Spam");
@@ -431,7 +387,7 @@ test_expire (Fixture       *f,
   ss_test_add (f->bed.dovecot, "Spam", old, "", now - 900 * 86400);
   write_config (f, NULL, NULL, "[expire]\nspam-days=0\n");
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, old, all_folders, NULL), ==, "Spam");
 }
 
@@ -443,9 +399,9 @@ expired_message_id (Fixture *f)
 
   if (count_verdict (f, "expired") != 1)
     return "";
-  for (guint i = 0; i < f->records->len; i++)
+  for (guint i = 0; i < f->run.records->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (f->records, i);
+      JsonObject *o = g_ptr_array_index (f->run.records, i);
       if (g_strcmp0 (json_object_get_string_member (o, "verdict"), "expired") == 0)
         found = json_object_get_string_member (o, "message_id");
     }
@@ -470,7 +426,7 @@ test_expire_unfiltered (Fixture       *f,
   ss_test_add (f->bed.dovecot, "Unfiltered", recent_read, "S", now - 3 * 86400);
   write_config (f, NULL, NULL, "[expire]\nunfiltered-days=14\n");
   run_spamsieve (f, "--dry-run");
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   info = ss_message_info_parse (g_bytes_get_data (old_read, NULL), g_bytes_get_size (old_read));
   g_assert_cmpstr (info->message_id, !=, "");
   g_assert_cmpstr (expired_message_id (f), ==, info->message_id);
@@ -479,7 +435,7 @@ test_expire_unfiltered (Fixture       *f,
   /* Off by default. */
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, "--dry-run");
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpuint (count_verdict (f, "expired"), ==, 0);
 }
 
@@ -497,7 +453,7 @@ test_dry_run (Fixture       *f,
   ss_test_add (f->bed.dovecot, "Spam", old, "", 86400 * 365);
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, "--dry-run");
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
   g_assert_cmpstr (locate (f, fp, all_folders, NULL), ==, "Spam/False Positives");
   g_assert_cmpstr (locate (f, old, all_folders, NULL), ==, "Spam");
@@ -522,10 +478,10 @@ test_spamd_down (Fixture       *f,
   add (f, "Unfiltered", gtube, "");
   write_config (f, NULL, address, NULL);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 5);
-  g_assert_nonnull (strstr (f->err, "spamd"));
+  g_assert_cmpint (f->run.exit_status, ==, 5);
+  g_assert_nonnull (strstr (f->run.err, "spamd"));
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
-  g_assert_cmpuint (f->records->len, ==, 0);
+  g_assert_cmpuint (f->run.records->len, ==, 0);
 }
 
 static void
@@ -560,13 +516,13 @@ test_unscanned_after_retries (Fixture       *f,
   for (guint i = 0; i < 3; i++)
     {
       run_spamsieve (f, NULL);
-      g_assert_cmpint (f->exit_status, ==, 5);
+      g_assert_cmpint (f->run.exit_status, ==, 5);
       g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
     }
   /* Three tries, but within seconds: still waiting. Pretend the first was 2 hours ago. */
   age_failures (f);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "INBOX");
   g_assert_cmpuint (count_verdict (f, "unscanned"), ==, 1);
 }
@@ -581,9 +537,9 @@ test_wrong_password (Fixture       *f,
   add (f, "Unfiltered", gtube, "");
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 3);
-  g_assert_nonnull (strstr (f->err, "Login refused"));
-  g_assert_null (strstr (f->err, "wrong"));
+  g_assert_cmpint (f->run.exit_status, ==, 3);
+  g_assert_nonnull (strstr (f->run.err, "Login refused"));
+  g_assert_null (strstr (f->run.err, "wrong"));
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
 }
 
@@ -621,9 +577,9 @@ run_account_cases (Fixture           *f,
 
       write_config (f, account, NULL, NULL);
       run_spamsieve (f, NULL);
-      g_assert_cmpint (f->exit_status, ==, c->status);
+      g_assert_cmpint (f->run.exit_status, ==, c->status);
       for (guint j = 0; j < G_N_ELEMENTS (c->err) && c->err[j] != NULL; j++)
-        g_assert_nonnull (strstr (f->err, c->err[j]));
+        g_assert_nonnull (strstr (f->run.err, c->err[j]));
       g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, c->where);
     }
 }
@@ -641,7 +597,7 @@ test_server_unreachable (Fixture       *f,
   g_assert_no_error (error);
   write_config (f, account, NULL, NULL);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 4);
+  g_assert_cmpint (f->run.exit_status, ==, 4);
 }
 
 static void
@@ -694,9 +650,9 @@ test_missing_unfiltered (Fixture       *f,
 {
   write_config (f, NULL, NULL, NULL);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 1);
-  g_assert_nonnull (strstr (f->err, "Unfiltered"));
-  g_assert_nonnull (strstr (f->err, "does not exist"));
+  g_assert_cmpint (f->run.exit_status, ==, 1);
+  g_assert_nonnull (strstr (f->run.err, "Unfiltered"));
+  g_assert_nonnull (strstr (f->run.err, "does not exist"));
 }
 
 /* Runs once with these [folders] lines: spam goes to Junk, the learning folders are made
@@ -711,7 +667,7 @@ assert_junk_folders (Fixture    *f,
   add (f, "Unfiltered", gtube, "");
   write_config (f, NULL, NULL, folders_group);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, folders, NULL), ==, "Junk");
   g_assert_true (ss_test_dovecot_folder_exists (f->bed.dovecot, "Junk/False Positives"));
   g_assert_true (ss_test_dovecot_folder_exists (f->bed.dovecot, "Junk/False Negatives"));
@@ -743,11 +699,11 @@ expect_bad_settings (Fixture    *f,
   g_free (f->config_path);
   f->config_path = ss_test_write_file (f->bed.dir, "bad.conf", text, -1, 0600);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 2);
-  g_assert_nonnull (strstr (f->err, needle));
+  g_assert_cmpint (f->run.exit_status, ==, 2);
+  g_assert_nonnull (strstr (f->run.err, needle));
   /* One line. */
-  g_assert_cmpuint (strlen (f->err), >, 0);
-  g_assert_true (strchr (f->err, '\n') == f->err + strlen (f->err) - 1);
+  g_assert_cmpuint (strlen (f->run.err), >, 0);
+  g_assert_true (strchr (f->run.err, '\n') == f->run.err + strlen (f->run.err) - 1);
 }
 
 static void
@@ -777,7 +733,7 @@ test_bad_settings (Fixture       *f,
   g_free (f->config_path);
   f->config_path = g_build_filename (f->bed.dir, "missing.conf", NULL);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 2);
+  g_assert_cmpint (f->run.exit_status, ==, 2);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Unfiltered");
 }
 
@@ -799,7 +755,7 @@ test_private_spamd (Fixture       *f,
   g_free (f->config_path);
   f->config_path = ss_test_write_file (f->bed.dir, "private.conf", text, -1, 0600);
   run_spamsieve (f, NULL);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, gtube, all_folders, NULL), ==, "Spam");
   g_assert_cmpstr (locate (f, fp, all_folders, NULL), ==, "INBOX");
   g_assert_cmpuint (count_verdict (f, "learned-ham"), ==, 1);

@@ -9,6 +9,7 @@
 
 #include "ss-error.h"
 #include "ss-journal.h"
+#include "ss-journal-moves.h"
 #include "ss-test-servers.h"
 #include "ss-test-utils.h"
 
@@ -235,11 +236,90 @@ test_watermark (void)
   g_assert_no_error (error);
 }
 
+/* A state file from before the moves tables (history only, no indexes): opening it adds
+ * them, its rows stay, and the moves' queries work on it. */
+static void
+test_migrate_moves (void)
+{
+  g_auto(Place) place = place_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsJournal) journal = NULL;
+  g_autofree char *sub = g_path_get_dirname (place.path);
+  g_autofree char *destination = NULL;
+  sqlite3 *old = NULL;
+  guint32 uidvalidity = 0, uidnext = 0, dest_uid = 0;
+  gboolean found = FALSE, learned = TRUE, own = FALSE;
+
+  g_assert_cmpint (g_mkdir_with_parents (sub, 0700), ==, 0);
+  g_assert_cmpint (sqlite3_open (place.path, &old), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (old,
+    "CREATE TABLE history ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, time INTEGER NOT NULL,"
+    "  folder TEXT, uidvalidity INTEGER, uid INTEGER, message_id TEXT, sender TEXT,"
+    "  subject TEXT, scanned INTEGER, score REAL, threshold REAL, rules TEXT,"
+    "  verdict TEXT NOT NULL, destination TEXT, dest_uidvalidity INTEGER, dest_uid INTEGER);"
+    "INSERT INTO history (account, time, folder, uidvalidity, uid, message_id, verdict, "
+    "  destination, dest_uidvalidity, dest_uid) "
+    "  VALUES ('a', 1, 'Unfiltered', 7, 3, 'old@example.org', 'spam', 'Spam', 9, 12);",
+    NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (old);
+
+  journal = ss_journal_open (place.path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_aside (place.dir), ==, 0);
+  g_assert_true (ss_journal_last_destination (journal, "a", "old@example.org", &destination,
+                                              &dest_uid, &error));
+  g_assert_cmpstr (destination, ==, "Spam");
+  g_assert_cmpuint (dest_uid, ==, 12);
+  g_assert_true (ss_journal_is_own_arrival (journal, "a", "Spam", 9, 12, &own, &error));
+  g_assert_true (own);
+  g_assert_true (ss_journal_is_own_arrival (journal, "a", "Spam", 9, 13, &own, &error));
+  g_assert_false (own);
+
+  g_assert_true (ss_journal_get_watermark (journal, "a", "Spam", &uidvalidity, &uidnext,
+                                           &found, &error));
+  g_assert_false (found);
+  g_assert_true (ss_journal_set_watermark (journal, "a", "Spam", 9, 20, &error));
+  g_assert_true (ss_journal_set_watermark (journal, "a", "Spam", 9, 25, &error));
+  g_assert_true (ss_journal_get_watermark (journal, "a", "Spam", &uidvalidity, &uidnext,
+                                           &found, &error));
+  g_assert_true (found);
+  g_assert_cmpuint (uidvalidity, ==, 9);
+  g_assert_cmpuint (uidnext, ==, 25);
+
+  g_assert_true (ss_journal_is_move_learned (journal, "a", "Spam", 9, 21, &learned, &error));
+  g_assert_false (learned);
+  g_assert_true (ss_journal_note_move_learned (journal, "a", "Spam", 9, 21, &error));
+  g_assert_true (ss_journal_note_move_learned (journal, "a", "Spam", 9, 21, &error));
+  g_assert_true (ss_journal_is_move_learned (journal, "a", "Spam", 9, 21, &learned, &error));
+  g_assert_true (learned);
+  g_assert_true (ss_journal_is_move_learned (journal, "a", "Spam", 10, 21, &learned, &error));
+  g_assert_false (learned);
+  g_assert_no_error (error);
+
+  /* The tables and indexes are there for the next opening too. */
+  g_clear_object (&journal);
+  g_assert_cmpint (sqlite3_open (place.path, &old), ==, SQLITE_OK);
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (old, "SELECT count(*) FROM sqlite_master WHERE name "
+                                         "IN ('watermarks', 'learned_moves', 'history_dest', "
+                                         "'history_message_id')", -1, &stmt, NULL),
+                     ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 4);
+    sqlite3_finalize (stmt);
+  }
+  sqlite3_close (old);
+}
+
 static const SsTestFunc tests[] = {
   SS_TEST_FUNC ("/spamsieve/journal/watermark", test_watermark),
   SS_TEST_FUNC ("/spamsieve/journal/round-trip", test_round_trip),
   SS_TEST_FUNC ("/spamsieve/journal/corrupt", test_corrupt),
   SS_TEST_FUNC ("/spamsieve/journal/locked", test_locked),
+  SS_TEST_FUNC ("/spamsieve/journal/migrate-moves", test_migrate_moves),
 };
 
 SS_TEST_FUNCS_MAIN (NULL)

@@ -381,6 +381,71 @@ test_crash_before_rename (void)
   crash_mid_save ("rename");
 }
 
+static gsize
+peak_rss_kb (void)
+{
+  g_autofree char *status = NULL;
+  const char *hwm;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  hwm = strstr (status, "VmHWM:");
+  g_assert_nonnull (hwm);
+  return (gsize) g_ascii_strtoull (hwm + 6, NULL, 10);
+}
+
+/* Loading and saving the 2^20-weight model (4 MiB, every weight set) holds it in memory
+ * once: the peak grows by the weights and small buffers, not by a second copy. */
+static void
+test_memory (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(SsLearner) loaded = NULL;
+      gsize before = peak_rss_kb (), after;
+
+      path = g_strdup (g_getenv ("SS_TEST_LEARNER_PATH"));
+      loaded = ss_learner_load (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (ss_learner_get_n_spam (loaded), ==, 3);
+      g_assert_true (ss_learner_save (loaded, path, &error));
+      g_assert_no_error (error);
+      after = peak_rss_kb ();
+      g_test_message ("peak RSS %" G_GSIZE_FORMAT " kB -> %" G_GSIZE_FORMAT " kB", before,
+                      after);
+      g_assert_cmpuint (after - before, >=, 4096);   /* the weights, all touched */
+      g_assert_cmpuint (after - before, <, 6 * 1024);
+      return;
+    }
+
+  dir = ss_test_mkdtemp ();
+  path = g_build_filename (dir, "learner.model", NULL);
+  {
+    g_autoptr(SsLearner) learner = ss_learner_new ();
+    g_autoptr(GBytes) bytes = ss_learner_serialize (learner);
+    gsize len = g_bytes_get_size (bytes);
+    g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (bytes, NULL), len);
+    g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+    gsize digest_len = 32;
+    guint32 w = GUINT32_TO_LE (0x3a83126f);   /* 0.001f */
+
+    data[40] = 3;   /* n_spam */
+    for (gsize i = 64; i + 32 < len; i += 4)
+      memcpy (data + i, &w, 4);
+    g_checksum_update (sum, data, len - 32);
+    g_checksum_get_digest (sum, data + len - 32, &digest_len);
+    g_assert_true (g_file_set_contents (path, (const char *) data, len, &error));
+  }
+  g_setenv ("SS_TEST_LEARNER_PATH", path, TRUE);
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_unsetenv ("SS_TEST_LEARNER_PATH");
+  g_test_trap_assert_passed ();
+  ss_test_rmrf (dir);
+}
+
 /* CPU per message (score + learn), on the 2^20-weight model; the goal is <= 2 ms. */
 static void
 test_cpu (void)
@@ -427,6 +492,7 @@ main (int    argc,
   g_test_add_func ("/spamsieve/learner/refuses", test_refuses);
   g_test_add_func ("/spamsieve/learner/crash-mid-write", test_crash_mid_write);
   g_test_add_func ("/spamsieve/learner/crash-before-rename", test_crash_before_rename);
+  g_test_add_func ("/spamsieve/learner/memory", test_memory);
   g_test_add_func ("/spamsieve/learner/cpu", test_cpu);
   g_test_add_func ("/spamsieve/learner/default-path", test_default_path);
   return g_test_run ();

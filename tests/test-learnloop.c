@@ -20,6 +20,7 @@
 #include "ss-learner.h"
 #include "ss-session.h"
 #include "ss-message-info.h"
+#include "ss-test-headless.h"
 #include "ss-test-servers.h"
 #include "ss-test-utils.h"
 
@@ -31,19 +32,8 @@ typedef struct
   SsTestBed        bed;        /* first (ss_test_bed_setup) */
   SsTestFakeSpamd *spamd;
   char            *config_path;
-  int              exit_status;
-  char            *out;
-  char            *err;
-  GPtrArray       *records;    /* JsonObject* */
+  SsTestRun        run;        /* the last run's result */
 } Fixture;
-
-static void
-clear_result (Fixture *f)
-{
-  g_clear_pointer (&f->out, g_free);
-  g_clear_pointer (&f->err, g_free);
-  g_clear_pointer (&f->records, g_ptr_array_unref);
-}
 
 static void
 fixture_setup (Fixture       *f,
@@ -61,7 +51,7 @@ static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  clear_result (f);
+  ss_test_run_clear (&f->run);
   g_clear_pointer (&f->spamd, ss_test_fake_spamd_free);
   g_free (f->config_path);
   ss_test_bed_clear (&f->bed);
@@ -80,40 +70,17 @@ static void
 run_spamsieve (Fixture *f)
 {
   const char * const args[] = { "--once", "--json", NULL };
-  g_autoptr(GSubprocessLauncher) launcher =
-    ss_test_launcher_new (f->bed.dir, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                      G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GSubprocess) proc = ss_test_spawn_headless (launcher, f->config_path, args);
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) lines = NULL;
 
-  clear_result (f);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &f->out, &f->err, &error);
-  g_assert_no_error (error);
-  f->exit_status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
-  g_test_message ("exit %d; stdout: %s; stderr: %s", f->exit_status, f->out, f->err);
-  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  lines = g_strsplit (f->out, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-
-      if (*lines[i] == '\0')
-        continue;
-      json_parser_load_from_data (parser, lines[i], -1, &error);
-      g_assert_no_error (error);
-      g_ptr_array_add (f->records,
-                       json_object_ref (json_node_get_object (json_parser_get_root (parser))));
-    }
+  ss_test_run_headless (&f->run, f->bed.dir, f->config_path, args);
 }
 
 static JsonObject *
 record_for_subject (Fixture    *f,
                     const char *subject)
 {
-  for (guint i = 0; i < f->records->len; i++)
+  for (guint i = 0; i < f->run.records->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (f->records, i);
+      JsonObject *o = g_ptr_array_index (f->run.records, i);
       if (g_strcmp0 (json_object_get_string_member (o, "subject"), subject) == 0)
         return o;
     }
@@ -212,7 +179,7 @@ test_correction_decides (Fixture       *f,
   write_config (f, "[filter]\nuncertain-band=0\n");
   ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
   o = record_for_subject (f, "Gardening weekly 1");
   g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "spam");
@@ -225,7 +192,7 @@ test_correction_decides (Fixture       *f,
 
   drag_to_false_positives (f, first);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (json_object_get_string_member (record_for_subject (f, "Gardening weekly 1"),
                                                   "verdict"), ==, "learned-ham");
   path = model_path (f);
@@ -238,7 +205,7 @@ test_correction_decides (Fixture       *f,
   /* The next letter: same fixed spamd score, now INBOX. */
   ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, second, NULL), ==, "INBOX");
   o = record_for_subject (f, "Gardening weekly 2");
   g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "ham");
@@ -272,16 +239,16 @@ test_learner_off (Fixture       *f,
   write_config (f, "[filter]\nuncertain-band=0\nlearner=false\n");
   ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
   drag_to_false_positives (f, first);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (json_object_get_string_member (record_for_subject (f, "Gardening weekly 1"),
                                                   "verdict"), ==, "learned-ham");
   ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   /* INBOX only because the correction allowed the sender; the fused value is spamd's */
   g_assert_cmpstr (locate (f, second, NULL), ==, "INBOX");
   o = record_for_subject (f, "Gardening weekly 2");
@@ -308,13 +275,13 @@ test_confirm (Fixture       *f,
   write_config (f, "[filter]\nuncertain-band=0\nconfirm-minutes=0\n");
   ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
   path = model_path (f);
   g_assert_null (path);             /* judged, not learned yet */
 
   run_spamsieve (f);                /* nobody corrected it: learned as spam */
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   path = model_path (f);
   g_assert_nonnull (path);
   model = ss_learner_load (path, &error);
@@ -326,13 +293,13 @@ test_confirm (Fixture       *f,
   /* The next one is corrected before the cycle after its scan: learned as ham only. */
   ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, second, NULL), ==, "Spam");
   drag_to_false_positives (f, second);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   model = ss_learner_load (path, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 1);
@@ -402,7 +369,7 @@ test_uncertain_keyword (Fixture       *f,
   write_config (f, NULL);
   ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, letter, &stored), ==, "INBOX");
   g_assert_true (ss_test_has_keyword (stored, "$Uncertain"));
   g_assert_false (ss_test_has_keyword (stored, "$Junk"));
@@ -436,7 +403,7 @@ test_uncertain_folder (Fixture       *f,
   write_config (f, "[filter]\nuncertain-action=folder\nuncertain-folder=Uncertain\n");
   ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, letter, &stored), ==, "Uncertain");
   o = record_for_subject (f, "Gardening weekly 8");
   g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "uncertain");
@@ -454,20 +421,17 @@ test_threshold (Fixture       *f,
   write_config (f, "[filter]\nuncertain-band=0\nthreshold=70\n");
   ss_test_add (f->bed.dovecot, "Unfiltered", a, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, a, NULL), ==, "INBOX");
   write_config (f, "[filter]\nuncertain-band=0\nthreshold=60\n");
   ss_test_add (f->bed.dovecot, "Unfiltered", b, "", 0);
   run_spamsieve (f);
-  g_assert_cmpint (f->exit_status, ==, 0);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (locate (f, b, NULL), ==, "Spam");
   /* "combined" is a number with 4 decimals */
-  g_assert_true (strstr (f->out, "\"combined\":0.62") != NULL);
+  g_assert_true (strstr (f->run.out, "\"combined\":0.62") != NULL);
 }
 
-/* The live session (in-process, as the app runs it): "Not spam" clicked on a verdict row
- * teaches the learner at once: the sender's next letter goes to INBOX; the model is saved
- * (under this test program's own $XDG_DATA_HOME) by the end of the cycle. */
 static const SsRecord *
 session_record (SsTestSession *t,
                 const char    *subject)
@@ -481,17 +445,51 @@ session_record (SsTestSession *t,
   return NULL;
 }
 
+/* The settings of a live session on the bed and the fake spamd, plus extra (may be NULL). */
+static SsConfig *
+session_config (Fixture    *f,
+                const char *extra)
+{
+  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
+  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
+                                               2, 30, extra);
+  g_autoptr(GError) error = NULL;
+  SsConfig *config = ss_config_load_data (text, strlen (text), &error);
+
+  g_assert_no_error (error);
+  return config;
+}
+
+/* letter into Unfiltered, then run started with config: its record (by subject) once
+ * filtered. */
+static const SsRecord *
+session_filter (Fixture        *f,
+                SsTestSession  *run,
+                const SsConfig *config,
+                GBytes         *letter,
+                const char     *subject)
+{
+  const SsRecord *r;
+
+  ss_test_session_init (run, f->bed.dir);
+  ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
+  ss_test_session_start (run, config, "secret");
+  ss_test_session_wait_records (run, 1, 60000);
+  r = session_record (run, subject);
+  g_assert_nonnull (r);
+  return r;
+}
+
+/* The live session (in-process, as the app runs it): "Not spam" clicked on a verdict row
+ * teaches the learner at once: the sender's next letter goes to INBOX; the model is saved
+ * (under this test program's own $XDG_DATA_HOME) by the end of the cycle. */
 static void
 test_session_mark (Fixture       *f,
                    gconstpointer  data)
 {
   g_autoptr(GBytes) first = newsletter (21);
   g_autoptr(GBytes) second = newsletter (22);
-  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
-  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
-                                               2, 30, "[filter]\nuncertain-band=0\n");
-  g_autoptr(SsConfig) config = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SsConfig) config = session_config (f, "[filter]\nuncertain-band=0\n");
   g_autoptr(SsRecord) marked = NULL;
   g_autoptr(SsLearner) model = NULL;
   g_autoptr(GError) error = NULL;
@@ -501,29 +499,17 @@ test_session_mark (Fixture       *f,
   const SsRecord *r;
   SsTestSession run = { 0 };
 
-  config = ss_config_load_data (text, strlen (text), &error);
-  g_assert_no_error (error);
   server = ss_config_dup_server (config);
   who = g_strdup_printf ("%s@%s", config->user, server);
   path = ss_learner_default_path (who);
   g_assert_true (g_str_has_prefix (path, g_get_user_data_dir ()));
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 
-  ss_test_session_init (&run, f->bed.dir);
-  ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
-  ss_test_session_start (&run, config, "secret");
-  ss_test_session_wait_records (&run, 1, 60000);
-  r = session_record (&run, "Gardening weekly 21");
-  g_assert_nonnull (r);
+  r = session_filter (f, &run, config, first, "Gardening weekly 21");
   g_assert_cmpint (r->verdict, ==, SS_VERDICT_SPAM);
   g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
 
-  ss_session_mark_async (run.session, r->destination, r->dest_uidvalidity, r->dest_uid, FALSE,
-                         NULL, ss_test_result_cb, &result);
-  ss_test_wait_result (run.context, &result, 60000);
-  marked = ss_session_mark_finish (run.session, result, &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);   /* it holds the session */
+  marked = ss_test_session_mark_record (&run, r, FALSE);
   g_assert_cmpint (marked->verdict, ==, SS_VERDICT_LEARNED_HAM);
   g_assert_cmpstr (locate (f, first, NULL), ==, "INBOX");
 
@@ -549,36 +535,19 @@ test_session_mark_uncertain (Fixture       *f,
                              gconstpointer  data)
 {
   g_autoptr(GBytes) letter = newsletter (31);
-  g_autofree char *account = ss_test_dovecot_account (f->bed.dovecot, NULL);
-  g_autofree char *text = ss_test_config_text (account, ss_test_fake_spamd_get_address (f->spamd),
-                                               2, 30, NULL);
-  g_autoptr(SsConfig) config = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SsConfig) config = session_config (f, NULL);
   g_autoptr(SsRecord) marked = NULL;
   g_autoptr(SsTestStoredMessage) stored = NULL;
-  g_autoptr(GError) error = NULL;
   const SsRecord *r;
   SsTestSession run = { 0 };
 
-  config = ss_config_load_data (text, strlen (text), &error);
-  g_assert_no_error (error);
-  ss_test_session_init (&run, f->bed.dir);
-  ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
-  ss_test_session_start (&run, config, "secret");
-  ss_test_session_wait_records (&run, 1, 60000);
-  r = session_record (&run, "Gardening weekly 31");
-  g_assert_nonnull (r);
+  r = session_filter (f, &run, config, letter, "Gardening weekly 31");
   g_assert_cmpint (r->verdict, ==, SS_VERDICT_UNCERTAIN);
   g_assert_cmpstr (locate (f, letter, &stored), ==, "INBOX");
   g_assert_true (ss_test_has_keyword (stored, "$Uncertain"));
   g_clear_pointer (&stored, ss_test_stored_message_free);
 
-  ss_session_mark_async (run.session, r->destination, r->dest_uidvalidity, r->dest_uid, TRUE,
-                         NULL, ss_test_result_cb, &result);
-  ss_test_wait_result (run.context, &result, 60000);
-  marked = ss_session_mark_finish (run.session, result, &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
+  marked = ss_test_session_mark_record (&run, r, TRUE);
   g_assert_cmpint (marked->verdict, ==, SS_VERDICT_LEARNED_SPAM);
   g_assert_cmpstr (locate (f, letter, &stored), ==, "Spam");
   g_assert_true (ss_test_has_keyword (stored, "$Junk"));

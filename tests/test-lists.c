@@ -206,24 +206,6 @@ assert_lands (Fixture       *f,
     }
 }
 
-static SsRecord *
-mark (Fixture        *f,
-      const SsRecord *where,
-      gboolean        as_spam)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  SsRecord *record;
-
-  ss_session_mark_async (f->run.session, where->destination, where->dest_uidvalidity,
-                         where->dest_uid, as_spam, NULL, ss_test_result_cb, &result);
-  ss_test_wait_result (f->run.context, &result, 60000);
-  record = ss_session_mark_finish (f->run.session, result, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (record);
-  return record;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 
 /* Score 8 (spam, not certain): the allowed sender and domain go to INBOX, others to Spam. */
@@ -303,21 +285,21 @@ test_mark_and_undo (Fixture       *f,
   assert_lands (f, "first", "Spam", NULL);
   g_assert_cmpint (saved_status (f, "news@shop.example"), ==, SS_SENDER_UNLISTED);
 
-  marked = mark (f, scan_record (f, "first"), FALSE);
+  marked = ss_test_session_mark_record (&f->run, scan_record (f, "first"), FALSE);
   g_assert_cmpstr (marked->destination, ==, "INBOX");
   g_assert_cmpint (saved_status (f, "news@shop.example"), ==, SS_SENDER_ALLOWED);
   add (f, "Unfiltered", "Shop <NEWS@shop.example>", "second", NULL);
   assert_lands (f, "second", "INBOX", SS_SENDER_RULE_ALLOW);
 
   /* Undo: the same message marked back where it went. */
-  undone = mark (f, marked, TRUE);
+  undone = ss_test_session_mark_record (&f->run, marked, TRUE);
   g_assert_cmpstr (undone->destination, ==, "Spam");
   g_assert_cmpint (saved_status (f, "news@shop.example"), ==, SS_SENDER_UNLISTED);
   add (f, "Unfiltered", "Shop <news@shop.example>", "third", NULL);
   assert_lands (f, "third", "Spam", NULL);
 
   /* "Spam" on a message in INBOX blocks its sender. */
-  blocked = mark (f, scan_record (f, "second"), TRUE);
+  blocked = ss_test_session_mark_record (&f->run, scan_record (f, "second"), TRUE);
   g_assert_cmpstr (blocked->destination, ==, "Spam");
   g_assert_cmpint (saved_status (f, "news@shop.example"), ==, SS_SENDER_BLOCKED);
 }

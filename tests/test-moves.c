@@ -19,27 +19,7 @@
  * minute. */
 #define MOVE_LEARNED_MS 60000
 
-typedef struct
-{
-  SsTestBed     bed;
-  SsTestSession run;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  ss_test_bed_setup (&f->bed, data);
-  ss_test_session_init (&f->run, f->bed.dir);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  ss_test_session_clear (&f->run);
-  ss_test_bed_clear (&f->bed);
-}
+typedef SsTestBedSession Fixture;
 
 static SsConfig *
 make_config (Fixture *f)
@@ -64,15 +44,21 @@ start_session (Fixture *f)
   ss_test_session_start (&f->run, config, "secret");
 }
 
+/* a and b into Unfiltered, spamd's learned counts before, then a session that filters both
+ * and watches. */
 static void
-learned (Fixture *f,
-         guint   *n_spam,
-         guint   *n_ham)
+filter_two (Fixture    *f,
+            SsTestMail *a,
+            SsTestMail *b,
+            guint      *n_spam,
+            guint      *n_ham)
 {
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ss_test_spamd_get_learned (f->bed.spamd, n_spam, n_ham, &error));
-  g_assert_no_error (error);
+  ss_test_add (f->bed.dovecot, "Unfiltered", a->content, a->flags, 0);
+  ss_test_add (f->bed.dovecot, "Unfiltered", b->content, b->flags, 0);
+  ss_test_spamd_learned_checked (f->bed.spamd, n_spam, n_ham);
+  start_session (f);
+  ss_test_session_wait_records (&f->run, 2, 60000);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
 }
 
 /* The newest record of mail with verdict, or NULL. */
@@ -207,12 +193,7 @@ test_moved_into_spam (Fixture       *f,
   gint64 ms;
 
   ss_test_add (f->bed.dovecot, "Spam", old_spam->content, "", 0);
-  ss_test_add (f->bed.dovecot, "Unfiltered", ham->content, ham->flags, 0);
-  ss_test_add (f->bed.dovecot, "Unfiltered", gtube->content, gtube->flags, 0);
-  learned (f, &spam0, &ham0);
-  start_session (f);
-  ss_test_session_wait_records (&f->run, 2, 60000);
-  ss_test_session_wait_state (&f->run, "watching", 30000);
+  filter_two (f, ham, gtube, &spam0, &ham0);
   g_assert_nonnull (find_record (f, ham, SS_VERDICT_HAM));
   g_assert_nonnull (find_record (f, gtube, SS_VERDICT_SPAM));
 
@@ -222,7 +203,7 @@ test_moved_into_spam (Fixture       *f,
   assert_keywords (f, "Spam", ham, "$Junk", "$NotJunk");
   g_assert_cmpstr (find_record (f, ham, SS_VERDICT_LEARNED_SPAM)->destination, ==, "Spam");
 
-  learned (f, &spam1, &ham1);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam1, &ham1);
   g_test_message ("spamd learned: spam %u -> %u, ham %u -> %u", spam0, spam1, ham0, ham1);
   g_assert_cmpuint (spam1, ==, spam0 + 1);
   g_assert_cmpuint (ham1, ==, ham0);
@@ -241,19 +222,12 @@ test_moved_back (Fixture       *f,
   g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "back");
   SsTestMail *ham = g_ptr_array_index (mails, 1);
   SsTestMail *gtube = g_ptr_array_index (mails, 36);
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(SsRecord) marked = NULL;
-  g_autoptr(GError) error = NULL;
   const SsRecord *r;
   guint spam0, ham0, spam1, ham1;
   gint64 ms;
 
-  ss_test_add (f->bed.dovecot, "Unfiltered", ham->content, ham->flags, 0);
-  ss_test_add (f->bed.dovecot, "Unfiltered", gtube->content, gtube->flags, 0);
-  learned (f, &spam0, &ham0);
-  start_session (f);
-  ss_test_session_wait_records (&f->run, 2, 60000);
-  ss_test_session_wait_state (&f->run, "watching", 30000);
+  filter_two (f, ham, gtube, &spam0, &ham0);
   assert_keywords (f, "Spam", gtube, "$Junk", "$NotJunk");
 
   user_move (f, "Spam", find_record (f, gtube, SS_VERDICT_SPAM)->dest_uid, "INBOX");
@@ -263,20 +237,16 @@ test_moved_back (Fixture       *f,
   r = find_record (f, gtube, SS_VERDICT_LEARNED_HAM);
   g_assert_cmpstr (r->destination, ==, "INBOX");
   g_assert_cmpuint (r->dest_uid, >, 0);
-  learned (f, &spam1, &ham1);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam1, &ham1);
   g_assert_cmpuint (spam1, ==, spam0);
   g_assert_cmpuint (ham1, ==, ham0 + 1);
 
   /* SpamSieve's own move: the click learns, the move is not learned again. */
-  ss_session_mark_async (f->run.session, "INBOX", r->dest_uidvalidity, r->dest_uid, TRUE,
-                         NULL, ss_test_result_cb, &result);
-  ss_test_wait_result (f->run.context, &result, 60000);
-  marked = ss_session_mark_finish (f->run.session, result, &error);
-  g_assert_no_error (error);
+  marked = ss_test_session_mark (&f->run, "INBOX", r->dest_uidvalidity, r->dest_uid, TRUE);
   g_assert_cmpstr (marked->destination, ==, "Spam");
   /* Past the next look for moves. */
   g_assert_false (ss_test_session_wait (&f->run, never, NULL, 40000));
-  learned (f, &spam1, &ham1);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam1, &ham1);
   g_test_message ("spamd learned: spam %u -> %u, ham %u -> %u", spam0, spam1, ham0, ham1);
   /* Relearned: the message counts as spam now, no longer as ham. */
   g_assert_cmpuint (spam1, ==, spam0 + 1);
@@ -299,12 +269,7 @@ test_once_across_restarts (Fixture       *f,
   guint32 second_uid;
   guint spam0, ham0, spam1, ham1;
 
-  ss_test_add (f->bed.dovecot, "Unfiltered", first->content, first->flags, 0);
-  ss_test_add (f->bed.dovecot, "Unfiltered", second->content, second->flags, 0);
-  learned (f, &spam0, &ham0);
-  start_session (f);
-  ss_test_session_wait_records (&f->run, 2, 60000);
-  ss_test_session_wait_state (&f->run, "watching", 30000);
+  filter_two (f, first, second, &spam0, &ham0);
   g_assert_nonnull (find_record (f, second, SS_VERDICT_HAM));
   second_uid = find_record (f, second, SS_VERDICT_HAM)->dest_uid;
 
@@ -320,7 +285,7 @@ test_once_across_restarts (Fixture       *f,
   ss_test_session_wait_state (&f->run, "watching", 30000);
   g_assert_null (find_record (f, first, SS_VERDICT_LEARNED_SPAM));
   g_assert_cmpuint (count_moves (f, SS_VERDICT_LEARNED_SPAM), ==, 1);
-  learned (f, &spam1, &ham1);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam1, &ham1);
   g_test_message ("spamd learned: spam %u -> %u, ham %u -> %u", spam0, spam1, ham0, ham1);
   g_assert_cmpuint (spam1, ==, spam0 + 2);
   g_assert_cmpuint (ham1, ==, ham0);
@@ -394,5 +359,6 @@ static const SsTestCase cases[] = {
   SS_TEST (filter_learner),
 };
 
-SS_TEST_SUITE_MAIN ("/spamsieve/moves/", Fixture, fixture_setup, fixture_teardown,
+SS_TEST_SUITE_MAIN ("/spamsieve/moves/", Fixture, ss_test_bed_session_setup,
+                    ss_test_bed_session_teardown,
                     TRUE, NULL)

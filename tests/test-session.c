@@ -20,30 +20,7 @@
 #include "ss-test-servers.h"
 #include "ss-test-utils.h"
 
-typedef struct
-{
-  SsTestBed     bed;            /* dir: scratch for the journal */
-  SsTestSession run;
-} Fixture;
-
-/* ---------------------------------------------------------------------------------------- */
-/* Fixture                                                                                   */
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  ss_test_bed_setup (&f->bed, data);
-  ss_test_session_init (&f->run, f->bed.dir);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  ss_test_session_clear (&f->run);
-  ss_test_bed_clear (&f->bed);
-}
+typedef SsTestBedSession Fixture;   /* bed.dir: scratch for the journal */
 
 static gboolean
 unfiltered_empty (gpointer      dovecot,
@@ -356,24 +333,6 @@ find_verdict (Fixture        *f,
   return NULL;
 }
 
-static SsRecord *
-mark (Fixture        *f,
-      const SsRecord *where,
-      gboolean        as_spam)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  SsRecord *record;
-
-  ss_session_mark_async (f->run.session, where->destination, where->dest_uidvalidity,
-                         where->dest_uid, as_spam, NULL, ss_test_result_cb, &result);
-  ss_test_wait_result (f->run.context, &result, 60000);
-  record = ss_session_mark_finish (f->run.session, result, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (record);
-  return record;
-}
-
 /* Marking through the command API: learned by spamd, moved, keyword swapped, and the row in
  * the verdict list is the same object, updated. */
 static void
@@ -409,7 +368,7 @@ test_mark (Fixture       *f,
   n_rows = g_list_model_get_n_items (ss_session_get_verdicts (f->run.session));
 
   /* The spam row as ham: INBOX with $NotJunk, learned as ham. */
-  marked_ham = mark (f, record_for_mail (f, gtube), FALSE);
+  marked_ham = ss_test_session_mark_record (&f->run, record_for_mail (f, gtube), FALSE);
   g_assert_cmpstr (marked_ham->destination, ==, "INBOX");
   g_assert_cmpint (marked_ham->verdict, ==, SS_VERDICT_LEARNED_HAM);
   g_assert_cmpuint (marked_ham->dest_uid, >, 0);
@@ -425,7 +384,7 @@ test_mark (Fixture       *f,
   g_assert_cmpuint (r->dest_uid, ==, marked_ham->dest_uid);
 
   /* The ham row as spam: Spam with $Junk, learned as spam. */
-  marked_spam = mark (f, record_for_mail (f, ham), TRUE);
+  marked_spam = ss_test_session_mark_record (&f->run, record_for_mail (f, ham), TRUE);
   g_assert_cmpstr (marked_spam->destination, ==, "Spam");
   g_assert_cmpint (marked_spam->verdict, ==, SS_VERDICT_LEARNED_SPAM);
   m = ss_test_find_stored (f->bed.dovecot, "Spam", ham->content);
@@ -555,8 +514,9 @@ test_undo_history (Fixture       *f,
   g_assert_cmpint (scan->verdict, ==, SS_VERDICT_SPAM);
   gtube_row = find_verdict (f, scan);
 
-  as_ham = mark (f, scan, FALSE);
-  undone = mark (f, as_ham, TRUE);      /* the toast's Undo: back to spam */
+  as_ham = ss_test_session_mark_record (&f->run, scan, FALSE);
+  /* The toast's Undo: back to spam. */
+  undone = ss_test_session_mark_record (&f->run, as_ham, TRUE);
   g_assert_cmpstr (undone->destination, ==, "Spam");
   g_assert_cmpstr (ss_test_mail_locate (f->bed.dovecot, gtube), ==, "Spam");
   r = ss_verdict_get_record (gtube_row);
@@ -568,7 +528,8 @@ test_undo_history (Fixture       *f,
   g_assert_cmpuint (r->dest_uid, ==, undone->dest_uid);
   g_assert_cmpuint (ss_verdict_get_original (gtube_row)->verdict, ==, SS_VERDICT_SPAM);
 
-  as_spam = mark (f, record_for_mail (f, ham), TRUE);   /* a correction that stays */
+  /* A correction that stays. */
+  as_spam = ss_test_session_mark_record (&f->run, record_for_mail (f, ham), TRUE);
   verdicts = ss_session_get_verdicts (f->run.session);
   g_assert_cmpuint (g_list_model_get_n_items (verdicts), ==, 2);
   for (guint i = 0; i < 2; i++)
@@ -760,5 +721,6 @@ static const SsTestCase cases[] = {
   SS_TEST (uidvalidity_change),
 };
 
-SS_TEST_SUITE_MAIN ("/spamsieve/session/", Fixture, fixture_setup, fixture_teardown,
+SS_TEST_SUITE_MAIN ("/spamsieve/session/", Fixture, ss_test_bed_session_setup,
+                    ss_test_bed_session_teardown,
                     TRUE, NULL)

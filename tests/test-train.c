@@ -161,17 +161,6 @@ now (void)
 }
 
 static void
-learned (Fixture *f,
-         guint   *n_spam,
-         guint   *n_ham)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ss_test_spamd_get_learned (f->bed.spamd, n_spam, n_ham, &error));
-  g_assert_no_error (error);
-}
-
-static void
 assert_summary (Fixture *f,
                 guint    ham,
                 guint    spam,
@@ -227,12 +216,12 @@ test_learns_and_moves_nothing (Fixture       *f,
   add_corpus (f, "spam", 6, 2, "Unfiltered", "", "a-unfiltered", base);
   write_config (f, NULL, NULL);
   before = snapshot (f);
-  learned (f, &spam0, &ham0);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam0, &ham0);
 
   run_train (f);
   g_assert_cmpint (f->exit_status, ==, 0);
   assert_summary (f, 10, 6, 0);
-  learned (f, &spam1, &ham1);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam1, &ham1);
   g_assert_cmpuint (ham1 - ham0, ==, 10);
   g_assert_cmpuint (spam1 - spam0, ==, 6);
   after = snapshot (f);
@@ -242,7 +231,7 @@ test_learns_and_moves_nothing (Fixture       *f,
   run_train (f);
   g_assert_cmpint (f->exit_status, ==, 0);
   assert_summary (f, 0, 0, 16);
-  learned (f, &spam2, &ham2);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam2, &ham2);
   g_assert_cmpuint (ham2, ==, ham1);
   g_assert_cmpuint (spam2, ==, spam1);
   g_free (after);
@@ -263,11 +252,11 @@ test_limit_newest_first (Fixture       *f,
   add_corpus (f, "ham", 0, 6, "INBOX", "S", "b-ham", base);
   add_corpus (f, "spam", 0, 5, "Spam", "", "b-spam", base);
   write_config (f, NULL, "[training]\nmax-ham=2\nmax-spam=3\n");
-  learned (f, &spam0, &ham0);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam0, &ham0);
   run_train (f);
   g_assert_cmpint (f->exit_status, ==, 0);
   assert_summary (f, 2, 3, 0);
-  learned (f, &spam1, &ham1);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam1, &ham1);
   g_assert_cmpuint (ham1 - ham0, ==, 2);
   g_assert_cmpuint (spam1 - spam0, ==, 3);
   ham_ids = trained_ids (f, FALSE);
@@ -421,7 +410,7 @@ test_session_command (Fixture       *f,
   config = ss_config_load_file (f->config_path, &error);
   g_assert_no_error (error);
   before = snapshot (f);
-  learned (f, &spam0, &ham0);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam0, &ham0);
 
   ss_test_session_init (&run, f->bed.dir);
   ss_test_session_start (&run, config, "secret");
@@ -437,7 +426,7 @@ test_session_command (Fixture       *f,
   g_assert_cmpuint (stats.ham, ==, 7);
   g_assert_cmpuint (stats.spam, ==, 5);
   g_assert_cmpuint (max_total, >=, 5);
-  learned (f, &spam1, &ham1);
+  ss_test_spamd_learned_checked (f->bed.spamd, &spam1, &ham1);
   g_assert_cmpuint (ham1 - ham0, ==, 7);
   g_assert_cmpuint (spam1 - spam0, ==, 5);
 

@@ -10,6 +10,25 @@
 /* ---------------------------------------------------------------------------------------- */
 /* Learning                                                                                  */
 
+gboolean
+_ss_filter_keep_learn_error (SsFilter     *self,
+                             const GError *error)
+{
+  if (g_error_matches (error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
+    {
+      if (self->learn_error == NULL)
+        self->learn_error = g_error_copy (error);
+      return TRUE;
+    }
+  if (_ss_filter_is_spamd_down (error))
+    {
+      if (self->spamd_error == NULL)
+        self->spamd_error = g_error_copy (error);
+      return TRUE;
+    }
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static gboolean
 settle_learning (SsFilter      *self,
                  GPtrArray     *ready,
@@ -30,17 +49,7 @@ settle_learning (SsFilter      *self,
           _ss_filter_learn_job (self, job, as_spam);
           g_ptr_array_add (learned, job);
         }
-      else if (g_error_matches (job->error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
-        {
-          if (self->learn_error == NULL)
-            self->learn_error = g_error_copy (job->error);
-        }
-      else if (_ss_filter_is_spamd_down (job->error))
-        {
-          if (self->spamd_error == NULL)
-            self->spamd_error = g_error_copy (job->error);
-        }
-      else if (!g_error_matches (job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      else if (!_ss_filter_keep_learn_error (self, job->error))
         g_message ("UID %u: learning failed, will retry: %s", job->message->uid,
                    job->error->message);
     }

@@ -175,6 +175,22 @@ learn_arrivals (SsFilter      *self,
   return TRUE;
 }
 
+/* The folder's STATUS and its watermark (*found: there is one). */
+static gboolean
+status_and_watermark (SsFilter           *self,
+                      const char         *folder,
+                      SsImapStatusItems  *items,
+                      guint32            *validity,
+                      guint32            *next,
+                      gboolean           *found,
+                      GCancellable       *cancellable,
+                      GError            **error)
+{
+  return ss_imap_client_status (self->imap, folder, items, cancellable, error) &&
+         ss_journal_get_watermark (self->journal, self->account, folder, validity, next,
+                                   found, error);
+}
+
 static gboolean
 watch_folder (SsFilter      *self,
               const char    *folder,
@@ -188,9 +204,8 @@ watch_folder (SsFilter      *self,
 
   if (!_ss_filter_folder_exists (self, folder))
     return TRUE;
-  if (!ss_imap_client_status (self->imap, folder, &items, cancellable, error) ||
-      !ss_journal_get_watermark (self->journal, self->account, folder, &validity, &next,
-                                 &found, error))
+  if (!status_and_watermark (self, folder, &items, &validity, &next, &found, cancellable,
+                             error))
     return FALSE;
   /* First sight (or the folder was recreated): what is there now is no move. */
   if (!found || validity != items.uidvalidity)
@@ -220,9 +235,8 @@ learning_arrived (SsFilter      *self,
 
   if (!_ss_filter_folder_exists (self, folder))
     return TRUE;
-  if (!ss_imap_client_status (self->imap, folder, &items, cancellable, error) ||
-      !ss_journal_get_watermark (self->journal, self->account, folder, &validity, &next,
-                                 &found, error))
+  if (!status_and_watermark (self, folder, &items, &validity, &next, &found, cancellable,
+                             error))
     return FALSE;
   if (found && validity == items.uidvalidity && next == items.uidnext)
     return TRUE;   /* nothing new: no write either */

@@ -134,6 +134,10 @@ GPtrArray *_ss_filter_header_jobs    (SsFilter      *self,
                                       GCancellable  *cancellable,
                                       GError       **error);
 gboolean   _ss_filter_is_spamd_down  (const GError *error);
+/* A failed TELL: keeps a refusal or spamd being down (the first of each) for the caller to
+ * report; TRUE if error was one of those or a cancellation, FALSE if the caller logs it. */
+gboolean   _ss_filter_keep_learn_error (SsFilter     *self,
+                                        const GError *error);
 gboolean   _ss_filter_pipeline       (SsFilter      *self,
                                       const char    *step,
                                       JobKind        kind,

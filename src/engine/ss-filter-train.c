@@ -107,17 +107,7 @@ settle_train (Train      *t,
       if (job->error != NULL)
         {
           g_clear_pointer (&head, g_bytes_unref);
-          if (g_error_matches (job->error, SS_SPAMD_ERROR, SS_SPAMD_ERROR_REFUSED))
-            {
-              if (self->learn_error == NULL)
-                self->learn_error = g_error_copy (job->error);
-            }
-          else if (_ss_filter_is_spamd_down (job->error))
-            {
-              if (self->spamd_error == NULL)
-                self->spamd_error = g_error_copy (job->error);
-            }
-          else if (!g_error_matches (job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+          if (!_ss_filter_keep_learn_error (self, job->error))
             g_message ("UID %u: learning failed: %s", uid, job->error->message);
           continue;
         }

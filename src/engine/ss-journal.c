@@ -63,7 +63,18 @@ static const char schema_sql[] =
   /* In-place mode: the highest UID looked at, per folder and UIDVALIDITY. */
   "CREATE TABLE IF NOT EXISTS watermark ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
-  "  uid INTEGER NOT NULL, PRIMARY KEY (account, folder, uidvalidity));";
+  "  uid INTEGER NOT NULL, PRIMARY KEY (account, folder, uidvalidity));"
+  /* The user's own moves (ss-journal-moves.c): the next UID per folder, and what was
+   * learned from. Older state files gain these on open. */
+  "CREATE TABLE IF NOT EXISTS watermarks ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
+  "  uidnext INTEGER NOT NULL, PRIMARY KEY (account, folder));"
+  "CREATE TABLE IF NOT EXISTS learned_moves ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,"
+  "  uid INTEGER NOT NULL, time INTEGER NOT NULL,"
+  "  PRIMARY KEY (account, folder, uidvalidity, uid));"
+  "CREATE INDEX IF NOT EXISTS history_dest ON history (account, destination, dest_uid);"
+  "CREATE INDEX IF NOT EXISTS history_message_id ON history (account, message_id);";
 
 static void
 ss_journal_finalize (GObject *object)
@@ -651,10 +662,26 @@ ss_journal_list_trained (SsJournal  *self,
   return g_steal_pointer (&set);
 }
 
-sqlite3 *
-_ss_journal_get_db (SsJournal *self)
+sqlite3_stmt *
+_ss_journal_prepare (SsJournal   *self,
+                     const char  *sql,
+                     GError     **error)
 {
-  return self->db;
+  return prepare (self, sql, error);
+}
+
+void
+_ss_journal_release (sqlite3_stmt *stmt)
+{
+  release (stmt);
+}
+
+gboolean
+_ss_journal_db_error (SsJournal   *self,
+                      const char  *what,
+                      GError     **error)
+{
+  return set_db_error (self->db, what, error);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #define FORMAT_FLOAT32  1
 #define HEADER_SIZE     64
 #define CHECKSUM_SIZE   32   /* SHA-256 */
+#define IO_WEIGHTS      16384   /* weights per read or write: a 64 KiB buffer, not the model */
 
 struct _SsLearner
 {
@@ -283,13 +284,12 @@ checksum (const guint8 *data,
   g_checksum_get_digest (sum, digest, &digest_len);
 }
 
-GBytes *
-ss_learner_serialize (SsLearner *self)
+/* The header for self's model (HEADER_SIZE bytes at data). */
+static void
+put_header (SsLearner *self,
+            guint8    *data)
 {
-  gsize size = ss_learner_file_size (self->bits);
-  gsize n = (gsize) 1 << self->bits;
-  guint8 *data = g_malloc0 (size);
-
+  memset (data, 0, HEADER_SIZE);
   memcpy (data, MAGIC, 8);
   put32 (data + 8, FILE_VERSION);
   put32 (data + 12, self->bits);
@@ -299,13 +299,128 @@ ss_learner_serialize (SsLearner *self)
   put64 (data + 32, self->n_ham);
   put64 (data + 40, self->n_spam);
   put64 (data + 48, self->n_updates);
+}
+
+/* Weights first .. first + n - 1 as little-endian float32 at data. */
+static void
+put_weights (SsLearner *self,
+             gsize      first,
+             gsize      n,
+             guint8    *data)
+{
   for (gsize i = 0; i < n; i++)
     {
       guint32 v;
 
-      memcpy (&v, &self->weights[i], 4);
-      put32 (data + HEADER_SIZE + 4 * i, v);
+      memcpy (&v, &self->weights[first + i], 4);
+      put32 (data + 4 * i, v);
     }
+}
+
+/* Checks the header (the first avail bytes of a model of total bytes, avail = MIN (total,
+ * HEADER_SIZE)) and the total size; sets *bits. */
+static gboolean
+check_header (const guint8  *data,
+              gsize          avail,
+              gsize          total,
+              guint32       *bits,
+              GError       **error)
+{
+  if (avail < 8 ? avail > 0 && memcmp (data, MAGIC, avail) != 0 : memcmp (data, MAGIC, 8) != 0)
+    {
+      g_set_error_literal (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_FOREIGN,
+                           "Not a learner model (wrong magic)");
+      return FALSE;
+    }
+  if (avail < HEADER_SIZE)
+    {
+      g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_TRUNCATED,
+                   "Learner model truncated: %" G_GSIZE_FORMAT " bytes, no complete header",
+                   total);
+      return FALSE;
+    }
+  *bits = get32 (data + 12);
+  if (get32 (data + 8) != FILE_VERSION || get32 (data + 16) != SS_LEARNER_NGRAM ||
+      get32 (data + 20) != SS_LEARNER_PREFIX || get32 (data + 24) != FORMAT_FLOAT32 ||
+      get32 (data + 28) != 0 || get64 (data + 56) != 0 ||   /* reserved */
+      *bits < SS_LEARNER_MIN_BITS || *bits > SS_LEARNER_MAX_BITS)
+    {
+      g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_VERSION,
+                   "Learner model of an unknown version or shape (version %u, %u bits, "
+                   "%u-grams of %u bytes, format %u)", get32 (data + 8), *bits,
+                   get32 (data + 16), get32 (data + 20), get32 (data + 24));
+      return FALSE;
+    }
+  if (total != ss_learner_file_size (*bits))
+    {
+      gboolean shorter = total < ss_learner_file_size (*bits);
+
+      g_set_error (error, SS_LEARNER_ERROR,
+                   shorter ? SS_LEARNER_ERROR_TRUNCATED : SS_LEARNER_ERROR_CORRUPT,
+                   "Learner model %s: %" G_GSIZE_FORMAT " bytes, expected %" G_GSIZE_FORMAT,
+                   shorter ? "truncated" : "too long", total, ss_learner_file_size (*bits));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A new learner with the header's shape and counts. */
+static SsLearner *
+new_from_header (const guint8 *data,
+                 guint32       bits)
+{
+  SsLearner *self = ss_learner_new_full (bits);
+
+  self->n_ham = get64 (data + 32);
+  self->n_spam = get64 (data + 40);
+  self->n_updates = get64 (data + 48);
+  return self;
+}
+
+/* Weights first .. first + n - 1 from data. Zeros are left alone (the fresh pages stay
+ * untouched); *bad is set to the first implausible one's index (if it is still G_MAXSIZE). */
+static void
+take_weights (SsLearner    *self,
+              const guint8 *data,
+              gsize         first,
+              gsize         n,
+              gsize        *bad)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      guint32 v = get32 (data + 4 * i);
+      float w;
+
+      if (v == 0)
+        continue;
+      memcpy (&w, &v, 4);
+      self->weights[first + i] = w;
+      /* learning moves a weight by less than rate per message: far below 1e6 */
+      if ((!isfinite (w) || fabsf (w) > 1e6f) && *bad == G_MAXSIZE)
+        *bad = first + i;
+    }
+}
+
+static SsLearner *
+refuse_bad_weight (SsLearner  *self,
+                   gsize       bad,
+                   GError    **error)
+{
+  g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_CORRUPT,
+               "Learner model corrupt (weight %" G_GSIZE_FORMAT " is %g)",
+               bad, (double) self->weights[bad]);
+  ss_learner_unref (self);
+  return NULL;
+}
+
+GBytes *
+ss_learner_serialize (SsLearner *self)
+{
+  gsize size = ss_learner_file_size (self->bits);
+  guint8 *data = g_malloc (size);
+
+  put_header (self, data);
+  put_weights (self, 0, (gsize) 1 << self->bits, data + HEADER_SIZE);
   checksum (data, size - CHECKSUM_SIZE, data + size - CHECKSUM_SIZE);
   return g_bytes_new_take (data, size);
 }
@@ -315,48 +430,15 @@ ss_learner_new_from_data (const guint8  *data,
                           gsize          len,
                           GError       **error)
 {
-  g_autoptr(SsLearner) self = NULL;
+  SsLearner *self;
   guint8 digest[CHECKSUM_SIZE];
+  gsize bad = G_MAXSIZE;
   guint32 bits;
-  gsize n;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
-  if (len < 8 ? len > 0 && memcmp (data, MAGIC, len) != 0 : memcmp (data, MAGIC, 8) != 0)
-    {
-      g_set_error_literal (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_FOREIGN,
-                           "Not a learner model (wrong magic)");
-      return NULL;
-    }
-  if (len < HEADER_SIZE)
-    {
-      g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_TRUNCATED,
-                   "Learner model truncated: %" G_GSIZE_FORMAT " bytes, no complete header",
-                   len);
-      return NULL;
-    }
-  bits = get32 (data + 12);
-  if (get32 (data + 8) != FILE_VERSION || get32 (data + 16) != SS_LEARNER_NGRAM ||
-      get32 (data + 20) != SS_LEARNER_PREFIX || get32 (data + 24) != FORMAT_FLOAT32 ||
-      get32 (data + 28) != 0 || get64 (data + 56) != 0 ||   /* reserved */
-      bits < SS_LEARNER_MIN_BITS || bits > SS_LEARNER_MAX_BITS)
-    {
-      g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_VERSION,
-                   "Learner model of an unknown version or shape (version %u, %u bits, "
-                   "%u-grams of %u bytes, format %u)", get32 (data + 8), bits,
-                   get32 (data + 16), get32 (data + 20), get32 (data + 24));
-      return NULL;
-    }
-  if (len != ss_learner_file_size (bits))
-    {
-      gboolean shorter = len < ss_learner_file_size (bits);
-
-      g_set_error (error, SS_LEARNER_ERROR,
-                   shorter ? SS_LEARNER_ERROR_TRUNCATED : SS_LEARNER_ERROR_CORRUPT,
-                   "Learner model %s: %" G_GSIZE_FORMAT " bytes, expected %" G_GSIZE_FORMAT,
-                   shorter ? "truncated" : "too long", len, ss_learner_file_size (bits));
-      return NULL;
-    }
+  if (!check_header (data, MIN (len, HEADER_SIZE), len, &bits, error))
+    return NULL;
   checksum (data, len - CHECKSUM_SIZE, digest);
   if (memcmp (digest, data + len - CHECKSUM_SIZE, CHECKSUM_SIZE) != 0)
     {
@@ -364,27 +446,9 @@ ss_learner_new_from_data (const guint8  *data,
                            "Learner model corrupt (checksum mismatch)");
       return NULL;
     }
-
-  self = ss_learner_new_full (bits);
-  self->n_ham = get64 (data + 32);
-  self->n_spam = get64 (data + 40);
-  self->n_updates = get64 (data + 48);
-  n = (gsize) 1 << bits;
-  for (gsize i = 0; i < n; i++)
-    {
-      guint32 v = get32 (data + HEADER_SIZE + 4 * i);
-
-      memcpy (&self->weights[i], &v, 4);
-      /* learning moves a weight by less than rate per message: far below 1e6 */
-      if (!isfinite (self->weights[i]) || fabsf (self->weights[i]) > 1e6f)
-        {
-          g_set_error (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_CORRUPT,
-                       "Learner model corrupt (weight %" G_GSIZE_FORMAT " is %g)",
-                       i, (double) self->weights[i]);
-          return NULL;
-        }
-    }
-  return g_steal_pointer (&self);
+  self = new_from_header (data, bits);
+  take_weights (self, data + HEADER_SIZE, 0, (gsize) 1 << bits, &bad);
+  return bad != G_MAXSIZE ? refuse_bad_weight (self, bad, error) : self;
 }
 
 static gboolean
@@ -417,22 +481,67 @@ write_all (int           fd,
   return TRUE;
 }
 
+/* Writes what of data fits below stop_at bytes in all; FALSE on error or when stopped. */
+static gboolean
+emit (int           fd,
+      const guint8 *data,
+      gsize         len,
+      gsize         stop_at,
+      gsize        *written)
+{
+  gsize n = MIN (len, stop_at - *written);
+
+  if (!write_all (fd, data, n))
+    return FALSE;
+  *written += n;
+  return n == len;
+}
+
+/* Writes the model file to fd a block at a time (no copy of the whole model), its first
+ * stop_at bytes at the most (a crash mid-write, for tests; else G_MAXSIZE). */
+static gboolean
+write_model (SsLearner *self,
+             int        fd,
+             gsize      stop_at)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *block = g_malloc (MAX (HEADER_SIZE, 4 * IO_WEIGHTS));
+  gsize n = (gsize) 1 << self->bits;
+  gsize written = 0;
+  guint8 digest[CHECKSUM_SIZE];
+  gsize digest_len = CHECKSUM_SIZE;
+
+  put_header (self, block);
+  g_checksum_update (sum, block, HEADER_SIZE);
+  if (!emit (fd, block, HEADER_SIZE, stop_at, &written))
+    return FALSE;
+  for (gsize first = 0; first < n; first += IO_WEIGHTS)
+    {
+      gsize count = MIN (IO_WEIGHTS, n - first);
+
+      put_weights (self, first, count, block);
+      g_checksum_update (sum, block, 4 * count);
+      if (!emit (fd, block, 4 * count, stop_at, &written))
+        return FALSE;
+    }
+  g_checksum_get_digest (sum, digest, &digest_len);
+  return emit (fd, digest, CHECKSUM_SIZE, stop_at, &written);
+}
+
 gboolean
 ss_learner_save (SsLearner   *self,
                  const char  *path,
                  GError     **error)
 {
-  g_autoptr(GBytes) bytes = ss_learner_serialize (self);
-  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
-  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *tmp = NULL;
+  g_autofree char *dir = NULL;
   const char *crash = g_getenv ("SS_DEBUG_LEARNER_CRASH");
-  const guint8 *data;
-  gsize len;
   int fd, dir_fd;
 
   g_return_val_if_fail (self != NULL && path != NULL, FALSE);
 
-  data = g_bytes_get_data (bytes, &len);
+  tmp = g_strconcat (path, ".tmp", NULL);
+  dir = g_path_get_dirname (path);
   if (g_mkdir_with_parents (dir, 0700) != 0)
     return set_io_error (error, errno, "create the folder", dir);
   /* a fixed temp name: a crash's leftover is overwritten by the next save, not piled up */
@@ -441,11 +550,11 @@ ss_learner_save (SsLearner   *self,
     return set_io_error (error, errno, "create", tmp);
   if (g_strcmp0 (crash, "write") == 0)
     {
-      write_all (fd, data, len / 2);
+      write_model (self, fd, ss_learner_file_size (self->bits) / 2);
       g_printerr ("spamsieve: SS_DEBUG_LEARNER_CRASH=write: exiting mid-write\n");
       _exit (99);
     }
-  if (!write_all (fd, data, len) || fsync (fd) != 0)
+  if (!write_model (self, fd, G_MAXSIZE) || fsync (fd) != 0)
     {
       int saved_errno = errno;
 
@@ -482,24 +591,117 @@ ss_learner_save (SsLearner   *self,
   return TRUE;
 }
 
+/* Reads len bytes (fewer only at the end of the file: *got says how many). */
+static gboolean
+read_full (int     fd,
+           guint8 *data,
+           gsize   len,
+           gsize  *got)
+{
+  *got = 0;
+  while (*got < len)
+    {
+      ssize_t n = read (fd, data + *got, len - *got);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        break;
+      *got += n;
+    }
+  return TRUE;
+}
+
+/* The model in fd (of size bytes), read a block at a time into the learner's weights. */
+static SsLearner *
+read_model (int          fd,
+            gsize        size,
+            const char  *path,
+            GError     **error)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *block = g_malloc (MAX (HEADER_SIZE, 4 * IO_WEIGHTS));
+  g_autoptr(SsLearner) self = NULL;
+  guint8 digest[CHECKSUM_SIZE], stored[CHECKSUM_SIZE];
+  gsize digest_len = CHECKSUM_SIZE, got, n, bad = G_MAXSIZE;
+  guint32 bits;
+
+  if (!read_full (fd, block, MIN (size, HEADER_SIZE), &got))
+    goto io_error;
+  if (!check_header (block, got, size, &bits, error))
+    return NULL;
+  g_checksum_update (sum, block, HEADER_SIZE);
+  self = new_from_header (block, bits);
+  n = (gsize) 1 << bits;
+  for (gsize first = 0; first < n; first += IO_WEIGHTS)
+    {
+      gsize count = MIN (IO_WEIGHTS, n - first);
+
+      if (!read_full (fd, block, 4 * count, &got))
+        goto io_error;
+      if (got < 4 * count)
+        break;   /* shrunk under us: the checksum says so */
+      g_checksum_update (sum, block, 4 * count);
+      take_weights (self, block, first, count, &bad);
+    }
+  if (!read_full (fd, stored, CHECKSUM_SIZE, &got))
+    goto io_error;
+  g_checksum_get_digest (sum, digest, &digest_len);
+  if (got < CHECKSUM_SIZE || memcmp (digest, stored, CHECKSUM_SIZE) != 0)
+    {
+      g_set_error_literal (error, SS_LEARNER_ERROR, SS_LEARNER_ERROR_CORRUPT,
+                           "Learner model corrupt (checksum mismatch)");
+      return NULL;
+    }
+  if (bad != G_MAXSIZE)
+    return refuse_bad_weight (g_steal_pointer (&self), bad, error);
+  return g_steal_pointer (&self);
+
+io_error:
+  {
+    int saved_errno = errno;
+
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                 "Cannot read %s: %s", path, g_strerror (saved_errno));
+    return NULL;
+  }
+}
+
 SsLearner *
 ss_learner_load (const char  *path,
                  GError     **error)
 {
-  g_autoptr(GMappedFile) file = NULL;
   g_autoptr(GError) local_error = NULL;
   SsLearner *self;
+  GStatBuf st;
+  int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  /* mapped, not read: a huge foreign file is refused by its size, not loaded */
-  file = g_mapped_file_new (path, FALSE, error);
-  if (file == NULL)
-    return NULL;
-  self = ss_learner_new_from_data ((const guint8 *) g_mapped_file_get_contents (file),
-                                   g_mapped_file_get_length (file), &local_error);
+  /* read a block at a time, not mapped or read whole: the model is in memory once; a huge
+   * foreign file is refused by its size, not loaded */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0 || fstat (fd, &st) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot open %s: %s", path, g_strerror (saved_errno));
+      if (fd >= 0)
+        close (fd);
+      return NULL;
+    }
+  self = read_model (fd, (gsize) st.st_size, path, &local_error);
+  close (fd);
   if (self == NULL)
-    g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+    {
+      if (local_error->domain == SS_LEARNER_ERROR)
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+    }
   return self;
 }
 
