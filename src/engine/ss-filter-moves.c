@@ -252,6 +252,7 @@ ss_filter_run_moves (SsFilter      *self,
                      GError       **error)
 {
   g_autoptr(GError) refused = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
   gboolean arrived = FALSE;
 
   g_return_val_if_fail (SS_IS_FILTER (self), FALSE);
@@ -268,8 +269,16 @@ ss_filter_run_moves (SsFilter      *self,
       g_propagate_error (error, g_steal_pointer (&refused));
       return FALSE;
     }
-  if (!watch_folder (self, self->spam_folder, TRUE, cancellable, error) ||
-      !watch_folder (self, self->config->folder_inbox, FALSE, cancellable, error))
+  /* Moves of our own still pending in the journal (a crash or a cut mid-move) are not the
+   * user's: wait until the next scan pass has resumed them (the watermarks stay). */
+  pending = ss_journal_list_pending (self->journal, self->account,
+                                     self->config->folder_unfiltered, error);
+  if (pending == NULL)
+    return FALSE;
+  if (pending->len > 0)
+    g_debug ("%u message(s) of ours still on their way: the user's moves later", pending->len);
+  else if (!watch_folder (self, self->spam_folder, TRUE, cancellable, error) ||
+           !watch_folder (self, self->config->folder_inbox, FALSE, cancellable, error))
     return FALSE;
   if (refused != NULL)
     {
