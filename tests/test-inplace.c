@@ -198,8 +198,10 @@ check_after (GHashTable *before,
         }
       else if (in != NULL)
         {
-          g_autofree char *expected = g_strdup_printf ("%s%s$NotJunk", was->flags,
-                                                       *was->flags ? " " : "");
+          /* judged good, or close to the line (the uncertain band): one keyword says which */
+          const char *keyword = strstr (in->flags, "$Uncertain") ? "$Uncertain" : "$NotJunk";
+          g_autofree char *expected = g_strdup_printf ("%s%s%s", was->flags,
+                                                       *was->flags ? " " : "", keyword);
           g_autofree char *sorted = NULL;
           g_auto(GStrv) parts = g_strsplit (expected, " ", -1);
 

@@ -141,7 +141,8 @@ def render(ctx):
            % (' (settings: `%s`)' % su['learning_settings'] if su.get('learning_settings') else '',
               ' (settings: `%s`)' % su['baseline_settings'] if su['baseline_settings'] else ''),
            '- An error is a confident wrong verdict ("uncertain" is counted apart); the rank for '
-           '1-ROCA is "combined" where the records carry it, else spamd\'s score. "spamd\'s '
+           '1-ROCA is "logodds" (the fused value, exact where "combined" rounds to 0 or 1) '
+           'where the records carry it, else "combined", else spamd\'s score. "spamd\'s '
            'own verdict" applies spamd\'s threshold to the score in the same records: what '
            'SpamSieve without a learner would have decided on those scans.',
            '- **Targets**: %s.' % targets_text(), '',
