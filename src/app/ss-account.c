@@ -227,14 +227,47 @@ ss_account_apply (SsAccount      *self,
       return;
     }
   /* One journal for all accounts (rows keyed by account id); learner and lists per account. */
-  self->session = ss_session_new (config, password, NULL);
-  ss_session_set_token_func (self->session, ss_goa_tokens_func, ss_goa_tokens_new (),
+  self->session = ss_account_session_new (config, password, NULL, self->status, self->stats,
+                                          g_settings_get_boolean (self->settings, "paused"));
+}
+
+SsSession *
+ss_account_session_new (const SsConfig *config,
+                        const char     *password,
+                        const char     *journal_path,
+                        SsStatus       *status,
+                        SsStats        *stats,
+                        gboolean        paused)
+{
+  SsSession *session = ss_session_new (config, password, journal_path);
+
+  /* OAuth2 tokens from GNOME Online Accounts (or the token command), asked per login. */
+  ss_session_set_token_func (session, ss_goa_tokens_func, ss_goa_tokens_new (),
                              (GDestroyNotify) ss_goa_tokens_free);
-  ss_stats_set_model (self->stats, ss_session_get_verdicts (self->session));
-  ss_status_set_session (self->status, self->session);
-  if (g_settings_get_boolean (self->settings, "paused"))
-    ss_session_pause (self->session);
-  ss_session_start (self->session);
+  ss_stats_set_model (stats, ss_session_get_verdicts (session));
+  ss_status_set_session (status, session);
+  /* Paused in the account list: logged out until resumed. */
+  if (paused)
+    ss_session_pause (session);
+  ss_session_start (session);
+  return session;
+}
+
+typedef struct
+{
+  GObject            *owner;
+  SsStatus           *status;
+  SsConfig           *config;
+  SsAccountApplyFunc  apply;
+} Lookup;
+
+static void
+lookup_free (Lookup *lookup)
+{
+  g_object_unref (lookup->owner);
+  g_object_unref (lookup->status);
+  ss_config_free (lookup->config);
+  g_free (lookup);
 }
 
 static void
@@ -242,53 +275,88 @@ lookup_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  g_autoptr(SsAccount) self = user_data;
+  Lookup *lookup = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(SsConfig) config = NULL;
   char *password = ss_credentials_lookup_finish (result, &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->forgotten)
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     ;
   else if (error != NULL)
     {
+      /* No keyring (or a broken one): say so instead of "login refused". Saving the settings
+       * again (with a keyring running) starts the engine. */
       g_autofree char *message = g_strdup_printf (_("The password could not be read from the "
                                                     "keyring: %s"), error->message);
 
       g_message ("%s", message);
-      ss_status_set_config_error (self->status, message);
+      ss_status_set_config_error (lookup->status, message);
     }
-  else if ((config = ss_settings_dup_config (self->settings, NULL)) != NULL)
-    ss_account_apply (self, config, password);
+  else
+    /* Nothing stored: the session says "no password" and waits for the settings. */
+    lookup->apply (lookup->owner, lookup->config, password);
   ss_credentials_password_free (password);
+  lookup_free (lookup);
+}
+
+void
+ss_account_load_settings (GSettings          *settings,
+                          SsStatus           *status,
+                          GCancellable       *cancellable,
+                          SsAccountApplyFunc  apply,
+                          GObject            *owner)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *server = NULL;
+  SsConfig *config;
+  Lookup *lookup;
+
+  ss_status_set_has_account (status, ss_settings_has_account (settings));
+  if (!ss_settings_has_account (settings))
+    return;
+  config = ss_settings_dup_config (settings, &error);
+  if (config == NULL)
+    {
+      ss_status_set_config_error (status, error->message);
+      return;
+    }
+  ss_status_set_config_error (status, NULL);
+  if (ss_auth_mode_of (config) != SS_AUTH_PASSWORD)
+    {
+      /* No password: the session asks for a token before each login. */
+      apply (owner, config, NULL);
+      ss_config_free (config);
+      return;
+    }
+  lookup = g_new0 (Lookup, 1);
+  lookup->owner = g_object_ref (owner);
+  lookup->status = g_object_ref (status);
+  lookup->config = config;
+  lookup->apply = apply;
+  server = ss_config_dup_server (config);
+  ss_credentials_lookup_async (server, config->user, cancellable, lookup_cb, lookup);
+}
+
+static void
+apply_unless_forgotten (GObject        *owner,
+                        const SsConfig *config,
+                        const char     *password)
+{
+  SsAccount *self = SS_ACCOUNT (owner);
+
+  if (!self->forgotten)
+    ss_account_apply (self, config, password);
 }
 
 void
 ss_account_start (SsAccount *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsConfig) config = NULL;
-  g_autofree char *server = NULL;
-
   g_return_if_fail (SS_IS_ACCOUNT (self));
   g_return_if_fail (!ss_account_is_first (self));
 
-  ss_status_set_has_account (self->status, ss_settings_has_account (self->settings));
-  if (self->forgotten || !ss_settings_has_account (self->settings))
+  if (self->forgotten)
     return;
-  config = ss_settings_dup_config (self->settings, &error);
-  if (config == NULL)
-    {
-      ss_status_set_config_error (self->status, error->message);
-      return;
-    }
-  if (ss_auth_mode_of (config) != SS_AUTH_PASSWORD)
-    {
-      ss_account_apply (self, config, NULL);
-      return;
-    }
-  server = ss_config_dup_server (config);
-  ss_credentials_lookup_async (server, config->user, self->cancellable, lookup_cb,
-                               g_object_ref (self));
+  ss_account_load_settings (self->settings, self->status, self->cancellable,
+                            apply_unless_forgotten, G_OBJECT (self));
 }
 
 static gboolean

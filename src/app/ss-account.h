@@ -1,6 +1,7 @@
 /* ss-account.h: one mail account of the app: its settings, engine session, status and
  * statistics. The first account (id "") is the one at /org/example/SpamSieve/, whose engine
- * SsApplication drives as it always did; every further account runs its own session here. */
+ * SsApplication drives (demo, setup, removal move it), through the same two steps as every
+ * further account here: ss_account_load_settings () and ss_account_session_new (). */
 #pragma once
 
 #include <gio/gio.h>
@@ -39,6 +40,26 @@ gboolean        ss_account_get_paused       (SsAccount   *self);
 /* Persists "paused" and pauses (logs out) or resumes the account's session. */
 void            ss_account_set_paused       (SsAccount   *self,
                                              gboolean     paused);
+
+/* What every account does to get running, the first (SsApplication) and the further ones
+ * (here): read its settings and, for a password login, the keyring, then call apply
+ * (owner, config, password) from the main loop; a problem goes to status instead. */
+typedef void  (*SsAccountApplyFunc)         (GObject        *owner,
+                                             const SsConfig *config,
+                                             const char     *password);
+void            ss_account_load_settings    (GSettings          *settings,
+                                             SsStatus           *status,
+                                             GCancellable       *cancellable,
+                                             SsAccountApplyFunc  apply,
+                                             GObject            *owner);
+/* A new session for config (journal_path: NULL for the user's), wired to status and stats
+ * and to GNOME Online Accounts for tokens; paused (logged out) if asked; started. */
+SsSession      *ss_account_session_new      (const SsConfig *config,
+                                             const char     *password,
+                                             const char     *journal_path,
+                                             SsStatus       *status,
+                                             SsStats        *stats,
+                                             gboolean        paused);
 
 /* Further accounts only: the password from the keyring, then the session (paused if the
  * settings say so); again after a change of the settings. */

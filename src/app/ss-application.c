@@ -13,8 +13,6 @@
 #include <stdio.h>
 
 #include "ss-autostart.h"
-#include "ss-credentials.h"
-#include "ss-goa.h"
 #include "ss-settings.h"
 
 G_DEFINE_FINAL_TYPE (SsApplication, ss_application, ADW_TYPE_APPLICATION)
@@ -53,87 +51,31 @@ apply_config (SsApplication  *self,
       ss_session_reload (self->session, config, password);
       return;
     }
-  self->session = ss_session_new (config, password,
-                                  self->demo != NULL ? ss_demo_get_journal_path (self->demo)
-                                                     : NULL);
-  /* OAuth2 tokens from GNOME Online Accounts (or the token command), asked per login. */
-  ss_session_set_token_func (self->session, ss_goa_tokens_func, ss_goa_tokens_new (),
-                             (GDestroyNotify) ss_goa_tokens_free);
-  ss_stats_set_model (self->stats, ss_session_get_verdicts (self->session));
-  ss_status_set_session (self->status, self->session);
-  /* Paused in the account list: logged out until resumed. */
-  if (!self->demo_mode && g_settings_get_boolean (self->settings, "paused"))
-    ss_session_pause (self->session);
-  ss_session_start (self->session);
+  self->session = ss_account_session_new (config, password,
+                                          self->demo != NULL
+                                            ? ss_demo_get_journal_path (self->demo) : NULL,
+                                          self->status, self->stats,
+                                          !self->demo_mode &&
+                                          g_settings_get_boolean (self->settings, "paused"));
   _ss_application_update_actions (self);
 }
 
-typedef struct
-{
-  SsApplication *self;
-  SsConfig      *config;
-} Lookup;
-
 static void
-lookup_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
+apply_unless_quitting (GObject        *owner,
+                       const SsConfig *config,
+                       const char     *password)
 {
-  Lookup *lookup = user_data;
-  g_autoptr(GError) error = NULL;
-  char *password = ss_credentials_lookup_finish (result, &error);
+  SsApplication *self = SS_APPLICATION (owner);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || lookup->self->quitting)
-    ;
-  else if (error != NULL)
-    {
-      /* No keyring (or a broken one): say so instead of "login refused". Saving the settings
-       * again (with a keyring running) starts the engine. */
-      g_autofree char *message = g_strdup_printf (_("The password could not be read from the "
-                                                    "keyring: %s"), error->message);
-
-      g_message ("%s", message);
-      ss_status_set_config_error (lookup->self->status, message);
-    }
-  else
-    /* Nothing stored: the session says "no password" and waits for the settings. */
-    apply_config (lookup->self, lookup->config, password);
-  ss_credentials_password_free (password);
-  g_object_unref (lookup->self);
-  ss_config_free (lookup->config);
-  g_free (lookup);
+  if (!self->quitting)
+    apply_config (self, config, password);
 }
 
 static void
 start_from_settings (SsApplication *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *server = NULL;
-  SsConfig *config;
-  Lookup *lookup;
-
-  ss_status_set_has_account (self->status, ss_settings_has_account (self->settings));
-  if (!ss_settings_has_account (self->settings))
-    return;
-  config = ss_settings_dup_config (self->settings, &error);
-  if (config == NULL)
-    {
-      ss_status_set_config_error (self->status, error->message);
-      return;
-    }
-  ss_status_set_config_error (self->status, NULL);
-  if (ss_auth_mode_of (config) != SS_AUTH_PASSWORD)
-    {
-      /* No password: the session asks for a token before each login. */
-      apply_config (self, config, NULL);
-      ss_config_free (config);
-      return;
-    }
-  lookup = g_new0 (Lookup, 1);
-  lookup->self = g_object_ref (self);
-  lookup->config = config;
-  server = ss_config_dup_server (config);
-  ss_credentials_lookup_async (server, config->user, self->cancellable, lookup_cb, lookup);
+  ss_account_load_settings (self->settings, self->status, self->cancellable,
+                            apply_unless_quitting, G_OBJECT (self));
 }
 
 static void
