@@ -140,6 +140,29 @@ static void     remove_further       (SsApplication *self,
                                       SsAccount     *account,
                                       gboolean       clear_password);
 
+/* Two sessions on one mailbox would fight over every message (the headless runner refuses
+ * it too): a new account that is already listed is not added, an edited one is paused. */
+gboolean
+_ss_application_refuse_duplicate (SsApplication *self,
+                                  SsAccount     *account,
+                                  gboolean       is_new)
+{
+  g_autofree char *label = NULL;
+  g_autofree char *text = NULL;
+
+  if (account == NULL || !same_login_elsewhere (self, account))
+    return FALSE;
+  label = ss_account_dup_label (account);
+  text = g_strdup_printf (_("%s is already in the list of accounts"), label);
+  g_message ("%s", text);
+  if (is_new)
+    ss_account_forget (account, FALSE);
+  else
+    ss_account_set_paused (account, TRUE);
+  ss_application_toast (self, adw_toast_new (text));
+  return TRUE;
+}
+
 /* ---- the setup dialog for a further account ---- */
 
 static void
@@ -154,22 +177,8 @@ on_account_saved (SsSetupDialog *dialog,
   SsSession *session;
   gboolean is_new = _ss_application_find_account (self, ss_account_get_id (account)) == NULL;
 
-  /* Two sessions on one mailbox would fight over every message (the headless runner refuses
-   * it too): a new account that is already listed is not added. */
-  if (config != NULL && same_login_elsewhere (self, account))
-    {
-      g_autofree char *label = ss_account_dup_label (account);
-      g_autofree char *text = g_strdup_printf (_("%s is already in the list of accounts"),
-                                               label);
-
-      g_message ("%s", text);
-      if (is_new)
-        ss_account_forget (account, FALSE);
-      else
-        ss_account_set_paused (account, TRUE);
-      ss_application_toast (self, adw_toast_new (text));
-      return;
-    }
+  if (config != NULL && _ss_application_refuse_duplicate (self, account, is_new))
+    return;
   if (is_new)
     {
       g_auto(GStrv) ids = g_settings_get_strv (self->settings, "accounts");

@@ -64,6 +64,11 @@ SsAccount *_ss_application_find_account (SsApplication *self,
 void  ss_application_show_account     (SsApplication *self,
                                        const char    *id);
 SsSession *_ss_application_shown_session (SsApplication *self);
+/* TRUE (and a toast; is_new: forgotten, else paused) when account logs in where another
+ * listed account does. */
+gboolean   _ss_application_refuse_duplicate (SsApplication *self,
+                                             SsAccount     *account,
+                                             gboolean       is_new);
 /* key: "UIDVALIDITY:UID:FOLDER" (ss_verdict_dup_key). Undo toast unless undoing. */
 void  ss_application_mark             (SsApplication *self,
                                        const char    *key,

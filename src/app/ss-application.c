@@ -162,6 +162,8 @@ on_setup_saved (SsApplication *self,
       ss_status_set_config_error (self->status, error->message);
       return;
     }
+  if (_ss_application_refuse_duplicate (self, _ss_application_find_account (self, ""), FALSE))
+    return;
   apply_config (self, config, password);
   ss_application_toast (self, adw_toast_new (_("Settings saved")));
   /* The setup dialog's last step: learn from the mail already there (idempotent). */

@@ -50,6 +50,14 @@ first_watching (gpointer data)
 }
 
 static gboolean
+first_paused (gpointer data)
+{
+  Fixture *f = data;
+
+  return ss_status_get_state (ss_application_get_status (f->app)) == SS_SESSION_PAUSED;
+}
+
+static gboolean
 second_watching (gpointer data)
 {
   SsAccount *account = account_at (data, 1);
@@ -389,6 +397,27 @@ scenario (Fixture *f)
                      ss_gui_child (dialog, SS_TYPE_SETUP_DIALOG, "server_row"))), ==, server);
   gtk_window_close (GTK_WINDOW (dialog));
   g_assert_true (ss_gui_wait (dialog_gone, f->app, 10000));
+
+  /* The first account edited into the second's login is refused too: paused, not a second
+   * session on that mailbox. Then its own settings come back and it runs again. */
+  {
+    GSettings *settings = ss_application_get_settings (f->app);
+    g_autoptr(SsConfig) before = ss_settings_load_config (settings);
+
+    ss_application_open_setup (f->app);
+    dialog = SS_SETUP_DIALOG (ss_application_get_setup_dialog (f->app));
+    g_assert_nonnull (dialog);
+    g_assert_true (ss_gui_wait (dialog_idle, dialog, 20000));
+    g_test_expect_message ("ss-application", G_LOG_LEVEL_MESSAGE, "*already in the list*");
+    fill_and_save (f, dialog, server);
+    g_assert_true (ss_gui_wait (dialog_gone, f->app, 30000));
+    g_test_assert_expected_messages ();
+    g_assert_true (g_settings_get_boolean (settings, "paused"));
+    g_assert_true (ss_gui_wait (first_paused, f, 30000));
+    ss_settings_store_config (settings, before);
+    g_settings_set_boolean (settings, "paused", FALSE);
+    g_assert_true (ss_gui_wait (first_watching, f, 60000));
+  }
 
   gtk_window_set_default_size (accounts_window, 520, 420);
   ss_gui_spin (500);
