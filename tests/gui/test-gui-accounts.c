@@ -202,6 +202,21 @@ fill_and_save (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (dialog), "setup.save", NULL);
 }
 
+/* The open setup dialog saved with server's login, which another account has: refused. */
+static void
+save_refused (Fixture    *f,
+              const char *server)
+{
+  SsSetupDialog *dialog = SS_SETUP_DIALOG (ss_application_get_setup_dialog (f->app));
+
+  g_assert_nonnull (dialog);
+  g_assert_true (ss_gui_wait (dialog_idle, dialog, 20000));
+  g_test_expect_message ("ss-application", G_LOG_LEVEL_MESSAGE, "*already in the list*");
+  fill_and_save (f, dialog, server);
+  g_assert_true (ss_gui_wait (dialog_gone, f->app, 30000));
+  g_test_assert_expected_messages ();
+}
+
 static void
 scenario (Fixture *f)
 {
@@ -287,13 +302,7 @@ scenario (Fixture *f)
 
   /* The same account again is refused: two sessions would fight over one mailbox. */
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "add-account", NULL);
-  dialog = SS_SETUP_DIALOG (ss_application_get_setup_dialog (f->app));
-  g_assert_nonnull (dialog);
-  g_assert_true (ss_gui_wait (dialog_idle, dialog, 20000));
-  g_test_expect_message ("ss-application", G_LOG_LEVEL_MESSAGE, "*already in the list*");
-  fill_and_save (f, dialog, server);
-  g_assert_true (ss_gui_wait (dialog_gone, f->app, 30000));
-  g_test_assert_expected_messages ();
+  save_refused (f, server);
   g_assert_cmpuint (g_list_model_get_n_items (ss_application_get_accounts (f->app)), ==, 2);
   {
     g_autoptr(GSettings) a3 = g_settings_new_with_path ("org.example.SpamSieve.Account",
@@ -405,13 +414,7 @@ scenario (Fixture *f)
     g_autoptr(SsConfig) before = ss_settings_load_config (settings);
 
     ss_application_open_setup (f->app);
-    dialog = SS_SETUP_DIALOG (ss_application_get_setup_dialog (f->app));
-    g_assert_nonnull (dialog);
-    g_assert_true (ss_gui_wait (dialog_idle, dialog, 20000));
-    g_test_expect_message ("ss-application", G_LOG_LEVEL_MESSAGE, "*already in the list*");
-    fill_and_save (f, dialog, server);
-    g_assert_true (ss_gui_wait (dialog_gone, f->app, 30000));
-    g_test_assert_expected_messages ();
+    save_refused (f, server);
     g_assert_true (g_settings_get_boolean (settings, "paused"));
     g_assert_true (ss_gui_wait (first_paused, f, 30000));
     ss_settings_store_config (settings, before);
