@@ -290,6 +290,8 @@ main (int    argc,
   double per_point = SS_LEARNER_SPAMD_LOGODDS_PER_POINT;
   int bits = SS_LEARNER_DEFAULT_BITS, max = 0;
   g_autofree char *part = NULL, *order = NULL, *train = NULL, *spamd_file = NULL;
+  g_autofree char *dump_file = NULL;
+  gboolean learn_all = FALSE;
   GOptionEntry entries[] = {
     { "part", 'p', 0, G_OPTION_ARG_STRING, &part, "tune, test (default) or all", "PART" },
     { "order", 'o', 0, G_OPTION_ARG_STRING, &order, "date (default) or random", "ORDER" },
@@ -303,6 +305,10 @@ main (int    argc,
       "spamd's verdict for (PATH<TAB>spamc -c output), report spamd and fused too", "F" },
     { "per-point", 0, 0, G_OPTION_ARG_DOUBLE, &per_point,
       "log-odds per spamd point in the fused verdict (1)", "K" },
+    { "learn-all", 0, 0, G_OPTION_ARG_NONE, &learn_all, "with --spamd: also replay (learn) "
+      "the messages F has no verdict for, reporting only the others", NULL },
+    { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump_file, "write PATH<TAB>learner margin "
+      "(before learning it) of each message, in replay order, to F", "F" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("DIR... - replay labelled mail "
@@ -355,7 +361,7 @@ main (int    argc,
       Item *it = g_ptr_array_index (all, i);
       double *d = spamd != NULL ? g_hash_table_lookup (spamd, it->path) : NULL;
 
-      if (spamd != NULL && d == NULL)
+      if (spamd != NULL && d == NULL && !learn_all)
         continue;
       it->spamd = d != NULL ? *d : NAN;
       if (strcmp (part, "all") == 0 || in_test_part (it->path) == (strcmp (part, "test") == 0))
@@ -416,7 +422,40 @@ main (int    argc,
   v = g_new (double, items->len);
   for (guint i = 0; i < items->len; i++)
     v[i] = ((Item *) g_ptr_array_index (items, i))->margin;
+  if (learn_all && spamd != NULL)
+    {
+      guint k = 0;
+
+      /* only the messages with spamd's verdict are reported */
+      for (guint i = 0; i < items->len; i++)
+        {
+          Item *it = g_ptr_array_index (items, i);
+
+          if (!isnan (it->spamd))
+            {
+              v[k] = it->margin;
+              items->pdata[k++] = it;
+            }
+        }
+      g_ptr_array_set_size (items, k);
+    }
   report ("learner", items, v, FALSE);
+  if (dump_file != NULL)
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      for (guint i = 0; i < items->len; i++)
+        {
+          Item *it = g_ptr_array_index (items, i);
+
+          g_string_append_printf (out, "%s\t%.3f\n", it->path, it->margin);
+        }
+      if (!g_file_set_contents (dump_file, out->str, out->len, &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return 1;
+        }
+    }
   if (spamd == NULL)
     return 0;
   for (guint i = 0; i < items->len; i++)
