@@ -305,6 +305,28 @@ test_refuses (void)
   expect_refused (path, copy, len, SS_LEARNER_ERROR_VERSION);
   copy[8] = 1;
 
+  /* a model made with the earlier 3072-byte prefix loads as it is (same features) */
+  {
+    g_autoptr(SsLearner) older = NULL;
+    gsize digest_len2 = 32;
+    g_autoptr(GChecksum) sum2 = g_checksum_new (G_CHECKSUM_SHA256);
+
+    copy[20] = 3072 & 0xff;
+    copy[21] = 3072 >> 8;
+    g_checksum_update (sum2, copy, len - 32);
+    g_checksum_get_digest (sum2, copy + len - 32, &digest_len2);
+    g_assert_true (g_file_set_contents (path, (const char *) copy, len, NULL));
+    older = ss_learner_load (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (ss_learner_get_n_ham (older) + ss_learner_get_n_spam (older), >, 0);
+    copy[20] = SS_LEARNER_PREFIX & 0xff;
+    copy[21] = (SS_LEARNER_PREFIX >> 8) & 0xff;
+    g_checksum_reset (sum2);
+    g_checksum_update (sum2, copy, len - 32);
+    g_checksum_get_digest (sum2, copy + len - 32, &digest_len2);
+    g_unlink (path);
+  }
+
   /* a NaN weight under a valid checksum */
   memcpy (copy + 64 + 4 * 7, "\x00\x00\xc0\x7f", 4);
   g_checksum_update (sum, copy, len - 32);

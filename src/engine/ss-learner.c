@@ -340,8 +340,10 @@ check_header (const guint8  *data,
       return FALSE;
     }
   *bits = get32 (data + 12);
+  /* The prefix length is not checked: a weight belongs to a 4-gram wherever it was seen, so a
+   * model made with another prefix (3072 bytes in earlier versions) goes on learning as it is. */
   if (get32 (data + 8) != FILE_VERSION || get32 (data + 16) != SS_LEARNER_NGRAM ||
-      get32 (data + 20) != SS_LEARNER_PREFIX || get32 (data + 24) != FORMAT_FLOAT32 ||
+      get32 (data + 20) == 0 || get32 (data + 24) != FORMAT_FLOAT32 ||
       get32 (data + 28) != 0 || get64 (data + 56) != 0 ||   /* reserved */
       *bits < SS_LEARNER_MIN_BITS || *bits > SS_LEARNER_MAX_BITS)
     {

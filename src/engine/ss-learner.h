@@ -1,5 +1,5 @@
 /* ss-learner.h: the personal learner: online logistic regression on hashed byte 4-grams of
- * the first 3 KB of a message (Goodman & Yih 2006; Cormack's TREC filters), learning only
+ * the first 6 KB of a message (Goodman & Yih 2006; Cormack's TREC filters), learning only
  * from this user's mail. Pure computation plus a crash-safe model file; no I/O otherwise.
  * Not thread-safe: one thread (or a lock) per learner. */
 #pragma once
@@ -19,7 +19,7 @@ typedef enum {
   SS_LEARNER_ERROR_CORRUPT,    /* checksum mismatch or impossible values */
 } SsLearnerError;
 
-#define SS_LEARNER_PREFIX        3072   /* bytes of the message looked at (CRs skipped) */
+#define SS_LEARNER_PREFIX        6144   /* bytes of the message looked at (CRs skipped) */
 #define SS_LEARNER_NGRAM         4
 #define SS_LEARNER_DEFAULT_BITS  20     /* 2^20 float weights: a 4 MiB model file */
 #define SS_LEARNER_MIN_BITS      8
