@@ -353,8 +353,9 @@ stored_by_uid (Fixture *f,
   return NULL;
 }
 
-/* Default band (30 points either side of 50 %): 0.62 is uncertain: INBOX with $Uncertain,
- * and --json says so, with a key that names the message where it now is. */
+/* Default band (45 points either side of 50 %): 0.62 is uncertain: INBOX with $Uncertain,
+ * and --json says so, with a key that names the message where it now is. Left there
+ * uncorrected, it is confirmed as ham at the next cycle (confirm-minutes=0). */
 static void
 test_uncertain_keyword (Fixture       *f,
                         gconstpointer  data)
@@ -363,10 +364,13 @@ test_uncertain_keyword (Fixture       *f,
   g_autoptr(SsTestStoredMessage) stored = NULL;
   g_autoptr(GBytes) by_uid = NULL;
   g_autofree char *key = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(SsLearner) model = NULL;
+  g_autoptr(GError) error = NULL;
   guint32 uidvalidity = 0;
   JsonObject *o;
 
-  write_config (f, NULL);
+  write_config (f, "[filter]\nconfirm-minutes=0\n");
   ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
   run_spamsieve (f);
   g_assert_cmpint (f->run.exit_status, ==, 0);
@@ -390,17 +394,32 @@ test_uncertain_keyword (Fixture       *f,
   g_assert_nonnull (by_uid);
   g_assert_cmpint (uidvalidity, ==, json_object_get_int_member (o, "dest_uidvalidity"));
   g_assert_true (g_bytes_equal (by_uid, letter));
+
+  g_assert_null (model_path (f));   /* judged, not learned yet */
+  run_spamsieve (f);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
+  path = model_path (f);
+  g_assert_nonnull (path);
+  model = ss_learner_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 1);
+  g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 0);
 }
 
+/* In a folder of its own, uncertain mail waits for the user: not confirmed as anything. */
 static void
 test_uncertain_folder (Fixture       *f,
                        gconstpointer  data)
 {
   g_autoptr(GBytes) letter = newsletter (8);
   g_autoptr(SsTestStoredMessage) stored = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(SsLearner) model = NULL;
+  g_autoptr(GError) error = NULL;
   JsonObject *o;
 
-  write_config (f, "[filter]\nuncertain-action=folder\nuncertain-folder=Uncertain\n");
+  write_config (f, "[filter]\nuncertain-action=folder\nuncertain-folder=Uncertain\n"
+                   "confirm-minutes=0\n");
   ss_test_add (f->bed.dovecot, "Unfiltered", letter, "", 0);
   run_spamsieve (f);
   g_assert_cmpint (f->run.exit_status, ==, 0);
@@ -408,6 +427,16 @@ test_uncertain_folder (Fixture       *f,
   o = record_for_subject (f, "Gardening weekly 8");
   g_assert_cmpstr (json_object_get_string_member (o, "verdict"), ==, "uncertain");
   g_assert_true (g_str_has_suffix (json_object_get_string_member (o, "key"), ":Uncertain"));
+
+  run_spamsieve (f);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
+  path = model_path (f);
+  if (path != NULL)
+    {
+      model = ss_learner_load (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (ss_learner_get_n_ham (model) + ss_learner_get_n_spam (model), ==, 0);
+    }
 }
 
 /* A stricter threshold (70 %) with the band off: 0.62 is ham; at 60 % it is spam. */

@@ -236,8 +236,18 @@ settle_scans (SsFilter      *self,
       !_ss_filter_move_jobs (self, unscanned, &unscanned_spec, cancellable, error) ||
       !_ss_filter_move_jobs (self, uncertain, &uncertain_spec, cancellable, error))
     return FALSE;
-  /* Kept until the user had the time to correct them; uncertain ones wait for the user. */
-  _ss_filter_keep_for_confirm (self, spam, ham);
+  /* Kept until the user had the time to correct them. Uncertain mail in INBOX is shown to the
+   * user with one-click Spam: left there, it is confirmed as ham (not learning it would teach
+   * the learner only the spam side of the line). In a folder of its own it waits for the user. */
+  if (!to_folder)
+    {
+      g_autoptr(GPtrArray) kept = g_ptr_array_copy (ham, NULL, NULL);
+
+      g_ptr_array_extend (kept, uncertain, NULL, NULL);
+      _ss_filter_keep_for_confirm (self, spam, kept);
+    }
+  else
+    _ss_filter_keep_for_confirm (self, spam, ham);
   self->stats.scanned += spam->len + ham->len + uncertain->len;
   self->stats.uncertain += uncertain->len;
   self->stats.spam += spam->len;
