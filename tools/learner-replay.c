@@ -292,6 +292,9 @@ main (int    argc,
   g_autofree char *part = NULL, *order = NULL, *train = NULL, *spamd_file = NULL;
   g_autofree char *dump_file = NULL;
   gboolean learn_all = FALSE;
+  int batch = 1;
+  g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GArray) pending_spam = g_array_new (FALSE, FALSE, sizeof (gboolean));
   GOptionEntry entries[] = {
     { "part", 'p', 0, G_OPTION_ARG_STRING, &part, "tune, test (default) or all", "PART" },
     { "order", 'o', 0, G_OPTION_ARG_STRING, &order, "date (default) or random", "ORDER" },
@@ -305,6 +308,8 @@ main (int    argc,
       "spamd's verdict for (PATH<TAB>spamc -c output), report spamd and fused too", "F" },
     { "per-point", 0, 0, G_OPTION_ARG_DOUBLE, &per_point,
       "log-odds per spamd point in the fused verdict (1)", "K" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "learn the messages N at a time, after all "
+      "N were scored (default 1: each right after its score)", "N" },
     { "learn-all", 0, 0, G_OPTION_ARG_NONE, &learn_all, "with --spamd: also replay (learn) "
       "the messages F has no verdict for, reporting only the others", NULL },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump_file, "write PATH<TAB>learner margin "
@@ -404,7 +409,26 @@ main (int    argc,
       data = g_bytes_get_data (message, &len);
       t0 = clock ();
       it->margin = ss_learner_score (learner, data, len);
-      ss_learner_learn (learner, data, len, it->is_spam);
+      if (batch <= 1)
+        ss_learner_learn (learner, data, len, it->is_spam);
+      else
+        {
+          /* learned after its batch was scored, as the bench's replay does */
+          g_ptr_array_add (pending, g_bytes_ref (message));
+          g_array_append_val (pending_spam, it->is_spam);
+          if (pending->len >= (guint) batch || i + 1 == items->len)
+            {
+              for (guint j = 0; j < pending->len; j++)
+                {
+                  gsize plen;
+                  const guint8 *p = g_bytes_get_data (pending->pdata[j], &plen);
+
+                  ss_learner_learn (learner, p, plen, g_array_index (pending_spam, gboolean, j));
+                }
+              g_ptr_array_set_size (pending, 0);
+              g_array_set_size (pending_spam, 0);
+            }
+        }
       cpu += (double) (clock () - t0) / CLOCKS_PER_SEC;
       n_ham += !it->is_spam;
       n_hard += it->is_hard;
