@@ -261,16 +261,18 @@ test_learner_off (Fixture       *f,
 }
 
 /* Implicit confirmation (confirm-minutes=0: at the next cycle): a verdict left standing is
- * learned as judged; a corrected one is learned only as corrected. */
+ * learned as judged, by the learner and by spamd's Bayes; a corrected one is learned only as
+ * corrected. */
 static void
 test_confirm (Fixture       *f,
               gconstpointer  data)
 {
-  g_autoptr(GBytes) first = newsletter (1);
-  g_autoptr(GBytes) second = newsletter (2);
+  g_autoptr(GBytes) first = newsletter (41);
+  g_autoptr(GBytes) second = newsletter (42);
   g_autoptr(SsLearner) model = NULL;
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
+  guint spam0, ham0, spam1, ham1;
 
   write_config (f, "[filter]\nuncertain-band=0\nconfirm-minutes=0\n");
   ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
@@ -280,8 +282,12 @@ test_confirm (Fixture       *f,
   path = model_path (f);
   g_assert_null (path);             /* judged, not learned yet */
 
-  run_spamsieve (f);                /* nobody corrected it: learned as spam */
+  ss_test_fake_spamd_get_n_tells (f->spamd, &spam0, &ham0);
+  run_spamsieve (f);                /* nobody corrected it: learned as spam, spamd too */
   g_assert_cmpint (f->run.exit_status, ==, 0);
+  ss_test_fake_spamd_get_n_tells (f->spamd, &spam1, &ham1);
+  g_assert_cmpuint (spam1, ==, spam0 + 1);
+  g_assert_cmpuint (ham1, ==, ham0);
   path = model_path (f);
   g_assert_nonnull (path);
   model = ss_learner_load (path, &error);
@@ -300,6 +306,9 @@ test_confirm (Fixture       *f,
   g_assert_cmpint (f->run.exit_status, ==, 0);
   run_spamsieve (f);
   g_assert_cmpint (f->run.exit_status, ==, 0);
+  ss_test_fake_spamd_get_n_tells (f->spamd, &spam0, &ham0);
+  g_assert_cmpuint (spam0, ==, spam1);   /* not told as spam by the confirmation */
+  g_assert_cmpuint (ham0, ==, ham1 + 1); /* the correction */
   model = ss_learner_load (path, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 1);

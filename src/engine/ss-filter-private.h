@@ -121,6 +121,8 @@ gboolean   _ss_filter_select_folder  (SsFilter      *self,
                                       GError       **error);
 
 /* ss-filter-scan.c */
+GPtrArray *_ss_filter_collect        (SsFilter   *self,
+                                      guint       target);
 void       _ss_filter_learn_job      (SsFilter   *self,
                                       Job        *job,
                                       gboolean    is_spam);

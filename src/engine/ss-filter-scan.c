@@ -39,9 +39,9 @@ submit_message (SsImapMessage *message,
 }
 
 /* Waits until at least target jobs are done, then takes every finished one. */
-static GPtrArray *
-collect (SsFilter *self,
-         guint     target)
+GPtrArray *
+_ss_filter_collect (SsFilter *self,
+                    guint     target)
 {
   GPtrArray *ready = g_ptr_array_new_with_free_func ((GDestroyNotify) _ss_filter_job_free);
   Job *job;
@@ -63,7 +63,7 @@ collect (SsFilter *self,
 static void
 drain (SsFilter *self)
 {
-  g_autoptr(GPtrArray) rest = collect (self, self->n_submitted);
+  g_autoptr(GPtrArray) rest = _ss_filter_collect (self, self->n_submitted);
 }
 
 gboolean
@@ -285,7 +285,7 @@ _ss_filter_pipeline (SsFilter      *self,
       /* Chunk k is queued for spamd; now settle chunk k-1. */
       if (off > 0)
         {
-          g_autoptr(GPtrArray) ready = collect (self, mark);
+          g_autoptr(GPtrArray) ready = _ss_filter_collect (self, mark);
 
           if (!settle (self, ready, cancellable, error))
             {
@@ -299,7 +299,7 @@ _ss_filter_pipeline (SsFilter      *self,
     }
 
   {
-    g_autoptr(GPtrArray) ready = collect (self, self->n_submitted);
+    g_autoptr(GPtrArray) ready = _ss_filter_collect (self, self->n_submitted);
 
     if (!settle (self, ready, cancellable, error))
       return FALSE;

@@ -72,20 +72,6 @@ submit_train (SsImapMessage *message,
   g_thread_pool_push (self->pool, job, NULL);
 }
 
-/* Every job submitted so far, once done. */
-static GPtrArray *
-collect_all (SsFilter *self)
-{
-  GPtrArray *ready = g_ptr_array_new_with_free_func ((GDestroyNotify) _ss_filter_job_free);
-
-  while (self->n_done < self->n_submitted)
-    {
-      g_ptr_array_add (ready, g_async_queue_pop (self->done));
-      self->n_done++;
-    }
-  return ready;
-}
-
 /* Journals the learned ones (one commit) and keeps their heads for the learner. */
 static gboolean
 settle_train (Train      *t,
@@ -212,7 +198,7 @@ train_folder (Train         *t,
                                      SS_IMAP_FETCH_BODY, submit_train, t, cancellable, error);
       /* Settled chunk by chunk: what spamd learned is journaled before the next (also after
        * a failed fetch, for what was queued before it). */
-      ready = collect_all (self);
+      ready = _ss_filter_collect (self, self->n_submitted);
       if (ok)
         ok = settle_train (t, ready, n_learned, error);
       else

@@ -25,6 +25,8 @@ struct _SsTestFakeSpamd
   char               *address;
   guint16             port;
   guint               n_requests;  /* atomic */
+  guint               n_tell_spam; /* atomic: TELLs with Message-class: spam */
+  guint               n_tell_ham;  /* atomic */
   GMutex              lock;
   GByteArray         *request;     /* the last request read to EOF (lock) */
   GPtrArray          *held;        /* stalled connections (accept thread only) */
@@ -123,7 +125,13 @@ serve_by_rule (SsTestFakeSpamd   *self,
   if (self->mode == SS_TEST_FAKE_SPAMD_NO_VERDICT)
     reply = "SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\n\r\n";
   else if (g_str_has_prefix (head, "TELL "))
-    reply = "SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n";
+    {
+      reply = "SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n";
+      if (strstr (head, "Message-class: spam") != NULL)
+        g_atomic_int_inc (&self->n_tell_spam);
+      else if (strstr (head, "Message-class: ham") != NULL)
+        g_atomic_int_inc (&self->n_tell_ham);
+    }
   else if (self->mode == SS_TEST_FAKE_SPAMD_SCORE && self->reply != NULL)
     {
       send_text (self, connection, g_bytes_get_data (self->reply, NULL),
@@ -270,6 +278,15 @@ const char *
 ss_test_fake_spamd_get_address (SsTestFakeSpamd *self)
 {
   return self->address;
+}
+
+void
+ss_test_fake_spamd_get_n_tells (SsTestFakeSpamd *self,
+                                guint           *n_spam,
+                                guint           *n_ham)
+{
+  *n_spam = (guint) g_atomic_int_get (&self->n_tell_spam);
+  *n_ham = (guint) g_atomic_int_get (&self->n_tell_ham);
 }
 
 guint

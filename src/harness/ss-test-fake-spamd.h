@@ -35,6 +35,10 @@ guint16          ss_test_fake_spamd_get_port        (SsTestFakeSpamd      *self)
 const char      *ss_test_fake_spamd_get_address     (SsTestFakeSpamd      *self);
 /* Connections accepted so far. */
 guint            ss_test_fake_spamd_get_n_requests  (SsTestFakeSpamd      *self);
+/* TELLs answered so far, by Message-class. */
+void             ss_test_fake_spamd_get_n_tells     (SsTestFakeSpamd      *self,
+                                                     guint                *n_spam,
+                                                     guint                *n_ham);
 /* The last request read to its EOF (REPLY mode), or NULL. */
 char            *ss_test_fake_spamd_dup_last_request (SsTestFakeSpamd     *self);
 /* "ham", "no-verdict", "stall", "close" (the modes that need no reply). */
