@@ -136,6 +136,27 @@ model_path (Fixture *f)
   return found;
 }
 
+/* The model file's counts (none learned when there is no file yet). */
+static void
+assert_learned (Fixture *f,
+                guint    n_ham,
+                guint    n_spam)
+{
+  g_autofree char *path = model_path (f);
+  g_autoptr(SsLearner) model = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (path == NULL)
+    {
+      g_assert_cmpuint (n_ham + n_spam, ==, 0);
+      return;
+    }
+  model = ss_learner_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, n_ham);
+  g_assert_cmpuint (ss_learner_get_n_spam (model), ==, n_spam);
+}
+
 /* The user drags message from Spam (its only message) to the learning folder, as another
  * mail client would: a copy there, gone from Spam. */
 static void
@@ -171,9 +192,7 @@ test_correction_decides (Fixture       *f,
 {
   g_autoptr(GBytes) first = newsletter (1);
   g_autoptr(GBytes) second = newsletter (2);
-  g_autoptr(SsLearner) model = NULL;
   g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
   JsonObject *o;
 
   write_config (f, "[filter]\nuncertain-band=0\n");
@@ -195,12 +214,8 @@ test_correction_decides (Fixture       *f,
   g_assert_cmpint (f->run.exit_status, ==, 0);
   g_assert_cmpstr (json_object_get_string_member (record_for_subject (f, "Gardening weekly 1"),
                                                   "verdict"), ==, "learned-ham");
-  path = model_path (f);
-  g_assert_nonnull (path);
-  model = ss_learner_load (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 1);
-  g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 0);
+  g_assert_nonnull (model_path (f));
+  assert_learned (f, 1, 0);
 
   /* The next letter: same fixed spamd score, now INBOX. */
   ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
@@ -269,9 +284,7 @@ test_confirm (Fixture       *f,
 {
   g_autoptr(GBytes) first = newsletter (41);
   g_autoptr(GBytes) second = newsletter (42);
-  g_autoptr(SsLearner) model = NULL;
   g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
   guint spam0, ham0, spam1, ham1;
 
   write_config (f, "[filter]\nuncertain-band=0\nconfirm-minutes=0\n");
@@ -288,13 +301,7 @@ test_confirm (Fixture       *f,
   ss_test_fake_spamd_get_n_tells (f->spamd, &spam1, &ham1);
   g_assert_cmpuint (spam1, ==, spam0 + 1);
   g_assert_cmpuint (ham1, ==, ham0);
-  path = model_path (f);
-  g_assert_nonnull (path);
-  model = ss_learner_load (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 1);
-  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 0);
-  g_clear_pointer (&model, ss_learner_unref);
+  assert_learned (f, 0, 1);
 
   /* The next one is corrected before the cycle after its scan: learned as ham only. */
   ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
@@ -309,10 +316,7 @@ test_confirm (Fixture       *f,
   ss_test_fake_spamd_get_n_tells (f->spamd, &spam0, &ham0);
   g_assert_cmpuint (spam0, ==, spam1);   /* not told as spam by the confirmation */
   g_assert_cmpuint (ham0, ==, ham1 + 1); /* the correction */
-  model = ss_learner_load (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 1);
-  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 1);
+  assert_learned (f, 1, 1);
 }
 
 /* Reads INBOX's dovecot-uidlist: UIDVALIDITY, and the content of the message with uid. */
@@ -373,9 +377,6 @@ test_uncertain_keyword (Fixture       *f,
   g_autoptr(SsTestStoredMessage) stored = NULL;
   g_autoptr(GBytes) by_uid = NULL;
   g_autofree char *key = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(SsLearner) model = NULL;
-  g_autoptr(GError) error = NULL;
   guint32 uidvalidity = 0;
   JsonObject *o;
 
@@ -407,12 +408,7 @@ test_uncertain_keyword (Fixture       *f,
   g_assert_null (model_path (f));   /* judged, not learned yet */
   run_spamsieve (f);
   g_assert_cmpint (f->run.exit_status, ==, 0);
-  path = model_path (f);
-  g_assert_nonnull (path);
-  model = ss_learner_load (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (ss_learner_get_n_ham (model), ==, 1);
-  g_assert_cmpuint (ss_learner_get_n_spam (model), ==, 0);
+  assert_learned (f, 1, 0);
 }
 
 /* In a folder of its own, uncertain mail waits for the user: not confirmed as anything. */
@@ -422,9 +418,6 @@ test_uncertain_folder (Fixture       *f,
 {
   g_autoptr(GBytes) letter = newsletter (8);
   g_autoptr(SsTestStoredMessage) stored = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(SsLearner) model = NULL;
-  g_autoptr(GError) error = NULL;
   JsonObject *o;
 
   write_config (f, "[filter]\nuncertain-action=folder\nuncertain-folder=Uncertain\n"
@@ -439,13 +432,7 @@ test_uncertain_folder (Fixture       *f,
 
   run_spamsieve (f);
   g_assert_cmpint (f->run.exit_status, ==, 0);
-  path = model_path (f);
-  if (path != NULL)
-    {
-      model = ss_learner_load (path, &error);
-      g_assert_no_error (error);
-      g_assert_cmpuint (ss_learner_get_n_ham (model) + ss_learner_get_n_spam (model), ==, 0);
-    }
+  assert_learned (f, 0, 0);
 }
 
 /* A stricter threshold (70 %) with the band off: 0.62 is ham; at 60 % it is spam. */
