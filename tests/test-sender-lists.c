@@ -307,6 +307,81 @@ test_undo_mark (void)
   g_assert_cmpint (ss_sender_lists_lookup (lists, "b@x.org"), ==, SS_SENDER_ALLOWED);
 }
 
+/* Marks are in the file: Undo after a restart (a new SsSenderLists on the same file, e.g. the
+ * next process) restores the list; folder names with odd characters survive; entries that
+ * do not parse are dropped; only the last 64 are kept. */
+static void
+test_undo_mark_after_restart (void)
+{
+  g_autofree char *dir = scratch_dir ();
+  g_autofree char *path = g_build_filename (dir, "lists.ini", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GKeyFile) file = g_key_file_new ();
+  g_auto(GStrv) entries = NULL;
+  SsSenderStatus previous;
+
+  {
+    g_autoptr(SsSenderLists) before = ss_sender_lists_open (path, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (ss_sender_lists_add (before, "a@x.org", SS_SENDER_BLOCKED, &previous,
+                                        &error));
+    ss_sender_lists_note_mark (before, "[Gmail]/Spam;\tx", 7, 3, "a@x.org",
+                               SS_SENDER_BLOCKED, previous);
+  }
+  {
+    g_autoptr(SsSenderLists) after = ss_sender_lists_open (path, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (ss_sender_lists_lookup (after, "a@x.org"), ==, SS_SENDER_BLOCKED);
+    g_assert_true (ss_sender_lists_undo_mark (after, "[Gmail]/Spam;\tx", 7, 3,
+                                              SS_SENDER_ALLOWED, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (ss_sender_lists_lookup (after, "a@x.org"), ==, SS_SENDER_UNLISTED);
+  }
+  {
+    g_autoptr(SsSenderLists) again = ss_sender_lists_open (path, &error);
+
+    /* once only, also across restarts */
+    g_assert_false (ss_sender_lists_undo_mark (again, "[Gmail]/Spam;\tx", 7, 3,
+                                               SS_SENDER_ALLOWED, &error));
+    g_assert_no_error (error);
+    for (guint i = 1; i <= 70; i++)
+      {
+        g_autofree char *who = g_strdup_printf ("p%u@x.org", i);
+
+        g_assert_true (ss_sender_lists_add (again, who, SS_SENDER_ALLOWED, &previous, &error));
+        ss_sender_lists_note_mark (again, "INBOX", 1, i, who, SS_SENDER_ALLOWED, previous);
+      }
+  }
+  g_assert_true (g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &error));
+  entries = g_key_file_get_string_list (file, "marks", "marks", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (entries), ==, 64);   /* newest first: p70 .. p7 */
+  g_assert_nonnull (strstr (entries[0], "\tp70@x.org\t"));
+  g_assert_nonnull (strstr (entries[63], "\tp7@x.org\t"));
+  {
+    /* hand-broken entries are dropped, the others still undo */
+    const char *mixed[] = { "1\t2\t9\t0\ta@x.org\tINBOX", "x\t2\t1\t0\ta@x.org\tINBOX",
+                            "1\t2\t1\t0\tnot-an-address\tINBOX", "1\t2\t1", entries[0] };
+    g_autofree char *data = NULL;
+    g_autoptr(SsSenderLists) edited = NULL;
+
+    g_key_file_set_string_list (file, "marks", "marks", mixed, G_N_ELEMENTS (mixed));
+    data = g_key_file_to_data (file, NULL, NULL);
+    g_assert_true (g_file_set_contents (path, data, -1, &error));
+    edited = ss_sender_lists_open (path, &error);
+    g_assert_no_error (error);
+    g_assert_true (ss_sender_lists_undo_mark (edited, "INBOX", 1, 70, SS_SENDER_BLOCKED,
+                                              &error));
+    g_assert_cmpint (ss_sender_lists_lookup (edited, "p70@x.org"), ==, SS_SENDER_UNLISTED);
+    /* no longer in the file: nothing to undo */
+    g_assert_false (ss_sender_lists_undo_mark (edited, "INBOX", 1, 69, SS_SENDER_BLOCKED,
+                                               &error));
+  }
+  remove_dir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -319,5 +394,6 @@ main (int    argc,
   g_test_add_func ("/sender-lists/persistence", test_persistence);
   g_test_add_func ("/sender-lists/two-writers", test_two_writers);
   g_test_add_func ("/sender-lists/undo-mark", test_undo_mark);
+  g_test_add_func ("/sender-lists/undo-mark-after-restart", test_undo_mark_after_restart);
   return g_test_run ();
 }

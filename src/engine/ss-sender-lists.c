@@ -1,7 +1,8 @@
 /* ss-sender-lists.c: per-account allow and block lists of sender addresses.
  *
  * Saved as a small key file next to the journal, rewritten whole with an atomic rename
- * (a crash mid-write leaves the previous file). Settings entries are kept apart. */
+ * (a crash mid-write leaves the previous file). Settings entries are kept apart. The last
+ * marks are saved too, so that Undo after a restart still restores the list. */
 #define G_LOG_DOMAIN "ss-lists"
 
 #include "config.h"
@@ -13,6 +14,7 @@
 
 #define GROUP_LISTS  "lists"
 #define GROUP_SENT   "sent"
+#define GROUP_MARKS  "marks"
 #define MAX_MARKS    64
 
 typedef struct
@@ -186,6 +188,69 @@ load_list (GKeyFile       *file,
     }
 }
 
+static char *
+mark_key (const char *folder,
+          guint32     uidvalidity,
+          guint32     uid)
+{
+  return g_strdup_printf ("%s\n%u\n%u", folder, uidvalidity, uid);
+}
+
+/* A mark as one list entry: "uidvalidity<TAB>uid<TAB>added<TAB>previous<TAB>address<TAB>folder"
+ * (the folder last: it is the only part that may hold anything). */
+static char *
+mark_to_string (const Mark *mark)
+{
+  g_auto(GStrv) key = g_strsplit (mark->key, "\n", 3);
+
+  return g_strdup_printf ("%s\t%s\t%d\t%d\t%s\t%s", key[1], key[2], mark->added,
+                          mark->previous, mark->address, key[0]);
+}
+
+static Mark *
+mark_from_string (const char *text)
+{
+  g_auto(GStrv) parts = g_strsplit (text, "\t", 6);
+  g_autofree char *address = NULL;
+  guint64 uidvalidity, uid;
+  gint64 added, previous;
+  Mark *mark;
+
+  if (g_strv_length (parts) != 6 ||
+      !g_ascii_string_to_unsigned (parts[0], 10, 1, G_MAXUINT32, &uidvalidity, NULL) ||
+      !g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXUINT32, &uid, NULL) ||
+      !g_ascii_string_to_signed (parts[2], 10, SS_SENDER_UNLISTED, SS_SENDER_BLOCKED, &added,
+                                 NULL) ||
+      !g_ascii_string_to_signed (parts[3], 10, SS_SENDER_UNLISTED, SS_SENDER_BLOCKED,
+                                 &previous, NULL) ||
+      (address = normalize (parts[4])) == NULL || *parts[5] == '\0')
+    return NULL;
+  mark = g_new0 (Mark, 1);
+  mark->key = mark_key (parts[5], (guint32) uidvalidity, (guint32) uid);
+  mark->address = g_steal_pointer (&address);
+  mark->added = (SsSenderStatus) added;
+  mark->previous = (SsSenderStatus) previous;
+  return mark;
+}
+
+/* Newest first, as saved; entries that do not parse are dropped. */
+static void
+load_marks (SsSenderLists *self,
+            GKeyFile      *file)
+{
+  g_auto(GStrv) entries = g_key_file_get_string_list (file, GROUP_MARKS, "marks", NULL, NULL);
+
+  for (guint i = 0; entries != NULL && entries[i] != NULL; i++)
+    {
+      Mark *mark = mark_from_string (entries[i]);
+
+      if (mark != NULL && g_queue_get_length (&self->marks) < MAX_MARKS)
+        g_queue_push_tail (&self->marks, mark);
+      else if (mark != NULL)
+        mark_free (mark);
+    }
+}
+
 static void
 note_file (SsSenderLists *self)
 {
@@ -201,6 +266,7 @@ load (SsSenderLists  *self,
   g_autoptr(GError) local_error = NULL;
 
   g_hash_table_remove_all (self->saved);
+  g_queue_clear_full (&self->marks, (GDestroyNotify) mark_free);
   self->sent_uidvalidity = self->sent_last_uid = 0;
   note_file (self);
   if (!g_key_file_load_from_file (file, self->path, G_KEY_FILE_NONE, &local_error))
@@ -221,6 +287,7 @@ load (SsSenderLists  *self,
       note_file (self);
       return TRUE;
     }
+  load_marks (self, file);
   load_list (file, "allow", SS_SENDER_ALLOWED, self->saved);
   load_list (file, "block", SS_SENDER_BLOCKED, self->saved);
   self->sent_uidvalidity = (guint32) g_key_file_get_uint64 (file, GROUP_SENT, "uidvalidity", NULL);
@@ -399,6 +466,15 @@ save (SsSenderLists  *self,
                               g_strv_length (block));
   g_key_file_set_uint64 (file, GROUP_SENT, "uidvalidity", self->sent_uidvalidity);
   g_key_file_set_uint64 (file, GROUP_SENT, "last-uid", self->sent_last_uid);
+  if (self->marks.length > 0)
+    {
+      g_autoptr(GPtrArray) marks = g_ptr_array_new_with_free_func (g_free);
+
+      for (GList *l = self->marks.head; l != NULL; l = l->next)
+        g_ptr_array_add (marks, mark_to_string (l->data));
+      g_key_file_set_string_list (file, GROUP_MARKS, "marks",
+                                  (const char * const *) marks->pdata, marks->len);
+    }
   data = g_key_file_to_data (file, &len, NULL);
   dir = g_path_get_dirname (self->path);
   g_mkdir_with_parents (dir, 0700);
@@ -488,14 +564,6 @@ ss_sender_lists_dup_saved (SsSenderLists  *self,
 /* ---------------------------------------------------------------------------------------- */
 /* Marks and Undo                                                                            */
 
-static char *
-mark_key (const char *folder,
-          guint32     uidvalidity,
-          guint32     uid)
-{
-  return g_strdup_printf ("%s\n%u\n%u", folder, uidvalidity, uid);
-}
-
 void
 ss_sender_lists_note_mark (SsSenderLists  *self,
                            const char     *folder,
@@ -505,6 +573,7 @@ ss_sender_lists_note_mark (SsSenderLists  *self,
                            SsSenderStatus  added,
                            SsSenderStatus  previous)
 {
+  g_autoptr(GError) error = NULL;
   Mark *mark;
 
   g_return_if_fail (SS_IS_SENDER_LISTS (self));
@@ -515,9 +584,12 @@ ss_sender_lists_note_mark (SsSenderLists  *self,
   mark->added = added;
   mark->previous = previous;
   g_mutex_lock (&self->mutex);
+  reload_if_changed (self);
   g_queue_push_head (&self->marks, mark);
   while (g_queue_get_length (&self->marks) > MAX_MARKS)
     mark_free (g_queue_pop_tail (&self->marks));
+  if (!save (self, &error))
+    g_message ("%s: %s", self->path, error->message);   /* Undo then works until a restart */
   g_mutex_unlock (&self->mutex);
 }
 
@@ -536,6 +608,7 @@ ss_sender_lists_undo_mark (SsSenderLists  *self,
   g_return_val_if_fail (SS_IS_SENDER_LISTS (self), FALSE);
 
   g_mutex_lock (&self->mutex);
+  reload_if_changed (self);
   for (GList *l = self->marks.head; l != NULL; l = l->next)
     {
       Mark *mark = l->data;
@@ -549,7 +622,6 @@ ss_sender_lists_undo_mark (SsSenderLists  *self,
     }
   if (found != NULL)
     {
-      reload_if_changed (self);
       set_saved (self, found->address, found->previous);
       ok = save (self, error);
       mark_free (found);

@@ -75,7 +75,7 @@ char         **ss_sender_lists_dup_saved   (SsSenderLists  *self,
 
 /* Marks: the list change a mark made, by where the marked message went, so that marking
  * that message back the other way (Undo) undoes the change instead of listing the sender
- * on the other list. Kept in memory. */
+ * on the other list. The last 64 are kept, in the file too (Undo works after a restart). */
 void           ss_sender_lists_note_mark   (SsSenderLists  *self,
                                             const char     *folder,
                                             guint32         uidvalidity,
