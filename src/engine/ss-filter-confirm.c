@@ -96,10 +96,15 @@ ss_filter_run_confirm (SsFilter      *self,
     {
       Job *job = g_ptr_array_index (done, i);
 
-      if (job->error != NULL && failed++ == 0)
-        g_message ("SpamAssassin did not learn a confirmed message: %s", job->error->message);
+      if (job->error == NULL || failed++ > 0)
+        continue;
+      /* e.g. a spamd of your own without --allow-tell: said once, not every cycle */
+      if (!self->confirm_told_failed)
+        g_message ("SpamAssassin did not learn a confirmed message (the learner did): %s",
+                   job->error->message);
+      else
+        g_debug ("SpamAssassin did not learn a confirmed message: %s", job->error->message);
     }
-  if (failed > 1)
-    g_message ("SpamAssassin did not learn %u confirmed messages", failed);
+  self->confirm_told_failed = self->confirm_told_failed || failed > 0;
   return ok;
 }

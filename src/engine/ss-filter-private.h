@@ -44,6 +44,7 @@ struct _SsFilter
   gboolean         in_place;       /* unfiltered = inbox: ham stays where it is */
   guint32          lowest_deferred; /* in place: lowest UID of this pass left for a retry */
   gint64           inbox_checked;  /* monotonic µs of the last INBOX bypass check, 0: never */
+  gboolean         confirm_told_failed; /* a confirmation TELL failed: said once, then debug */
 };
 
 typedef enum {
