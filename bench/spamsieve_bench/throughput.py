@@ -58,7 +58,9 @@ def method_a(ctx, tag):
     for r in recs:
         verdicts[r.get('verdict')] = verdicts.get(r.get('verdict'), 0) + 1
     left = ctx.srv.maildir.count('Unfiltered')
-    ok = rc == 0 and left == 0 and verdicts.get('spam', 0) + verdicts.get('ham', 0) == ctx.n
+    # every message judged once: spam, ham, or uncertain (INBOX + $Uncertain by default)
+    judged = sum(verdicts.get(v, 0) for v in ('spam', 'ham', 'uncertain'))
+    ok = rc == 0 and left == 0 and judged == ctx.n
     if not ok:
         log('  method a: exit %d, %d left in Unfiltered, verdicts %s (see %s)' % (rc, left, verdicts, err))
     return ok, wall, ru, {'verdicts': verdicts, 'data_dir': env['XDG_DATA_HOME'], 'mem': ru.mem}
