@@ -134,40 +134,45 @@ mix32 (guint32 x)
   return x;
 }
 
-static int
-compare_u32 (const void *a,
-             const void *b)
-{
-  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+/* Open addressing over the 4-grams of one message, to keep each once: much cheaper than
+ * sorting them (a power of two, well above SS_LEARNER_PREFIX). */
+#define SEEN_SLOTS  16384
+G_STATIC_ASSERT (SEEN_SLOTS >= 2 * SS_LEARNER_PREFIX);
 
-  return (x > y) - (x < y);
-}
-
-/* The distinct weight indexes of msg's 4-grams (binary features) into out; their number. */
+/* The distinct weight indexes of msg's 4-grams (binary features) into out, in the order
+ * first seen; their number. */
 static guint
 extract (const SsLearner *self,
          const guint8    *msg,
          gsize            len,
          guint32          out[SS_LEARNER_PREFIX])
 {
+  guint32 seen[SEEN_SLOTS];   /* index + 1; 0: empty */
   guint32 x = 0;
-  guint seen = 0, n = 0, k = 0;
+  guint n_bytes = 0, n = 0;
 
-  for (gsize i = 0; i < len && seen < SS_LEARNER_PREFIX; i++)
+  memset (seen, 0, sizeof seen);
+  for (gsize i = 0; i < len && n_bytes < SS_LEARNER_PREFIX; i++)
     {
+      guint32 f, slot;
+
       if (msg[i] == '\r')   /* CRLF (IMAP) and LF (files) give the same features */
         continue;
       x = (x << 8) | msg[i];
-      if (++seen >= SS_LEARNER_NGRAM)
-        out[n++] = mix32 (x) & self->mask;
+      if (++n_bytes < SS_LEARNER_NGRAM)
+        continue;
+      f = mix32 (x) & self->mask;
+      /* f's low bits are already well mixed */
+      for (slot = f & (SEEN_SLOTS - 1); seen[slot] != 0 && seen[slot] != f + 1;
+           slot = (slot + 1) & (SEEN_SLOTS - 1))
+        ;
+      if (seen[slot] == 0)
+        {
+          seen[slot] = f + 1;
+          out[n++] = f;
+        }
     }
-  if (n == 0)
-    return 0;
-  qsort (out, n, sizeof out[0], compare_u32);
-  for (guint i = 1; i < n; i++)
-    if (out[i] != out[k])
-      out[++k] = out[i];
-  return k + 1;
+  return n;
 }
 
 static double
