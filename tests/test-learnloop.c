@@ -319,6 +319,46 @@ test_confirm (Fixture       *f,
   assert_learned (f, 1, 1);
 }
 
+/* A spamd that refuses TELL (no --allow-tell): confirmation still teaches the learner, the
+ * mail stays where it is, and the refusal is said once per run, not once per message. */
+static void
+test_confirm_refused (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GBytes) first = newsletter (43);
+  g_autoptr(GBytes) second = newsletter (44);
+  g_autoptr(GBytes) third = newsletter (45);
+  const char *said = "SpamAssassin did not learn a confirmed message";
+  const char *p;
+  guint n_said = 0, n_spam, n_ham;
+
+  ss_test_fake_spamd_set_refuse_tell (f->spamd, TRUE);
+  write_config (f, "[filter]\nuncertain-band=0\nconfirm-minutes=0\n");
+  ss_test_add (f->bed.dovecot, "Unfiltered", first, "", 0);
+  ss_test_add (f->bed.dovecot, "Unfiltered", second, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
+  run_spamsieve (f);                /* both confirmed: two TELLs refused */
+  g_assert_cmpint (f->run.exit_status, ==, 0);
+  assert_learned (f, 0, 2);
+  for (p = f->run.err; (p = strstr (p, said)) != NULL; p += strlen (said))
+    n_said++;
+  g_assert_cmpuint (n_said, ==, 1);
+  g_assert_cmpstr (locate (f, first, NULL), ==, "Spam");
+  g_assert_cmpstr (locate (f, second, NULL), ==, "Spam");
+
+  /* the cycle goes on: the next message is judged and confirmed too */
+  ss_test_add (f->bed.dovecot, "Unfiltered", third, "", 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
+  run_spamsieve (f);
+  g_assert_cmpint (f->run.exit_status, ==, 0);
+  assert_learned (f, 0, 3);
+  g_assert_cmpstr (locate (f, third, NULL), ==, "Spam");
+  ss_test_fake_spamd_get_n_tells (f->spamd, &n_spam, &n_ham);
+  g_assert_cmpuint (n_spam + n_ham, ==, 0);
+}
+
 /* Reads INBOX's dovecot-uidlist: UIDVALIDITY, and the content of the message with uid. */
 static GBytes *
 stored_by_uid (Fixture *f,
@@ -587,6 +627,7 @@ static const SsTestCase cases[] = {
   SS_TEST (correction_decides),
   SS_TEST (learner_off),
   SS_TEST (confirm),
+  SS_TEST (confirm_refused),
   SS_TEST (uncertain_keyword),
   SS_TEST (uncertain_folder),
   SS_TEST (threshold),

@@ -27,6 +27,7 @@ struct _SsTestFakeSpamd
   guint               n_requests;  /* atomic */
   guint               n_tell_spam; /* atomic: TELLs with Message-class: spam */
   guint               n_tell_ham;  /* atomic */
+  gint                refuse_tell; /* atomic */
   GMutex              lock;
   GByteArray         *request;     /* the last request read to EOF (lock) */
   GPtrArray          *held;        /* stalled connections (accept thread only) */
@@ -124,6 +125,9 @@ serve_by_rule (SsTestFakeSpamd   *self,
     }
   if (self->mode == SS_TEST_FAKE_SPAMD_NO_VERDICT)
     reply = "SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\n\r\n";
+  else if (g_str_has_prefix (head, "TELL ") && g_atomic_int_get (&self->refuse_tell))
+    reply = "SPAMD/1.0 69 Service Unavailable: TELL commands are not enabled, set the "
+            "--allow-tell switch.\r\n";
   else if (g_str_has_prefix (head, "TELL "))
     {
       reply = "SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n";
@@ -278,6 +282,13 @@ const char *
 ss_test_fake_spamd_get_address (SsTestFakeSpamd *self)
 {
   return self->address;
+}
+
+void
+ss_test_fake_spamd_set_refuse_tell (SsTestFakeSpamd *self,
+                                    gboolean         refuse)
+{
+  g_atomic_int_set (&self->refuse_tell, refuse ? 1 : 0);
 }
 
 void

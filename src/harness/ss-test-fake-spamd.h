@@ -39,6 +39,9 @@ guint            ss_test_fake_spamd_get_n_requests  (SsTestFakeSpamd      *self)
 void             ss_test_fake_spamd_get_n_tells     (SsTestFakeSpamd      *self,
                                                      guint                *n_spam,
                                                      guint                *n_ham);
+/* From now on TELLs get spamd's refusal without --allow-tell (and are not counted). */
+void             ss_test_fake_spamd_set_refuse_tell (SsTestFakeSpamd      *self,
+                                                     gboolean              refuse);
 /* The last request read to its EOF (REPLY mode), or NULL. */
 char            *ss_test_fake_spamd_dup_last_request (SsTestFakeSpamd     *self);
 /* "ham", "no-verdict", "stall", "close" (the modes that need no reply). */
