@@ -191,8 +191,10 @@ def replace_section(path, md):
     if start < 0:
         text = text.rstrip('\n') + ('\n\n' if text else '') + md + '\n'
     else:
-        end = text.find('\n## ', start + len(SECTION))
-        end = len(text) if end < 0 else end + 1
+        # the section ends at the next heading or at the raw figures of the whole run
+        ends = [e for e in (text.find('\n## ', start + len(SECTION)),
+                            text.find('\n<details>', start + len(SECTION))) if e >= 0]
+        end = min(ends) + 1 if ends else len(text)
         text = text[:start] + md + '\n' + text[end:]
     with open(path, 'w') as f:
         f.write(text)
