@@ -165,6 +165,9 @@ main (int    argc,
   textdomain (GETTEXT_PACKAGE);
   g_test_init (&argc, &argv, NULL);
   adw_init ();
+  /* the app's own icons, as its resource-base-path gives them to the app */
+  gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                    "/org/example/SpamSieve/icons");
 
   g_test_add_func ("/units/settings", test_settings_roundtrip);
   g_test_add_func ("/units/autostart", test_autostart);
