@@ -351,6 +351,8 @@ match_kind (gpointer item,
     return spam;
   if (g_strcmp0 (self->filter_kind, "ham") == 0)
     return !spam && r->verdict != SS_VERDICT_EXPIRED;
+  if (g_strcmp0 (self->filter_kind, "uncertain") == 0)
+    return r->verdict == SS_VERDICT_UNCERTAIN;
   return TRUE;
 }
 
