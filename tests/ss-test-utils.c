@@ -344,6 +344,16 @@ ss_test_add (SsTestDovecot *dovecot,
   g_assert_no_error (error);
 }
 
+void
+ss_test_drag (SsTestDovecot *dovecot,
+              const char    *from,
+              GBytes        *message,
+              const char    *to)
+{
+  g_assert_cmpuint (ss_test_dovecot_remove_message (dovecot, from, message), ==, 1);
+  ss_test_add (dovecot, to, message, "S", 0);
+}
+
 guint
 ss_test_count_stored (SsTestDovecot *dovecot,
                       const char    *folder,

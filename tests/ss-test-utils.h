@@ -204,6 +204,12 @@ void          ss_test_add                   (SsTestDovecot  *dovecot,
                                              GBytes         *message,
                                              const char     *flags,
                                              gint64          when);
+/* Moves message (read) from one folder to another as another mail client would: gone from
+ * from (exactly one copy there, else the test fails), a new message in to. */
+void          ss_test_drag                  (SsTestDovecot  *dovecot,
+                                             const char     *from,
+                                             GBytes         *message,
+                                             const char     *to);
 /* How many copies of content folder holds (content NULL: how many messages). */
 guint         ss_test_count_stored          (SsTestDovecot  *dovecot,
                                              const char     *folder,

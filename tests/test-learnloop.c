@@ -157,28 +157,13 @@ assert_learned (Fixture *f,
   g_assert_cmpuint (ss_learner_get_n_spam (model), ==, n_spam);
 }
 
-/* The user drags message from Spam (its only message) to the learning folder, as another
+/* The user drags message from Spam to the learning folder, as another
  * mail client would: a copy there, gone from Spam. */
 static void
 drag_to_false_positives (Fixture *f,
                          GBytes  *message)
 {
-  ss_test_add (f->bed.dovecot, "Spam/False Positives", message, "S", 0);
-  for (guint k = 0; k < 2; k++)
-    {
-      g_autofree char *spam_dir = g_build_filename (ss_test_dovecot_get_dir (f->bed.dovecot),
-                                                    "Maildir", ".Spam", k ? "new" : "cur",
-                                                    NULL);
-      g_autoptr(GDir) d = g_dir_open (spam_dir, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *file = g_build_filename (spam_dir, name, NULL);
-          g_assert_cmpint (g_unlink (file), ==, 0);
-        }
-    }
-  g_assert_cmpuint (ss_test_count_stored (f->bed.dovecot, "Spam", NULL), ==, 0);
+  ss_test_drag (f->bed.dovecot, "Spam", message, "Spam/False Positives");
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -706,6 +706,53 @@ test_uidvalidity_change (Fixture       *f,
   g_assert_cmpuint (f->run.records->len, ==, 4);
 }
 
+/* A correction made in another mail client while the session watches (a drag from Spam into
+ * Spam/False Positives) takes effect within a minute: spamd learns it as ham, it goes to
+ * INBOX, and its one row says so. */
+static void
+test_correction_while_watching (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GPtrArray) mails = ss_test_mail_corpus (37, "watching");
+  SsTestMail *gtube = g_ptr_array_index (mails, 36);
+  g_autoptr(GError) error = NULL;
+  const SsRecord *learned = NULL;
+  guint spam0, ham0, spam1, ham1;
+  gint64 start, took;
+
+  add_mail (f, gtube);
+  start_session (f, "secret", 4, NULL);
+  ss_test_session_wait_records (&f->run, 1, 60000);
+  ss_test_session_wait_state (&f->run, "watching", 30000);
+  g_assert_cmpstr (record_for_mail (f, gtube)->destination, ==, "Spam");
+  g_assert_true (ss_test_spamd_get_learned (f->bed.spamd, &spam0, &ham0, &error));
+  g_assert_no_error (error);
+
+  start = g_get_monotonic_time ();
+  ss_test_drag (f->bed.dovecot, "Spam", gtube->content, "Spam/False Positives");
+  ss_test_session_wait_records (&f->run, 2, 90000);
+  took = g_get_monotonic_time () - start;
+  g_test_message ("learned %.1f s after the drag", took / 1e6);
+  g_assert_cmpint (took, <, 60 * G_USEC_PER_SEC);
+  for (guint i = 0; i < f->run.records->len; i++)
+    {
+      const SsRecord *r = g_ptr_array_index (f->run.records, i);
+
+      if (r->verdict == SS_VERDICT_LEARNED_HAM)
+        learned = r;
+    }
+  g_assert_nonnull (learned);
+  g_assert_cmpstr (learned->message_id, ==, gtube->message_id);
+  g_assert_cmpstr (learned->destination, ==, "INBOX");
+  g_assert_cmpuint (ss_test_count_stored (f->bed.dovecot, "INBOX", gtube->content), ==, 1);
+  g_assert_cmpuint (ss_test_count_stored (f->bed.dovecot, "Spam/False Positives", NULL), ==, 0);
+  g_assert_cmpuint (ss_test_count_stored (f->bed.dovecot, "Spam", NULL), ==, 0);
+  g_assert_true (ss_test_spamd_get_learned (f->bed.spamd, &spam1, &ham1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ham1, ==, ham0 + 1);
+  g_assert_cmpuint (g_list_model_get_n_items (ss_session_get_verdicts (f->run.session)), ==, 1);
+}
+
 static const SsTestDovecotOptions no_idle_options = { .no_idle = TRUE };
 
 static const SsTestCase cases[] = {
@@ -717,6 +764,7 @@ static const SsTestCase cases[] = {
   SS_TEST (history),
   SS_TEST (undo_history),
   SS_TEST (history_learned_elsewhere),
+  SS_TEST (correction_while_watching),
   SS_TEST (stop_mid_pass),
   SS_TEST (uidvalidity_change),
 };

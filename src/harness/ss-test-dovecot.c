@@ -392,6 +392,36 @@ ss_test_dovecot_list_messages (SsTestDovecot *self,
   return NULL;
 }
 
+guint
+ss_test_dovecot_remove_message (SsTestDovecot *self,
+                                const char    *folder,
+                                GBytes        *content)
+{
+  g_autofree char *dir = folder_path (self, folder, NULL);
+  guint n = 0;
+
+  for (guint k = 0; dir != NULL && k < 2; k++)
+    {
+      g_autofree char *path = g_build_filename (dir, k ? "cur" : "new", NULL);
+      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *file = g_build_filename (path, name, NULL);
+          g_autofree char *data = NULL;
+          gsize len = 0;
+
+          if (name[0] != '.' && g_file_get_contents (file, &data, &len, NULL)
+              && len == g_bytes_get_size (content)
+              && memcmp (data, g_bytes_get_data (content, NULL), len) == 0
+              && g_unlink (file) == 0)
+            n++;
+        }
+    }
+  return n;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* dovecot */
 

@@ -81,6 +81,11 @@ typedef struct
 GPtrArray     *ss_test_dovecot_list_messages (SsTestDovecot *self,
                                               const char    *folder);
 void           ss_test_stored_message_free   (SsTestStoredMessage *message);
+/* Deletes folder's messages whose bytes are content (their maildir files), as an expunge by
+ * another client would. Returns how many went. */
+guint          ss_test_dovecot_remove_message (SsTestDovecot *self,
+                                               const char    *folder,
+                                               GBytes        *content);
 
 /* spamd on 127.0.0.1:random port, -L (no network tests), with its own Bayes/home dir in a
  * temp dir, run as an unprivileged user when root. allow_tell adds --allow-tell. */
