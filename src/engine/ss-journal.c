@@ -27,7 +27,6 @@ struct _SsJournal
 G_DEFINE_FINAL_TYPE (SsJournal, ss_journal, G_TYPE_OBJECT)
 
 static const char schema_sql[] =
-  "PRAGMA journal_mode=WAL;"
   "PRAGMA synchronous=NORMAL;"
   /* A small page cache: the kernel caches the file anyway, and a long-running engine
    * stays small. */
@@ -130,8 +129,18 @@ open_db (const char *path,
   if (rc == SQLITE_OK)
     {
       sqlite3_busy_timeout (db, 5000);
-      rc = sqlite3_exec (db, schema_sql, NULL, NULL, NULL);
+      /* Turning a new file to WAL takes an exclusive lock without waiting on the busy
+       * handler: a second connection opening it at that moment (two accounts starting
+       * together) gets SQLITE_BUSY at once. Tried again for 5 s (a lock held by another
+       * process makes the first try wait that long already). */
+      gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+      while ((rc = sqlite3_exec (db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL)) != SQLITE_OK
+             && (rc & 0xff) == SQLITE_BUSY && g_get_monotonic_time () < until)
+        g_usleep (50 * 1000);
     }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (db, schema_sql, NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
       *busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
