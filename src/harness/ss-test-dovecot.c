@@ -285,6 +285,7 @@ ss_test_stored_message_free (SsTestStoredMessage *message)
   g_clear_pointer (&message->content, g_bytes_unref);
   g_free (message->flags);
   g_strfreev (message->keywords);
+  g_free (message->path);
   g_free (message);
 }
 
@@ -356,6 +357,7 @@ list_subdir (const char *folder_dir,
       g_autofree char *file = g_build_filename (path, name, NULL);
       g_autofree char *data = NULL;
       g_autoptr(GBytes) content = NULL;
+      SsTestStoredMessage *message;
       gsize len = 0;
 
       if (name[0] == '.')
@@ -363,7 +365,9 @@ list_subdir (const char *folder_dir,
       if (!g_file_get_contents (file, &data, &len, NULL))
         return FALSE;
       content = g_bytes_new_take (g_steal_pointer (&data), len);
-      g_ptr_array_add (messages, stored_message_new (content, name, keyword_names));
+      message = stored_message_new (content, name, keyword_names);
+      message->path = g_steal_pointer (&file);
+      g_ptr_array_add (messages, message);
     }
   return TRUE;
 }
@@ -397,27 +401,15 @@ ss_test_dovecot_remove_message (SsTestDovecot *self,
                                 const char    *folder,
                                 GBytes        *content)
 {
-  g_autofree char *dir = folder_path (self, folder, NULL);
+  g_autoptr(GPtrArray) stored = ss_test_dovecot_list_messages (self, folder);
   guint n = 0;
 
-  for (guint k = 0; dir != NULL && k < 2; k++)
+  for (guint i = 0; i < stored->len; i++)
     {
-      g_autofree char *path = g_build_filename (dir, k ? "cur" : "new", NULL);
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
+      SsTestStoredMessage *m = g_ptr_array_index (stored, i);
 
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *file = g_build_filename (path, name, NULL);
-          g_autofree char *data = NULL;
-          gsize len = 0;
-
-          if (name[0] != '.' && g_file_get_contents (file, &data, &len, NULL)
-              && len == g_bytes_get_size (content)
-              && memcmp (data, g_bytes_get_data (content, NULL), len) == 0
-              && g_unlink (file) == 0)
-            n++;
-        }
+      if (g_bytes_equal (m->content, content) && g_unlink (m->path) == 0)
+        n++;
     }
   return n;
 }

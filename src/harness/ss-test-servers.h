@@ -74,6 +74,7 @@ typedef struct
   GBytes *content;    /* the exact bytes stored */
   char   *flags;      /* maildir flag letters, sorted, e.g. "S" */
   char  **keywords;   /* IMAP keywords set on it, e.g. { "$Junk", NULL } */
+  char   *path;       /* its maildir file when listed (dovecot may rename it later) */
 } SsTestStoredMessage;
 
 /* All messages currently in folder (new/ and cur/), in no particular order: a GPtrArray of
